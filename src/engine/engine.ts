@@ -1,0 +1,211 @@
+// The engine core: state, virtual clock, event queue, trace and per-interrupt bookkeeping. Modules
+// (pci, iommu, host, vfio, kvm, vmm, guest) are functions over an Engine; they register the events they
+// handle with `defineEvent`, and record each hop with `hop`.
+
+import type { CostModel } from './cost.ts';
+import type { Fate, InterruptRecord, SystemState } from './types.ts';
+import { EventQueue, type QueuedEvent } from './sim/queue.ts';
+import { Trace, PATH, PATHS, OUT } from './sim/trace.ts';
+import { HOP, hopFn } from './hops.ts';
+import type { RngState } from './sim/rng.ts';
+
+export type EventHandler = (e: Engine, irq: number, a: number, b: number) => void;
+
+const handlers: EventHandler[] = [];
+const handlerNames: string[] = [];
+
+/** Registers an event kind (a hop the queue can schedule); returns its id. Called at module load. */
+export function defineEvent(name: string, fn: EventHandler): number {
+  handlers.push(fn);
+  handlerNames.push(name);
+  return handlers.length - 1;
+}
+
+export function eventName(kind: number): string {
+  return handlerNames[kind] ?? `event#${kind}`;
+}
+
+export type PathName = keyof typeof PATH;
+export type OutcomeName = keyof typeof OUT;
+
+const FATE_CODES: readonly Fate[] = ['in-flight', 'pending', 'delivered', 'coalesced', 'dropped'];
+const FATE = { 'in-flight': 0, pending: 1, delivered: 2, coalesced: 3, dropped: 4 } as const;
+
+export class Engine {
+  readonly queue: EventQueue;
+  readonly trace: Trace;
+  private readonly ev: QueuedEvent = { time: 0, seq: 0, kind: 0, irq: 0, a: 0, b: 0 };
+
+  // Per-interrupt bookkeeping, columnar (an interrupt storm has millions).
+  nextIrq = 1;
+  fate = new Uint8Array(1024);
+  where = new Uint32Array(1024);
+  into = new Int32Array(1024);
+  source = new Uint32Array(1024);
+  /** Path the interrupt travels (PATH code), set at the source, switched when it goes posted. */
+  ipath = new Uint8Array(1024);
+
+  /** PCI devices then virtual devices, in topology order: the ordinal events carry. */
+  deviceNames: string[];
+
+  constructor(
+    public state: SystemState,
+    public readonly cost: CostModel,
+    public rng: RngState,
+    queue?: EventQueue,
+    trace?: Trace,
+  ) {
+    this.queue = queue ?? new EventQueue();
+    this.trace = trace ?? new Trace();
+    this.deviceNames = [...Object.keys(state.devices), ...Object.keys(state.vdevs)];
+  }
+
+  deviceOrdinal(name: string): number {
+    return this.deviceNames.indexOf(name);
+  }
+
+  get now(): number {
+    return this.state.time;
+  }
+
+  schedule(delay: number, kind: number, irq: number, a = 0, b = 0): void {
+    this.queue.push(this.state.time + delay, kind, irq, a, b);
+  }
+
+  /** Runs the earliest event; false when the queue is empty. */
+  stepOne(): boolean {
+    const ev = this.ev;
+    if (!this.queue.pop(ev)) return false;
+    this.state.time = ev.time;
+    handlers[ev.kind](this, ev.irq, ev.a, ev.b);
+    return true;
+  }
+
+  /** Records one hop. `fn` overrides the hop table's function (control-plane calls name their own). */
+  hop(
+    key: string,
+    irq: number,
+    from: string,
+    to: string,
+    outcome: OutcomeName = 'forwarded',
+    detail = '',
+    fn?: string,
+  ): void {
+    const h = HOP[key];
+    const t = this.trace;
+    const s = t.strings;
+    const path = irq > 0 ? this.ipath[irq] : PATH.control;
+    t.push(
+      this.state.time,
+      irq,
+      h,
+      path,
+      OUT[outcome],
+      s.id(from),
+      s.id(to),
+      s.id(fn ?? hopFn(h, this.state.design)),
+      detail === '' ? 0 : s.id(detail),
+    );
+  }
+
+  // ---- interrupts and their fates (conservation)
+
+  newIrq(source: string, path: PathName): number {
+    const id = this.nextIrq++;
+    if (id >= this.fate.length) this.growIrqs();
+    this.fate[id] = FATE['in-flight'];
+    this.source[id] = this.trace.strings.id(source);
+    this.ipath[id] = PATH[path];
+    this.state.counters.raised++;
+    return id;
+  }
+
+  setPath(irq: number, path: PathName): void {
+    this.ipath[irq] = PATH[path];
+  }
+
+  pending(irq: number, where: string): void {
+    this.fate[irq] = FATE.pending;
+    this.where[irq] = this.trace.strings.id(where);
+  }
+
+  inFlight(irq: number): void {
+    this.fate[irq] = FATE['in-flight'];
+  }
+
+  delivered(irq: number, where: string): void {
+    this.fate[irq] = FATE.delivered;
+    this.where[irq] = this.trace.strings.id(where);
+    this.state.counters.delivered++;
+  }
+
+  coalesced(irq: number, into: number, where: string): void {
+    this.fate[irq] = FATE.coalesced;
+    this.into[irq] = into;
+    this.where[irq] = this.trace.strings.id(where);
+    this.state.counters.coalesced++;
+  }
+
+  dropped(irq: number, reason: string): void {
+    this.fate[irq] = FATE.dropped;
+    this.where[irq] = this.trace.strings.id(reason);
+    const c = this.state.counters;
+    c.dropped++;
+    c.drop_reasons[reason] = (c.drop_reasons[reason] ?? 0) + 1;
+  }
+
+  fateOf(irq: number): Fate {
+    return FATE_CODES[this.fate[irq]];
+  }
+
+  interrupts(): InterruptRecord[] {
+    const s = this.trace.strings.list;
+    const out: InterruptRecord[] = [];
+    for (let id = 1; id < this.nextIrq; id++) {
+      const fate = FATE_CODES[this.fate[id]];
+      out.push({
+        id,
+        source: s[this.source[id]],
+        path: PATHS[this.ipath[id]],
+        fate,
+        where: fate === 'in-flight' ? '' : s[this.where[id]],
+        into: fate === 'coalesced' ? this.into[id] : 0,
+      });
+    }
+    return out;
+  }
+
+  restoreInterrupts(list: InterruptRecord[], nextIrq: number): void {
+    this.nextIrq = 1;
+    while (this.fate.length <= nextIrq) this.growIrqs();
+    this.fate.fill(0);
+    const s = this.trace.strings;
+    for (const r of list) {
+      this.fate[r.id] = FATE[r.fate];
+      this.source[r.id] = s.id(r.source);
+      this.where[r.id] = s.id(r.where);
+      this.into[r.id] = r.into;
+      this.ipath[r.id] = PATH[r.path];
+    }
+    this.nextIrq = nextIrq;
+  }
+
+  private growIrqs(): void {
+    const n = this.fate.length * 2;
+    const f = new Uint8Array(n);
+    f.set(this.fate);
+    this.fate = f;
+    const w = new Uint32Array(n);
+    w.set(this.where);
+    this.where = w;
+    const i = new Int32Array(n);
+    i.set(this.into);
+    this.into = i;
+    const s = new Uint32Array(n);
+    s.set(this.source);
+    this.source = s;
+    const p = new Uint8Array(n);
+    p.set(this.ipath);
+    this.ipath = p;
+  }
+}

@@ -1,0 +1,155 @@
+// The guest driver of each assigned device, as Linux in the guest behaves: pci_alloc_irq_vectors enables
+// MSI-X with every entry masked, request_irq programs an entry (address = the destination APIC id,
+// data = the guest vector) and unmasks it; the handler services the device; work is submitted straight
+// to the hardware (direct path) or through emulated registers (intercepted path). Every access to the
+// MSI-X table or to an emulated register traps to QEMU (vmm/qemu.ts).
+
+import type { Engine } from '../engine.ts';
+import type { GuestDriverState } from '../types.ts';
+import { raise } from '../errno.ts';
+import { compatAddress, hex } from '../iommu/msg.ts';
+import { msixIsMasked } from '../pci/msix.ts';
+import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable, vmmVectorUpdate } from '../vmm/qemu.ts';
+import { intxDeassert } from '../pci/intx.ts';
+import { EV_VDEV_WRITE } from '../vfio/idxd_vdev.ts';
+
+export function guestDriverCreate(device: string, tableSize: number): GuestDriverState {
+  return {
+    device,
+    vectors: Array.from({ length: tableSize }, () => ({ vector: 0, dest: 0, enabled: false })),
+    outstanding: 0,
+    completions: 0,
+  };
+}
+
+function driver(e: Engine, device: string): GuestDriverState {
+  const d = e.state.guest[device];
+  if (!d) raise('ENODEV', `the guest has no driver for ${device}`, 'device');
+  return d;
+}
+
+function checkVector(e: Engine, device: string, nr: number): void {
+  const size = vmmDevice(e, device).msix.table_size;
+  if (!Number.isInteger(nr) || nr < 0 || nr >= size)
+    raise('EINVAL', `MSI-X entry ${nr} is past ${device}'s table (${size} entries)`, 'vector');
+}
+
+export function guestMsixEnable(e: Engine, device: string, enable: boolean): void {
+  driver(e, device);
+  if (enable) vmmMsixEnable(e, device);
+  else vmmMsixDisable(e, device);
+}
+
+/** The guest writes address and data of entry nr (a trapped write to the virtual table). */
+export function guestProgram(e: Engine, device: string, nr: number, vector: number, vcpu: number): void {
+  const g = driver(e, device);
+  checkVector(e, device, nr);
+  if (vector < 0x10 || vector > 0xff)
+    raise('EINVAL', `guest vector ${hex(vector)} is outside 0x10..0xff`, 'guest_vector');
+  const cpu = e.state.kvm.vcpus[vcpu];
+  if (!cpu) raise('EINVAL', `vCPU ${vcpu} does not exist`, 'vcpu');
+  const entry = vmmDevice(e, device).msix.table[nr];
+  entry.addr_lo = compatAddress(cpu.apic_id);
+  entry.addr_hi = 0;
+  entry.data = vector;
+  g.vectors[nr] = { vector, dest: cpu.apic_id, enabled: g.vectors[nr].enabled };
+  if (!msixIsMasked(vmmDevice(e, device).msix, nr)) vmmVectorUpdate(e, device, nr);
+}
+
+export function guestSetMask(e: Engine, device: string, nr: number, masked: boolean): void {
+  const g = driver(e, device);
+  checkVector(e, device, nr);
+  const m = vmmDevice(e, device).msix;
+  const was = msixIsMasked(m, nr);
+  m.table[nr].vector_ctrl = masked ? 1 : 0;
+  g.vectors[nr].enabled = !masked;
+  vmmMaskUpdate(e, device, nr, was);
+}
+
+export function guestFunctionMask(e: Engine, device: string, masked: boolean): void {
+  driver(e, device);
+  const m = vmmDevice(e, device).msix;
+  const was = m.table.map((_, n) => msixIsMasked(m, n));
+  m.function_mask = masked;
+  was.forEach((w, n) => vmmMaskUpdate(e, device, n, w));
+}
+
+/** The guest's interrupt handler for `vector` on vCPU `vcpuId`. */
+export function guestHandle(e: Engine, irq: number, vcpuId: number, vector: number): void {
+  const apic = e.state.kvm.vcpus[vcpuId].apic_id;
+  for (const g of Object.values(e.state.guest)) {
+    const nr = g.vectors.findIndex((v) => v.vector === vector && v.dest === apic);
+    if (nr < 0) continue;
+    g.completions++;
+    if (g.outstanding > 0) g.outstanding--;
+    e.hop(
+      'guest.handler',
+      irq,
+      `lapic:${vcpuId}`,
+      'guest',
+      'done',
+      `${g.device} MSI-X entry ${nr} handler (vector ${hex(vector)})`,
+    );
+    return;
+  }
+  // A vector no MSI-X driver owns: an INTx-routed device, serviced by acknowledging the device.
+  for (const dev of Object.values(e.state.devices)) {
+    if (dev.intx.asserted_irq && e.state.vfio[dev.name]?.irq_type === 'intx') {
+      intxDeassert(dev);
+      e.hop(
+        'guest.handler',
+        irq,
+        `lapic:${vcpuId}`,
+        'guest',
+        'done',
+        `${dev.name} INTx handler: device acknowledged, Interrupt Status cleared`,
+      );
+      return;
+    }
+  }
+  e.hop(
+    'guest.handler',
+    irq,
+    `lapic:${vcpuId}`,
+    'guest',
+    'done',
+    `vector ${hex(vector)}: no driver claims it (spurious in the guest)`,
+  );
+}
+
+/** A guest write to an emulated register of a virtual device: the intercepted path. Returns the irq. */
+export function guestMmioWrite(e: Engine, device: string, offset: number, value: number): number {
+  driver(e, device);
+  const vdev = e.state.vdevs[device];
+  if (!vdev)
+    raise(
+      'EINVAL',
+      `${device} is not a virtual device: its registers are the hardware's (direct path)`,
+      'device',
+    );
+  if (offset !== 0xa0)
+    raise(
+      'EINVAL',
+      `offset ${hex(offset)} is not an emulated command register (IDXD_CMD_OFFSET 0xa0)`,
+      'offset',
+    );
+  const irq = e.newIrq(`guest:${device}`, 'intercepted');
+  e.hop(
+    'guest.mmio',
+    irq,
+    'guest',
+    'kvm',
+    'forwarded',
+    `write ${hex(value)} to ${device} BAR0+${hex(offset)}: EPT misconfig, VM exit`,
+  );
+  e.hop(
+    'vmm.region_write',
+    irq,
+    'kvm',
+    'vmm',
+    'forwarded',
+    'KVM_EXIT_MMIO to QEMU: pwrite on the VFIO device region',
+  );
+  e.schedule(e.cost.vm_exit + e.cost.qemu, EV_VDEV_WRITE, irq, e.deviceOrdinal(device), value | 0);
+  return irq;
+}

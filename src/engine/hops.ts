@@ -1,0 +1,191 @@
+// The hop table: one definition per hop, with the function that performs it in real life and its source
+// file. Hops through the VFIO front end differ between the three generations of the IMS design; that
+// difference is data (`by`), not code: the engine runs the same way whatever the design.
+
+import type { DesignGeneration } from './types.ts';
+
+export interface HopDef {
+  key: string;
+  /** Caption shown in the page. */
+  label: string;
+  /** `function@file` in the current kernel (or QEMU, or the hardware specification). */
+  fn: string;
+  /** Per-design overrides of fn, for hops inside the VFIO front end and its backends. */
+  by?: Partial<Record<DesignGeneration, string>>;
+}
+
+const VFIO_INTRS = 'drivers/vfio/pci/vfio_pci_intrs.c';
+const VFIO_IMS_V1 = 'drivers/vfio/pci/vfio_pci_ims.c';
+const KVM_EVENTFD = 'virt/kvm/eventfd.c';
+const LAPIC = 'arch/x86/kvm/lapic.c';
+const PI = 'arch/x86/kvm/vmx/posted_intr.c';
+const IR = 'drivers/iommu/intel/irq_remapping.c';
+const QEMU_VFIO = 'hw/vfio/pci.c';
+const QEMU_MSIX = 'hw/pci/msix.c';
+
+export const HOPS: readonly HopDef[] = [
+  // ---- hardware
+  { key: 'dev.raise', label: 'device raises a vector', fn: 'device interrupt event@hardware' },
+  { key: 'msix.pending', label: 'masked: PBA bit set', fn: 'MSI-X Pending Bit Array@PCIe Base Spec 6.1.4.5' },
+  {
+    key: 'msix.send',
+    label: 'MSI-X message write',
+    fn: 'MSI-X message (posted memory write)@PCIe Base Spec 6.1.4',
+  },
+  {
+    key: 'msi.send',
+    label: 'MSI message write',
+    fn: 'MSI message (posted memory write)@PCIe Base Spec 6.1.1',
+  },
+  {
+    key: 'ims.pending',
+    label: 'masked: IMS pending set',
+    fn: 'IMS entry pending bit@device-specific (Intel SIOV spec 3.2)',
+  },
+  {
+    key: 'ims.send',
+    label: 'IMS message write',
+    fn: 'IMS message (posted memory write)@device-specific (Intel SIOV spec 3.2)',
+  },
+  { key: 'intx.assert', label: 'INTx asserted', fn: 'INTx pin assertion@PCI Local Bus Spec 2.2.6' },
+  // ---- IOMMU
+  {
+    key: 'ir.remap',
+    label: 'IRTE lookup: remapped',
+    fn: 'VT-d interrupt remapping (IRTE programmed by modify_irte)@' + IR,
+  },
+  { key: 'ir.fault', label: 'remapping fault', fn: 'dmar_fault@drivers/iommu/intel/dmar.c' },
+  {
+    key: 'ir.compat',
+    label: 'compatibility-format message',
+    fn: 'x86 MSI compatibility format@arch/x86/kernel/apic/msi.c',
+  },
+  {
+    key: 'ir.post',
+    label: 'IRTE posted: PIR bit set',
+    fn: 'VT-d posted interrupt (IRTE programmed by intel_ir_set_vcpu_affinity)@' + IR,
+  },
+  // ---- posted interrupts
+  {
+    key: 'pi.notify',
+    label: 'notification vector: PIR to vIRR, no VM exit',
+    fn: 'posted-interrupt processing@' + PI,
+  },
+  { key: 'pi.wakeup', label: 'wake-up vector wakes the halted vCPU', fn: 'pi_wakeup_handler@' + PI },
+  { key: 'pi.held', label: 'vCPU not running: held in PIR', fn: 'pi_enable_wakeup_handler@' + PI },
+  { key: 'pi.sync', label: 'vCPU entry: PIR moved to IRR', fn: 'vmx_sync_pir_to_irr@arch/x86/kvm/vmx/vmx.c' },
+  // ---- host IRQ layer
+  { key: 'host.irq', label: 'host IRQ flow handler', fn: 'handle_edge_irq@kernel/irq/chip.c' },
+  { key: 'host.masked', label: 'host IRQ shut down: vector masked', fn: 'irq_shutdown@kernel/irq/chip.c' },
+  { key: 'host.intx', label: 'host INTx line', fn: 'handle_fasteoi_irq@kernel/irq/chip.c' },
+  // ---- VFIO front end and backends
+  {
+    key: 'vfio.msihandler',
+    label: 'VFIO MSI/MSI-X handler signals the trigger',
+    fn: 'vfio_msihandler@' + VFIO_INTRS,
+  },
+  {
+    key: 'vfio.imshandler',
+    label: 'VFIO handler of an IMS-backed vector',
+    fn: 'vfio_msihandler@' + VFIO_INTRS,
+    by: { 'rfc-v1': 'vfio_pci_ims_irq_handler@' + VFIO_IMS_V1 },
+  },
+  {
+    key: 'vfio.intxhandler',
+    label: 'VFIO INTx handler: automask, signal',
+    fn: 'vfio_intx_handler@' + VFIO_INTRS,
+  },
+  {
+    key: 'vfio.send_signal',
+    label: 'emulated vector signalled by the virtual device driver',
+    fn: 'vfio_pci_send_signal@' + VFIO_INTRS,
+    by: { 'rfc-v1': 'vfio_pci_ims_send_signal@' + VFIO_IMS_V1 },
+  },
+  {
+    key: 'vfio.no_trigger',
+    label: 'no trigger eventfd: dropped',
+    fn: 'vfio_send_intx_eventfd@' + VFIO_INTRS,
+  },
+  // ---- eventfd, KVM
+  { key: 'eventfd.signal', label: 'eventfd signalled', fn: 'eventfd_signal@fs/eventfd.c' },
+  { key: 'eventfd.count', label: 'no irqfd: counted for a reader', fn: 'eventfd_signal_mask@fs/eventfd.c' },
+  { key: 'eventfd.read', label: 'user space reads the counter', fn: 'eventfd_read@fs/eventfd.c' },
+  {
+    key: 'irqfd.wakeup',
+    label: 'irqfd wake-up: inject through the MSI route',
+    fn: 'irqfd_wakeup@' + KVM_EVENTFD,
+  },
+  { key: 'kvm.set_irr', label: 'LAPIC IRR set', fn: '__apic_accept_irq@' + LAPIC },
+  { key: 'kvm.coalesced', label: 'IRR already set: coalesced', fn: '__apic_accept_irq@' + LAPIC },
+  { key: 'kvm.kick', label: 'vCPU kicked to take the interrupt', fn: 'kvm_vcpu_kick@virt/kvm/kvm_main.c' },
+  { key: 'lapic.accept', label: 'vCPU accepts: IRR to ISR', fn: 'kvm_apic_ack_interrupt@' + LAPIC },
+  { key: 'guest.handler', label: 'guest interrupt handler', fn: 'handle_edge_irq (guest)@kernel/irq/chip.c' },
+  { key: 'lapic.eoi', label: 'guest EOI: ISR cleared', fn: 'apic_set_eoi@' + LAPIC },
+  {
+    key: 'irqfd.unmask',
+    label: 'unmask irqfd: INTx unmasked',
+    fn: 'vfio_pci_intx_unmask_handler@' + VFIO_INTRS,
+  },
+  // ---- QEMU (VMM)
+  {
+    key: 'vmm.interrupt',
+    label: 'QEMU handles the vector (bypass off)',
+    fn: 'vfio_msi_interrupt@' + QEMU_VFIO,
+  },
+  { key: 'vmm.msix_pending', label: 'guest masked: virtual PBA bit set', fn: 'msix_notify@' + QEMU_MSIX },
+  { key: 'vmm.msix_notify', label: 'QEMU sends the guest MSI', fn: 'msix_notify@' + QEMU_MSIX },
+  {
+    key: 'vmm.unmask_pending',
+    label: 'guest unmasked: pending message sent',
+    fn: 'msix_handle_mask_update@' + QEMU_MSIX,
+  },
+  { key: 'kvm.send_msi', label: 'KVM_SIGNAL_MSI injects', fn: 'kvm_send_userspace_msi@virt/kvm/irqchip.c' },
+  // ---- intercepted path (virtual device)
+  {
+    key: 'guest.mmio',
+    label: 'guest writes an emulated register: VM exit',
+    fn: 'handle_ept_misconfig@arch/x86/kvm/vmx/vmx.c',
+  },
+  {
+    key: 'vmm.region_write',
+    label: 'QEMU forwards the access to VFIO',
+    fn: 'vfio_region_write@hw/vfio/region.c',
+  },
+  {
+    key: 'vdev.emulate',
+    label: 'virtual device driver emulates the command',
+    fn: 'vidxd_do_command@drivers/dma/idxd/vdev.c',
+  },
+  {
+    key: 'vdev.complete',
+    label: 'completion signalled on emulated vector 0',
+    fn: 'vidxd_send_interrupt@drivers/dma/idxd/vdev.c',
+  },
+  {
+    key: 'guest.submit',
+    label: 'guest submits work to the portal (direct)',
+    fn: 'MOVDIR64B/ENQCMD to the WQ portal@drivers/dma/idxd/submit.c',
+  },
+  // ---- control plane (commands)
+  { key: 'ctl.set_irqs', label: 'VFIO_DEVICE_SET_IRQS', fn: 'vfio_pci_set_irqs_ioctl@' + VFIO_INTRS },
+  { key: 'ctl.msi_enable', label: 'enable MSI/MSI-X', fn: 'vfio_msi_enable@' + VFIO_INTRS },
+  { key: 'ctl.msi_disable', label: 'disable MSI/MSI-X', fn: 'vfio_msi_disable@' + VFIO_INTRS },
+  { key: 'ctl.vector_signal', label: 'set a vector trigger', fn: 'vfio_msi_set_vector_signal@' + VFIO_INTRS },
+  {
+    key: 'ctl.ims_vector',
+    label: 'IMS vector: allocate from parent IMS domain',
+    fn: 'pci_ims_alloc_irq@drivers/pci/msi/api.c',
+  },
+  { key: 'ctl.intx', label: 'INTx configuration', fn: 'vfio_pci_set_intx_trigger@' + VFIO_INTRS },
+  { key: 'ctl.irqfd', label: 'KVM_IRQFD', fn: 'kvm_irqfd_assign@' + KVM_EVENTFD },
+  { key: 'ctl.bypass', label: 'irq bypass: IRTE switched to posted mode', fn: 'vmx_pi_update_irte@' + PI },
+  { key: 'ctl.unbypass', label: 'irq bypass removed: IRTE back to remapped', fn: 'vmx_pi_update_irte@' + PI },
+  { key: 'ctl.vmm', label: 'QEMU reacts to the guest', fn: 'vfio_msix_vector_do_use@' + QEMU_VFIO },
+];
+
+export const HOP: Record<string, number> = Object.fromEntries(HOPS.map((h, i) => [h.key, i]));
+
+export function hopFn(hop: number, design: DesignGeneration): string {
+  const h = HOPS[hop];
+  return h.by?.[design] ?? h.fn;
+}

@@ -1,0 +1,107 @@
+// Posted interrupts (VT-d posted mode + VMX posted-interrupt processing; KVM side in
+// arch/x86/kvm/vmx/posted_intr.c). The IOMMU sets the guest vector's bit in the vCPU's descriptor (PIR)
+// and, unless ON or SN is set, sets ON and sends the notification vector NV to NDST. A running vCPU moves
+// PIR into its virtual IRR with no VM exit; a blocked vCPU has NV = the wake-up vector, whose host handler
+// wakes it; a preempted vCPU has SN set and its bits wait in PIR until it runs again.
+
+import { defineEvent, type Engine } from '../engine.ts';
+import type { PiDesc, Vcpu } from '../types.ts';
+import { hex } from './msg.ts';
+import { lapicSetIrr, scheduleAccept } from '../kvm/lapic.ts';
+
+// arch/x86/include/asm/irq_vectors.h
+export const POSTED_INTR_VECTOR = 0xf2;
+export const POSTED_INTR_WAKEUP_VECTOR = 0xf1;
+
+export function piCreate(ndst: number): PiDesc {
+  return { pir: [], pir_irq: {}, on: false, sn: false, nv: POSTED_INTR_VECTOR, ndst };
+}
+
+/** The descriptor as KVM leaves it for each vCPU state (vmx_vcpu_pi_load / vmx_vcpu_pi_put). */
+export function piSetVcpuState(v: Vcpu): void {
+  v.pi.sn = v.state === 'preempted';
+  v.pi.nv = v.state === 'halted' ? POSTED_INTR_WAKEUP_VECTOR : POSTED_INTR_VECTOR;
+}
+
+/** a = vCPU, b = guest vector. */
+export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  const pi = v.pi;
+  const at = `pi:${vcpuId}`;
+  if (pi.pir.includes(vector)) {
+    const into = pi.pir_irq[vector];
+    e.hop('pi.held', irq, at, at, 'coalesced', `PIR bit ${hex(vector)} already set by #${into}`);
+    e.coalesced(irq, into, `vCPU ${vcpuId} PIR[${hex(vector)}]`);
+    return;
+  }
+  pi.pir.push(vector);
+  pi.pir_irq[vector] = irq;
+  e.pending(irq, `vCPU ${vcpuId} PIR[${hex(vector)}]`);
+  if (pi.on || pi.sn) {
+    const why = pi.sn
+      ? `SN set: vCPU ${vcpuId} ${v.state}, no notification`
+      : 'ON already set: notification outstanding';
+    e.hop('pi.held', irq, at, at, 'pending', `PIR ${hex(vector)} set; ${why}`);
+    return;
+  }
+  pi.on = true;
+  if (pi.nv === POSTED_INTR_WAKEUP_VECTOR) {
+    e.hop(
+      'pi.held',
+      irq,
+      at,
+      at,
+      'pending',
+      `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} (wake-up) to CPU ${pi.ndst}`,
+    );
+    e.schedule(e.cost.wakeup, EV_PI_WAKEUP, irq, vcpuId);
+    return;
+  }
+  e.hop('pi.held', irq, at, at, 'pending', `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} to CPU ${pi.ndst}`);
+  e.schedule(e.cost.posted, EV_PI_NOTIFY, irq, vcpuId);
+});
+
+/** Moves every PIR bit into the LAPIC's IRR and clears ON. */
+function piSyncToIrr(e: Engine, v: Vcpu, hopKey: string): void {
+  const pi = v.pi;
+  pi.on = false;
+  const vectors = pi.pir.slice().sort((a, b) => a - b);
+  pi.pir.length = 0;
+  for (const vector of vectors) {
+    const irq = pi.pir_irq[vector];
+    delete pi.pir_irq[vector];
+    lapicSetIrr(e, irq, v, vector, `pi:${v.id}`, hopKey);
+  }
+  scheduleAccept(e, v, e.cost.lapic);
+}
+
+// The CPU's posted-interrupt processing on the notification vector, in guest mode: no VM exit.
+const EV_PI_NOTIFY = defineEvent('pi.notify', (e, _irq, vcpuId) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  if (v.state !== 'running') return; // descheduled meanwhile: the bits stay in PIR until the next entry
+  piSyncToIrr(e, v, 'pi.notify');
+});
+
+// posted_intr.c: pi_wakeup_handler wakes the blocked vCPU; at VM entry vmx_sync_pir_to_irr moves PIR.
+const EV_PI_WAKEUP = defineEvent('pi.wakeup', (e, irq, vcpuId) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  if (v.state === 'halted') {
+    v.state = 'running';
+    piSetVcpuState(v);
+  }
+  e.hop(
+    'pi.wakeup',
+    irq,
+    `pi:${vcpuId}`,
+    `lapic:${vcpuId}`,
+    'pending',
+    `wake-up vector on CPU ${v.pi.ndst}: vCPU ${vcpuId} woken`,
+  );
+  e.schedule(e.cost.vm_entry, EV_PI_SYNC, irq, vcpuId);
+});
+
+export const EV_PI_SYNC = defineEvent('pi.sync', (e, _irq, vcpuId) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  if (v.state !== 'running' || v.pi.pir.length === 0) return;
+  piSyncToIrr(e, v, 'pi.sync');
+});

@@ -1,0 +1,153 @@
+// VT-d interrupt remapping (drivers/iommu/intel/irq_remapping.c programs it; the IOMMU hardware does
+// the lookup): a remappable-format MSI selects an IRTE by handle; the IRTE says where the interrupt
+// goes (a host vector and CPU, or a vCPU's posted-interrupt descriptor). An absent or invalid entry
+// blocks the interrupt and records a fault (dmar_fault in drivers/iommu/intel/dmar.c).
+
+import { defineEvent, type Engine } from '../engine.ts';
+import type { Irte } from '../types.ts';
+import { hex, isMsiAddress, isRemappable, remappableIndex, compatDest, msiVector } from './msg.ts';
+import { EV_HOST_IRQ } from '../host/irq.ts';
+import { EV_PI_POST } from './posted.ts';
+
+/** Entries in the remapping table (IRTA_REG size field; Linux uses INTR_REMAP_TABLE_ENTRIES = 65536). */
+export const INTR_REMAP_TABLE_ENTRIES = 65536;
+
+// drivers/iommu/intel/dmar.c: irq_remap_fault_reasons, reasons 0x20.. in this order
+export const IR_FAULT = {
+  RESERVED_REQUEST: 0x20,
+  INDEX_EXCEEDED: 0x21,
+  NOT_PRESENT: 0x22,
+  COMPAT_BLOCKED: 0x25,
+  SID_VERIFY: 0x26,
+} as const;
+const IR_FAULT_TEXT: Record<number, string> = {
+  0x20: 'Detected reserved fields in the decoded interrupt-remapped request',
+  0x21: 'Interrupt index exceeded the interrupt-remapping table size',
+  0x22: 'Present field in the IRTE entry is clear',
+  0x25: 'Blocked a compatibility format interrupt request',
+  0x26: 'Blocked an interrupt request due to source-id verification failure',
+};
+const MAX_FAULT_RECORDS = 64;
+
+// irq_remapping.c: alloc_irte: the first free index
+export function irteAlloc(e: Engine, host_irq: number, sid: string, vector: number, dest: number): Irte {
+  const table = e.state.iommu.irte;
+  let index = table.indexOf(null);
+  if (index < 0) index = table.length;
+  const irte: Irte = { index, present: true, mode: 'remapped', vector, dest, pi_vcpu: null, sid, host_irq };
+  table[index] = irte;
+  return irte;
+}
+
+// irq_remapping.c: free_irte clears the entry (present bit off)
+export function irteFree(e: Engine, index: number): void {
+  const table = e.state.iommu.irte;
+  table[index] = null;
+  while (table.length > 0 && table[table.length - 1] === null) table.pop();
+}
+
+function fault(e: Engine, irq: number, index: number, reason: number): void {
+  const text = IR_FAULT_TEXT[reason];
+  const faults = e.state.iommu.faults;
+  faults.push({ time: e.now, irq, index, reason, text });
+  if (faults.length > MAX_FAULT_RECORDS) faults.shift();
+  e.hop(
+    'ir.fault',
+    irq,
+    'iommu',
+    'iommu',
+    'dropped',
+    `[INTR-REMAP] fault index ${hex(index)} [fault reason ${hex(reason)}] ${text}`,
+  );
+  e.dropped(irq, `remapping fault: ${text}`);
+}
+
+/** An MSI write reaches the IOMMU: a = address low, b = data. */
+export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
+  const addr = a >>> 0;
+  const data = b >>> 0;
+  const ir = e.state.iommu;
+  if (!isMsiAddress(addr, 0)) {
+    e.hop(
+      'ir.fault',
+      irq,
+      'iommu',
+      'iommu',
+      'dropped',
+      `write to ${hex(addr)} is outside the interrupt range 0xfee00000-0xfeefffff: DMA, not an interrupt`,
+    );
+    e.dropped(irq, 'message address outside the interrupt range');
+    return;
+  }
+  if (!ir.interrupt_remapping) {
+    if (isRemappable(addr)) {
+      e.hop(
+        'ir.fault',
+        irq,
+        'iommu',
+        'iommu',
+        'dropped',
+        'remappable-format message while interrupt remapping is off',
+      );
+      e.dropped(irq, 'remappable-format message without interrupt remapping');
+      return;
+    }
+    // Compatibility format goes straight to the host LAPIC named in the address.
+    const vector = msiVector(data);
+    const dest = compatDest(addr);
+    const host = Object.values(e.state.host.irqs).find((h) => h.vector === vector && h.cpu === dest);
+    if (!host) {
+      e.hop(
+        'ir.compat',
+        irq,
+        'iommu',
+        'hostirq',
+        'dropped',
+        `no host IRQ at vector ${hex(vector)} on CPU ${dest}: spurious`,
+      );
+      e.dropped(irq, 'spurious host vector');
+      return;
+    }
+    e.hop(
+      'ir.compat',
+      irq,
+      'iommu',
+      'hostirq',
+      'forwarded',
+      `compatibility format: vector ${hex(vector)} CPU ${dest}`,
+    );
+    e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, host.irq);
+    return;
+  }
+  if (!isRemappable(addr)) {
+    // Linux blocks compatibility-format MSIs once remapping is on (intel_enable_irq_remapping clears CFI).
+    fault(e, irq, 0, IR_FAULT.COMPAT_BLOCKED);
+    return;
+  }
+  const index = remappableIndex(addr, data);
+  if (index >= INTR_REMAP_TABLE_ENTRIES) return fault(e, irq, index, IR_FAULT.INDEX_EXCEEDED);
+  const irte = ir.irte[index];
+  if (!irte || !irte.present) return fault(e, irq, index, IR_FAULT.NOT_PRESENT);
+  if (irte.mode === 'posted' && irte.pi_vcpu !== null) {
+    e.setPath(irq, 'posted');
+    e.hop(
+      'ir.post',
+      irq,
+      'iommu',
+      `pi:${irte.pi_vcpu}`,
+      'forwarded',
+      `IRTE ${index} posted: guest vector ${hex(irte.vector)} to vCPU ${irte.pi_vcpu}`,
+    );
+    e.schedule(e.cost.posted, EV_PI_POST, irq, irte.pi_vcpu, irte.vector);
+    return;
+  }
+  e.hop(
+    'ir.remap',
+    irq,
+    'iommu',
+    'hostirq',
+    'forwarded',
+    `IRTE ${index}: host vector ${hex(irte.vector)} CPU ${irte.dest}, IRQ ${irte.host_irq}`,
+  );
+  e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, irte.host_irq);
+});

@@ -1,0 +1,107 @@
+// eventfd (fs/eventfd.c): a counter one side signals and another waits on. A signal wakes the waiters
+// synchronously (wake_up_locked_poll): a KVM irqfd or a VFIO virqfd consumes the count at once; with no
+// waiter the count accumulates until user space reads it. The process's fd table is modelled too,
+// because VFIO tells a closed fd (EBADF) from an open fd that is not an eventfd (EINVAL).
+
+import type { Engine } from '../engine.ts';
+import type { EventfdState } from '../types.ts';
+import { raise } from '../errno.ts';
+import { EV_IRQFD } from './irqfd.ts';
+import { vfioVirqfdWakeup } from '../vfio/intx.ts';
+import { EV_VMM_INTERRUPT } from '../vmm/qemu.ts';
+
+/** fds a VMM process holds before it creates eventfds: stdio, /dev/vfio/vfio, the group, the device. */
+export const NON_EVENTFD_FDS: Record<number, string> = {
+  0: 'stdin',
+  1: 'stdout',
+  2: 'stderr',
+  3: '/dev/vfio/vfio',
+  4: '/dev/vfio/<group>',
+  5: 'VFIO device fd',
+};
+export const FIRST_EVENTFD = 6;
+
+export function eventfdCreate(e: Engine, label = ''): EventfdState {
+  const fd = e.state.next_fd++;
+  const efd: EventfdState = { fd, count: 0, count_irqs: [], label };
+  e.state.eventfds[fd] = efd;
+  return efd;
+}
+
+// fs/eventfd.c: eventfd_ctx_fdget: EBADF for a closed fd, EINVAL for an open fd that is not an eventfd
+export function eventfdCtxFdget(e: Engine, fd: number, field = 'fd'): EventfdState {
+  const efd = e.state.eventfds[fd];
+  if (efd) return efd;
+  if (fd in NON_EVENTFD_FDS) raise('EINVAL', `fd ${fd} (${NON_EVENTFD_FDS[fd]}) is not an eventfd`, field);
+  raise('EBADF', `fd ${fd} is not open`, field);
+}
+
+export function eventfdIsValid(e: Engine, fd: number): boolean {
+  return e.state.eventfds[fd] !== undefined;
+}
+
+/**
+ * eventfd_signal for interrupt `irq` coming from node `from`. Waiters run in the caller's context; the
+ * next hop (irqfd injection, QEMU's handler) is queued.
+ */
+export function eventfdSignal(e: Engine, irq: number, fd: number, from: string): void {
+  const efd = e.state.eventfds[fd];
+  if (!efd) {
+    e.hop('eventfd.signal', irq, from, 'eventfd', 'dropped', `fd ${fd} was closed`);
+    e.dropped(irq, 'eventfd closed');
+    return;
+  }
+  const irqfd = e.state.kvm.irqfds[fd];
+  if (irqfd) {
+    // virt/kvm/eventfd.c: irqfd_wakeup reads the counter (eventfd_ctx_do_read) and injects
+    e.hop('eventfd.signal', irq, from, 'irqfd', 'forwarded', `eventfd ${fd}: irqfd wakes, GSI ${irqfd.gsi}`);
+    e.schedule(e.cost.eventfd, EV_IRQFD, irq, irqfd.gsi);
+    return;
+  }
+  if (vfioVirqfdWakeup(e, irq, fd, from)) return;
+  const qemu = qemuListener(e, fd);
+  if (qemu) {
+    e.hop(
+      'eventfd.signal',
+      irq,
+      from,
+      'vmm',
+      'forwarded',
+      `eventfd ${fd}: QEMU's vfio_msi_interrupt for ${qemu.device} vector ${qemu.vector}`,
+    );
+    e.schedule(e.cost.qemu, EV_VMM_INTERRUPT, irq, e.deviceOrdinal(qemu.device), qemu.vector);
+    return;
+  }
+  efd.count++;
+  efd.count_irqs.push(irq);
+  e.hop(
+    'eventfd.count',
+    irq,
+    from,
+    'eventfd',
+    'pending',
+    `eventfd ${fd} counter ${efd.count}: no irqfd, waits for a reader`,
+  );
+  e.pending(irq, `eventfd ${fd} counter`);
+}
+
+function qemuListener(e: Engine, fd: number): { device: string; vector: number } | null {
+  for (const dev of Object.values(e.state.vmm)) {
+    const vector = dev.vectors.findIndex((v) => v.interrupt === fd);
+    if (vector >= 0) return { device: dev.device, vector };
+  }
+  return null;
+}
+
+/** read(2) on the eventfd: returns the counter and resets it; what was counted is consumed by user space. */
+export function eventfdRead(e: Engine, fd: number): number {
+  const efd = eventfdCtxFdget(e, fd);
+  const n = efd.count;
+  for (const irq of efd.count_irqs) {
+    e.hop('eventfd.read', irq, 'eventfd', 'vmm', 'delivered', `eventfd ${fd}: user space read ${n}`);
+    e.delivered(irq, `read by user space from eventfd ${fd}`);
+  }
+  efd.count = 0;
+  efd.count_irqs = [];
+  return n;
+}

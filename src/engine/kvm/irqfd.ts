@@ -1,0 +1,111 @@
+// KVM irqfd and GSI routing (virt/kvm/eventfd.c, virt/kvm/irqchip.c, arch/x86/kvm/irq_comm.c): KVM_IRQFD
+// binds an eventfd to a GSI; KVM_SET_GSI_ROUTING maps the GSI to an MSI address/data; a signal runs
+// irqfd_wakeup, which injects through the route into the destination vCPU's LAPIC (kvm_set_msi_irq,
+// kvm_irq_delivery_to_apic). A registered irqfd is also the irq-bypass consumer.
+
+import { defineEvent, type Engine } from '../engine.ts';
+import type { GsiRoute } from '../types.ts';
+import { raise } from '../errno.ts';
+import { eventfdCtxFdget } from './eventfd.ts';
+import { compatDest, hex, msiVector } from '../iommu/msg.ts';
+import { lapicKick, lapicSetIrr } from './lapic.ts';
+import { bypassSync } from './bypass.ts';
+
+/** KVM_MAX_IRQ_ROUTES on x86. */
+export const KVM_MAX_IRQ_ROUTES = 4096;
+
+// kvm_irqfd_assign: one irqfd per eventfd per VM (EBUSY)
+export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
+  eventfdCtxFdget(e, fd);
+  if (gsi < 0 || gsi >= KVM_MAX_IRQ_ROUTES)
+    raise('EINVAL', `gsi ${gsi} is outside 0..${KVM_MAX_IRQ_ROUTES - 1}`, 'gsi');
+  if (e.state.kvm.irqfds[fd])
+    raise('EBUSY', `eventfd ${fd} already has an irqfd (GSI ${e.state.kvm.irqfds[fd].gsi})`, 'fd');
+  e.state.kvm.irqfds[fd] = { fd, gsi };
+  e.state.eventfds[fd].label = `irqfd GSI ${gsi}`;
+  e.hop('ctl.irqfd', 0, 'vmm', 'irqfd', 'done', `KVM_IRQFD fd ${fd} -> GSI ${gsi}`);
+  // kvm_irqfd_assign: an eventfd already signalled injects at once (the poll finds EPOLLIN)
+  bypassSync(e);
+}
+
+// kvm_irqfd_deassign: returns 0 even when no irqfd matches
+export function kvmIrqfdDeassign(e: Engine, fd: number, gsi: number): void {
+  eventfdCtxFdget(e, fd);
+  const irqfd = e.state.kvm.irqfds[fd];
+  if (irqfd && irqfd.gsi === gsi) {
+    delete e.state.kvm.irqfds[fd];
+    e.state.eventfds[fd].label = '';
+    e.hop(
+      'ctl.irqfd',
+      0,
+      'vmm',
+      'irqfd',
+      'done',
+      `KVM_IRQFD deassign fd ${fd} GSI ${gsi}`,
+      'irqfd_deactivate@virt/kvm/eventfd.c',
+    );
+    bypassSync(e);
+  }
+}
+
+export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
+  if (route.gsi < 0 || route.gsi >= KVM_MAX_IRQ_ROUTES)
+    raise('EINVAL', `gsi ${route.gsi} is outside 0..${KVM_MAX_IRQ_ROUTES - 1}`, 'gsi');
+  e.state.kvm.gsi_routes[route.gsi] = route;
+  e.hop(
+    'ctl.irqfd',
+    0,
+    'vmm',
+    'kvm',
+    'done',
+    `GSI ${route.gsi} -> MSI ${hex(route.address_lo)}/${hex(route.data)}`,
+    'kvm_set_irq_routing@virt/kvm/irqchip.c',
+  );
+  // kvm_irq_routing_update -> kvm_arch_update_irqfd_routing: posted IRTEs follow the new route
+  bypassSync(e);
+}
+
+/** Resolves an MSI route to (vCPU, vector) as kvm_set_msi_irq does; null when no vCPU has that APIC id. */
+export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
+  const dest = compatDest(r.address_lo);
+  const vcpu = e.state.kvm.vcpus.findIndex((v) => v.apic_id === dest);
+  return vcpu < 0 ? null : { vcpu, vector: msiVector(r.data) };
+}
+
+/** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi. */
+export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi) => {
+  const route = e.state.kvm.gsi_routes[gsi];
+  if (!route) {
+    e.hop('irqfd.wakeup', irq, 'irqfd', 'kvm', 'dropped', `GSI ${gsi} has no route`);
+    e.dropped(irq, 'GSI without a route');
+    return;
+  }
+  const t = routeTarget(e, route);
+  if (!t) {
+    e.hop(
+      'irqfd.wakeup',
+      irq,
+      'irqfd',
+      'kvm',
+      'dropped',
+      `route of GSI ${gsi} names APIC id ${compatDest(route.address_lo)}: no such vCPU`,
+    );
+    e.dropped(irq, 'MSI route to no vCPU');
+    return;
+  }
+  e.hop(
+    'irqfd.wakeup',
+    irq,
+    'irqfd',
+    'kvm',
+    'forwarded',
+    `GSI ${gsi}: vector ${hex(t.vector)} to vCPU ${t.vcpu}`,
+  );
+  kvmDeliver(e, irq, t.vcpu, t.vector, 'kvm');
+});
+
+/** kvm_irq_delivery_to_apic -> __apic_accept_irq, then kick the vCPU. */
+export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: number, from: string): void {
+  const v = e.state.kvm.vcpus[vcpuId];
+  if (lapicSetIrr(e, irq, v, vector, from)) lapicKick(e, v, irq);
+}

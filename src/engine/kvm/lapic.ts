@@ -1,0 +1,119 @@
+// The LAPIC of each vCPU as KVM emulates it (arch/x86/kvm/lapic.c): an interrupt sets its vector's IRR
+// bit (__apic_accept_irq; a bit already set absorbs the new one: coalesced); the vCPU accepts the highest
+// vector whose priority class beats the one in service (IRR to ISR); the guest's EOI clears ISR.
+
+import { defineEvent, type Engine } from '../engine.ts';
+import type { Vcpu } from '../types.ts';
+import { hex } from '../iommu/msg.ts';
+import { guestHandle } from '../guest/driver.ts';
+
+function highest(bits: number[]): number {
+  let h = -1;
+  for (const v of bits) if (v > h) h = v;
+  return h;
+}
+
+function removeBit(bits: number[], v: number): void {
+  const i = bits.indexOf(v);
+  if (i >= 0) bits.splice(i, 1);
+}
+
+/** Sets IRR for `irq`; returns false when it coalesced into an interrupt already requested. */
+export function lapicSetIrr(
+  e: Engine,
+  irq: number,
+  vcpu: Vcpu,
+  vector: number,
+  from: string,
+  hopKey = 'kvm.set_irr',
+): boolean {
+  const l = vcpu.lapic;
+  const to = `lapic:${vcpu.id}`;
+  if (l.irr.includes(vector)) {
+    const into = l.irr_irq[vector];
+    e.hop('kvm.coalesced', irq, from, to, 'coalesced', `IRR bit ${hex(vector)} already set by #${into}`);
+    e.coalesced(irq, into, `vCPU ${vcpu.id} IRR[${hex(vector)}]`);
+    return false;
+  }
+  l.irr.push(vector);
+  l.irr_irq[vector] = irq;
+  e.pending(irq, `vCPU ${vcpu.id} IRR[${hex(vector)}]`);
+  e.hop(
+    hopKey,
+    irq,
+    from,
+    to,
+    'pending',
+    `IRR ${hex(vector)} set${vcpu.state === 'running' ? '' : `; vCPU ${vcpu.state}`}`,
+  );
+  return true;
+}
+
+/** After IRR changed: a running vCPU takes the interrupt at its next entry; a halted one is kicked. */
+export function lapicKick(e: Engine, vcpu: Vcpu, irq: number): void {
+  if (vcpu.state === 'halted') {
+    vcpu.state = 'running';
+    e.hop(
+      'kvm.kick',
+      irq,
+      'kvm',
+      `lapic:${vcpu.id}`,
+      'forwarded',
+      `vCPU ${vcpu.id} halted: woken to take the interrupt`,
+    );
+  }
+  scheduleAccept(e, vcpu, e.cost.vm_entry);
+}
+
+export function scheduleAccept(e: Engine, vcpu: Vcpu, delay: number): void {
+  if (vcpu.state !== 'running' || vcpu.accept_scheduled || vcpu.lapic.irr.length === 0) return;
+  vcpu.accept_scheduled = true;
+  e.schedule(delay, EV_ACCEPT, 0, vcpu.id);
+}
+
+// lapic.c: apic_has_interrupt_for_ppr: the highest IRR vector whose class beats the processor priority
+function acceptable(v: Vcpu): number {
+  const irr = highest(v.lapic.irr);
+  const isr = highest(v.lapic.isr);
+  if (irr < 0) return -1;
+  return isr < 0 || irr >> 4 > isr >> 4 ? irr : -1;
+}
+
+export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  v.accept_scheduled = false;
+  if (v.state !== 'running') return;
+  const vector = acceptable(v);
+  if (vector < 0) return;
+  const l = v.lapic;
+  const irq = l.irr_irq[vector];
+  removeBit(l.irr, vector);
+  delete l.irr_irq[vector];
+  l.isr.push(vector);
+  l.isr_irq[vector] = irq;
+  e.hop(
+    'lapic.accept',
+    irq,
+    `lapic:${v.id}`,
+    'guest',
+    'delivered',
+    `vector ${hex(vector)} IRR to ISR on vCPU ${v.id}`,
+  );
+  e.delivered(irq, `guest vector ${hex(vector)} on vCPU ${v.id}`);
+  v.handled[vector] = (v.handled[vector] ?? 0) + 1;
+  e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
+});
+
+const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {
+  guestHandle(e, irq, vcpuId, vector);
+  e.schedule(e.cost.eoi, EV_EOI, irq, vcpuId, vector);
+});
+
+const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  const l = v.lapic;
+  removeBit(l.isr, vector);
+  delete l.isr_irq[vector];
+  e.hop('lapic.eoi', irq, 'guest', `lapic:${v.id}`, 'done', `EOI: ISR ${hex(vector)} cleared`);
+  scheduleAccept(e, v, 0);
+});

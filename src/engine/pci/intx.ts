@@ -1,0 +1,101 @@
+// INTx of a PCI function: a level-triggered pin. The function's interrupt condition is the Interrupt
+// Status bit (status register bit 3); it drives the pin only while Interrupt Disable (command register
+// bit 10, DisINTx) is clear (PCI Local Bus Spec 6.2.2). VFIO masks INTx through DisINTx
+// (drivers/pci/pci.c: pci_check_and_mask_intx / pci_check_and_unmask_intx).
+
+import { defineEvent, type Engine } from '../engine.ts';
+import type { PciDeviceState } from '../types.ts';
+import { EV_HOST_IRQ, hostIrqsOf } from '../host/irq.ts';
+
+export const PCI_COMMAND_INTX_DISABLE = 1 << 10;
+export const PCI_STATUS_INTERRUPT = 1 << 3;
+
+export function intxDisabled(dev: PciDeviceState): boolean {
+  return (dev.command & PCI_COMMAND_INTX_DISABLE) !== 0;
+}
+
+/** The device raises its interrupt condition on INTx. */
+export function intxAssert(e: Engine, dev: PciDeviceState, irq: number): void {
+  const from = `dev:${dev.name}`;
+  const to = `intx:${dev.name}`;
+  if (dev.status & PCI_STATUS_INTERRUPT) {
+    // Level-triggered: one condition at a time; a second event merges into the one asserted.
+    e.hop(
+      'intx.assert',
+      irq,
+      from,
+      to,
+      'coalesced',
+      `Interrupt Status already set by #${dev.intx.asserted_irq}`,
+    );
+    e.coalesced(irq, dev.intx.asserted_irq, `${dev.name} INTx Interrupt Status`);
+    return;
+  }
+  dev.status |= PCI_STATUS_INTERRUPT;
+  dev.intx.asserted_irq = irq;
+  if (intxDisabled(dev)) {
+    e.hop('intx.assert', irq, from, to, 'pending', 'Interrupt Status set; DisINTx set: pin not driven');
+    e.pending(irq, `${dev.name} INTx Interrupt Status (DisINTx)`);
+    return;
+  }
+  intxDrive(e, dev, irq);
+}
+
+/** The pin is driven: the host's INTx line fires if someone requested it. */
+function intxDrive(e: Engine, dev: PciDeviceState, irq: number): void {
+  dev.intx.asserted = true;
+  const host = hostIrqsOf(e, dev.name, 'IO-APIC')[0];
+  if (!host) {
+    e.hop(
+      'intx.assert',
+      irq,
+      `dev:${dev.name}`,
+      `intx:${dev.name}`,
+      'pending',
+      'pin asserted; no host handler on the line',
+    );
+    e.pending(irq, `${dev.name} INTx asserted (no handler)`);
+    return;
+  }
+  e.hop(
+    'intx.assert',
+    irq,
+    `dev:${dev.name}`,
+    'hostirq',
+    'forwarded',
+    `INT${'?ABCD'[dev.intx.pin]} asserted: host IRQ ${host.irq}`,
+  );
+  e.schedule(e.cost.msi_write, EV_HOST_IRQ, irq, host.irq);
+}
+
+// pci_check_and_mask_intx: set DisINTx only if the device is asserting
+export function intxCheckAndMask(dev: PciDeviceState): boolean {
+  if (!(dev.status & PCI_STATUS_INTERRUPT)) return false;
+  dev.command |= PCI_COMMAND_INTX_DISABLE;
+  dev.intx.asserted = false;
+  return true;
+}
+
+// pci_check_and_unmask_intx: clear DisINTx only if the device is not asserting
+export function intxCheckAndUnmask(dev: PciDeviceState): boolean {
+  if (dev.status & PCI_STATUS_INTERRUPT) return false;
+  dev.command &= ~PCI_COMMAND_INTX_DISABLE;
+  return true;
+}
+
+/** The guest's handler serviced the device: the condition clears and the pin deasserts. */
+export function intxDeassert(dev: PciDeviceState): void {
+  dev.status &= ~PCI_STATUS_INTERRUPT;
+  dev.intx.asserted = false;
+  dev.intx.asserted_irq = 0;
+}
+
+/** Re-drives the pin when software clears DisINTx with the condition still set. */
+export const EV_INTX_REDRIVE = defineEvent('intx.redrive', (e, _irq, di) => {
+  const dev = e.state.devices[e.deviceNames[di]];
+  if (dev.status & PCI_STATUS_INTERRUPT && !intxDisabled(dev) && !dev.intx.asserted) {
+    const irq = dev.intx.asserted_irq;
+    e.inFlight(irq);
+    intxDrive(e, dev, irq);
+  }
+});

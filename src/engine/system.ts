@@ -1,0 +1,151 @@
+// The engine contract (DESIGN.md): createSystem, apply, step, run, snapshot, restore. Commands in, trace
+// events out, state derived. apply never throws: bad input is an errno result, and an internal error
+// restores the state the command started from.
+
+import type {
+  Command,
+  CommandResult,
+  Json,
+  RunOptions,
+  RunResult,
+  Snapshot,
+  Topology,
+  TraceEvent,
+} from './types.ts';
+import { Engine } from './engine.ts';
+import { DEFAULT_COST, type CostModel } from './cost.ts';
+import { EngineError, fail, ok } from './errno.ts';
+import { rngCreate } from './sim/rng.ts';
+import { EventQueue } from './sim/queue.ts';
+import { COMMAND_BY_OP, checkArgs } from './commands.ts';
+import { buildState, topologyErrors } from './topology.ts';
+
+export interface SystemOptions {
+  seed?: number;
+  cost?: Partial<CostModel>;
+}
+
+export interface System {
+  readonly topology: Topology;
+  readonly engine: Engine;
+  apply(cmd: Command): CommandResult;
+  /** Runs the earliest queued event; returns the hops it recorded (empty when idle). */
+  step(): TraceEvent[];
+  run(opts?: RunOptions): RunResult;
+  snapshot(): Snapshot;
+  restore(s: Snapshot): void;
+  traceLength(): number;
+  traceSlice(start: number, end: number): TraceEvent[];
+  idle(): boolean;
+}
+
+export class TopologyError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`invalid topology: ${errors.join('; ')}`);
+  }
+}
+
+export function createSystem(topology: Topology, options: SystemOptions = {}): System {
+  const errors = topologyErrors(topology);
+  if (errors.length) throw new TopologyError(errors);
+  const cost = { ...DEFAULT_COST, ...options.cost };
+  const e = new Engine(buildState(topology), cost, rngCreate(options.seed ?? 1));
+  return new SystemImpl(topology, e);
+}
+
+class SystemImpl implements System {
+  constructor(
+    readonly topology: Topology,
+    public engine: Engine,
+  ) {}
+
+  apply(cmd: Command): CommandResult {
+    if (typeof cmd !== 'object' || cmd === null || typeof cmd.op !== 'string')
+      return fail('EINVAL', 'a command is an object with an op', 'op');
+    if (cmd.op === 'run') return this.runCommand(cmd);
+    const spec = COMMAND_BY_OP[cmd.op];
+    if (!spec) return fail('ENOTTY', `unknown command '${cmd.op}'`, 'op');
+    const before = this.snapshot();
+    try {
+      const value = spec.run(this.engine, checkArgs(this.engine, spec, cmd));
+      return ok(value === undefined ? undefined : (value as Json));
+    } catch (err) {
+      if (err instanceof EngineError) return fail(err.errno, err.message, err.field);
+      this.restore(before);
+      return fail('EFAULT', `internal error in ${cmd.op}, state restored: ${(err as Error).message}`);
+    }
+  }
+
+  private runCommand(cmd: Command): CommandResult {
+    const until = cmd.until;
+    const maxEvents = cmd.maxEvents;
+    if (until !== undefined && (typeof until !== 'number' || until < 0))
+      return fail('EINVAL', "'until' must be a virtual time in ns", 'until');
+    if (
+      maxEvents !== undefined &&
+      (typeof maxEvents !== 'number' || !Number.isInteger(maxEvents) || maxEvents < 0)
+    )
+      return fail('EINVAL', "'maxEvents' must be a non-negative integer", 'maxEvents');
+    const r = this.run({ until: until as number | undefined, maxEvents: maxEvents as number | undefined });
+    return ok({ events: r.events, time: r.time, idle: r.idle });
+  }
+
+  step(): TraceEvent[] {
+    const before = this.engine.trace.length;
+    this.engine.stepOne();
+    return this.engine.trace.slice(before);
+  }
+
+  run(opts: RunOptions = {}): RunResult {
+    const e = this.engine;
+    const until = opts.until ?? Infinity;
+    const max = opts.maxEvents ?? 10_000_000;
+    let n = 0;
+    while (n < max && e.queue.peekTime() <= until && e.stepOne()) n++;
+    if (until !== Infinity && e.queue.peekTime() > until && e.state.time < until) e.state.time = until;
+    return { events: n, time: e.state.time, idle: e.queue.size === 0 };
+  }
+
+  idle(): boolean {
+    return this.engine.queue.size === 0;
+  }
+
+  snapshot(): Snapshot {
+    const e = this.engine;
+    return {
+      version: 1,
+      state: structuredClone(e.state),
+      queue: e.queue.toJSON(),
+      next_seq: e.queue.nextSeq,
+      next_irq: e.nextIrq,
+      interrupts: e.interrupts(),
+      rng: e.rng.s,
+      trace_length: e.trace.length,
+      trace_strings: e.trace.strings.list.length,
+    };
+  }
+
+  restore(s: Snapshot): void {
+    const old = this.engine;
+    const trace = old.trace;
+    if (s.trace_length <= trace.length) trace.truncate(s.trace_length, s.trace_strings);
+    else trace.truncate(0, 1);
+    const e = new Engine(
+      structuredClone(s.state),
+      old.cost,
+      { s: s.rng },
+      EventQueue.fromJSON(s.queue, s.next_seq),
+      trace,
+    );
+    e.restoreInterrupts(s.interrupts, s.next_irq);
+    this.engine = e;
+  }
+
+  traceLength(): number {
+    return this.engine.trace.length;
+  }
+
+  traceSlice(start: number, end: number): TraceEvent[] {
+    return this.engine.trace.slice(start, end);
+  }
+}

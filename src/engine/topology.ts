@@ -1,0 +1,130 @@
+// Builds the initial state from a plain-JSON topology, after checking it. A bad topology is a list of
+// messages naming the field, never an exception from deep inside the engine.
+
+import type { SystemState, Topology, Vcpu } from './types.ts';
+import { deviceCreate } from './pci/device.ts';
+import { vdevCreate } from './vfio/idxd_vdev.ts';
+import { vfioDeviceCreate } from './vfio/device.ts';
+import { vmmDeviceCreate } from './vmm/qemu.ts';
+import { guestDriverCreate } from './guest/driver.ts';
+import { piCreate } from './iommu/posted.ts';
+import { FIRST_EVENTFD } from './kvm/eventfd.ts';
+import { MSIX_MAX_ENTRIES } from './pci/msix.ts';
+
+const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export function topologyErrors(t: unknown): string[] {
+  const errs: string[] = [];
+  if (typeof t !== 'object' || t === null) return ['topology must be an object'];
+  const top = t as Topology;
+  if (top.profile !== undefined && top.profile !== '6.1' && top.profile !== '6.12')
+    errs.push(`topology.profile '${String(top.profile)}' is not 6.1 or 6.12`);
+  if (top.design !== undefined && !['rfc-v1', 'rfc-v3', 'cleanup-2024'].includes(top.design))
+    errs.push(`topology.design '${String(top.design)}' is not rfc-v1, rfc-v3 or cleanup-2024`);
+  const vcpus = top.vm?.vcpus ?? 1;
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) errs.push('topology.vm.vcpus must be 1..64');
+  if (!Array.isArray(top.devices) || top.devices.length === 0)
+    return [...errs, 'topology.devices must list at least one PCI device'];
+  const names = new Set<string>();
+  top.devices.forEach((d, i) => {
+    const at = `topology.devices[${i}]`;
+    if (typeof d !== 'object' || d === null) return errs.push(`${at} must be an object`);
+    if (typeof d.name !== 'string' || !NAME.test(d.name)) errs.push(`${at}.name must match ${NAME}`);
+    else if (names.has(d.name)) errs.push(`${at}.name '${d.name}' is used twice`);
+    else names.add(d.name);
+    if (d.msix) {
+      const n = d.msix.table_size;
+      if (!Number.isInteger(n) || n < 1 || n > MSIX_MAX_ENTRIES)
+        errs.push(`${at}.msix.table_size must be 1..${MSIX_MAX_ENTRIES} (11-bit N-1 field)`);
+    }
+    if (d.msi) {
+      const n = d.msi.vectors;
+      if (![1, 2, 4, 8, 16, 32].includes(n))
+        errs.push(`${at}.msi.vectors must be 1, 2, 4, 8, 16 or 32 (Multiple Message Capable)`);
+    }
+    if (d.ims && (!Number.isInteger(d.ims.size) || d.ims.size < 1 || d.ims.size > 32768))
+      errs.push(`${at}.ims.size must be 1..32768`);
+    if (d.intx_pin !== undefined && (!Number.isInteger(d.intx_pin) || d.intx_pin < 0 || d.intx_pin > 4))
+      errs.push(`${at}.intx_pin must be 0..4`);
+    return 0;
+  });
+  (top.vdevs ?? []).forEach((v, i) => {
+    const at = `topology.vdevs[${i}]`;
+    if (typeof v !== 'object' || v === null) return errs.push(`${at} must be an object`);
+    if (typeof v.name !== 'string' || !NAME.test(v.name)) errs.push(`${at}.name must match ${NAME}`);
+    else if (names.has(v.name)) errs.push(`${at}.name '${v.name}' is used twice`);
+    else names.add(v.name);
+    const parent = top.devices.find((d) => d.name === v.parent);
+    if (!parent) errs.push(`${at}.parent '${String(v.parent)}' is not a PCI device of the topology`);
+    if (v.kind !== 'idxd-wq')
+      errs.push(`${at}.kind '${String(v.kind)}' is unsupported: only idxd-wq is modelled`);
+    if (
+      !Array.isArray(v.vectors) ||
+      v.vectors.length < 1 ||
+      v.vectors.length > 2048 ||
+      !v.vectors.every((b) => b === 'ims' || b === 'emulated')
+    )
+      errs.push(`${at}.vectors must list 1..2048 backends, each 'ims' or 'emulated'`);
+    else if (v.vectors.includes('ims') && !parent?.ims)
+      errs.push(`${at} has IMS-backed vectors but its parent has no ims`);
+    if (!Number.isInteger(v.wq) || v.wq < 0 || v.wq + 1 >= (v.vectors?.length ?? 0))
+      errs.push(`${at}.wq must be an index whose vector wq+1 exists`);
+    return 0;
+  });
+  return errs;
+}
+
+export function buildState(t: Topology): SystemState {
+  const vcpus: Vcpu[] = Array.from({ length: t.vm?.vcpus ?? 1 }, (_, id) => ({
+    id,
+    apic_id: id,
+    state: 'running',
+    lapic: { irr: [], isr: [], irr_irq: {}, isr_irq: {} },
+    pi: piCreate(id),
+    handled: {},
+    accept_scheduled: false,
+  }));
+  const s: SystemState = {
+    profile: t.profile ?? '6.12',
+    design: t.design ?? 'rfc-v3',
+    time: 0,
+    iommu: {
+      interrupt_remapping: t.iommu?.interrupt_remapping ?? true,
+      posted_interrupts: (t.iommu?.posted_interrupts ?? false) && (t.iommu?.interrupt_remapping ?? true),
+      irte: [],
+      faults: [],
+    },
+    devices: {},
+    vdevs: {},
+    host: { irqs: {}, next_irq: 40, next_vector: 0x22 },
+    vfio: {},
+    eventfds: {},
+    next_fd: FIRST_EVENTFD,
+    kvm: { gsi_routes: {}, irqfds: {}, vcpus, next_gsi: 24 },
+    vmm: {},
+    guest: {},
+    counters: { raised: 0, delivered: 0, coalesced: 0, dropped: 0, drop_reasons: {} },
+  };
+  t.devices.forEach((d, i) => {
+    const dev = deviceCreate(d, i);
+    s.devices[d.name] = dev;
+    if (dev.passthrough) {
+      s.vfio[d.name] = vfioDeviceCreate(d.name, 'vfio-pci');
+      if (dev.msix) {
+        s.vmm[d.name] = vmmDeviceCreate(d.name, dev.msix.table_size);
+        s.guest[d.name] = guestDriverCreate(d.name, dev.msix.table_size);
+      }
+    }
+  });
+  for (const v of t.vdevs ?? []) {
+    const vdev = vdevCreate(v);
+    s.vdevs[v.name] = vdev;
+    const vfio = vfioDeviceCreate(v.name, 'idxd-vdev');
+    // vfio_pci_set_emulated(intr_ctx, start, count): vectors with no host interrupt behind them
+    vfio.emulated = v.vectors.flatMap((b, i) => (b === 'emulated' ? [i] : []));
+    s.vfio[v.name] = vfio;
+    s.vmm[v.name] = vmmDeviceCreate(v.name, v.vectors.length);
+    s.guest[v.name] = guestDriverCreate(v.name, v.vectors.length);
+  }
+  return s;
+}

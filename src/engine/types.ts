@@ -1,0 +1,411 @@
+// The engine's plain-JSON types: topology in, commands in, results and trace events out, snapshots.
+// Field names follow the kernel and the PCI specification (pba, vector_ctrl, irq_type, trigger, irr, isr).
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export type KernelProfile = '6.1' | '6.12';
+/** The three generations of the IMS / interrupt-context design (DESIGN.md, "Backends"). */
+export type DesignGeneration = 'rfc-v1' | 'rfc-v3' | 'cleanup-2024';
+
+// ---------------------------------------------------------------- topology
+
+export interface MsixTopology {
+  /** Number of table entries (Message Control encodes it as N-1). */
+  table_size: number;
+  table_bir?: number;
+  table_offset?: number;
+  pba_bir?: number;
+  pba_offset?: number;
+}
+export interface MsiTopology {
+  /** Multiple Message Capable, as a count: 1, 2, 4, ..., 32. */
+  vectors: number;
+  addr64?: boolean;
+  per_vector_mask?: boolean;
+}
+export interface PciDeviceTopology {
+  name: string;
+  bdf?: string;
+  vendor?: number;
+  device?: number;
+  /** PCI Express (has the ERR index in VFIO) or conventional PCI. */
+  pcie?: boolean;
+  /** Interrupt pin: 0 none, 1..4 = INTA..INTD. */
+  intx_pin?: number;
+  msix?: MsixTopology | null;
+  msi?: MsiTopology | null;
+  /** Interrupt Message Store: device-specific, not in config space. */
+  ims?: { size: number } | null;
+  /** Assigned to the VM through vfio-pci (default true unless it only parents virtual devices). */
+  passthrough?: boolean;
+}
+export type VectorBackend = 'ims' | 'emulated';
+export interface VirtualDeviceTopology {
+  name: string;
+  /** The PCI device whose resources make up this virtual device (its IMS, its work queue). */
+  parent: string;
+  /** What the virtual device driver emulates; 'idxd-wq' is an IDXD/DSA work queue composed as a device. */
+  kind: 'idxd-wq';
+  /** Work queue index in the parent. */
+  wq: number;
+  /** Backend per virtual MSI-X vector; IDXD: vector 0 emulated, vector 1 backed by an IMS entry. */
+  vectors: VectorBackend[];
+  /** IMS cookie (PASID / queue id) used when allocating from the parent's IMS domain. */
+  cookie?: number;
+}
+export interface Topology {
+  profile?: KernelProfile;
+  design?: DesignGeneration;
+  iommu?: { interrupt_remapping?: boolean; posted_interrupts?: boolean };
+  vm?: { vcpus?: number };
+  devices: PciDeviceTopology[];
+  vdevs?: VirtualDeviceTopology[];
+}
+
+// ---------------------------------------------------------------- state (snapshot)
+
+export interface MsixEntry {
+  addr_lo: number;
+  addr_hi: number;
+  data: number;
+  /** Bit 0: Mask. Entries reset masked. */
+  vector_ctrl: number;
+}
+export interface MsixState {
+  table_size: number;
+  /** Message Control bit 15. */
+  enable: boolean;
+  /** Message Control bit 14. */
+  function_mask: boolean;
+  table_bir: number;
+  table_offset: number;
+  pba_bir: number;
+  pba_offset: number;
+  table: MsixEntry[];
+  pba: boolean[];
+  /** For each set PBA bit, the interrupt id waiting there (conservation bookkeeping, not hardware). */
+  pba_irq: number[];
+}
+export interface MsiState {
+  /** Multiple Message Capable as a count. */
+  mmc: number;
+  /** Multiple Message Enable as a count. */
+  mme: number;
+  enable: boolean;
+  addr64: boolean;
+  per_vector_mask: boolean;
+  address: number;
+  address_hi: number;
+  data: number;
+  mask_bits: number;
+  pending_bits: number;
+  /** Interrupt id waiting behind each pending bit (conservation bookkeeping). */
+  pending_irq: number[];
+}
+export interface IntxState {
+  /** 0 none, 1..4 INTA..INTD. */
+  pin: number;
+  /** The device drives its INTx line (level). */
+  asserted: boolean;
+  /** The interrupt the asserted line stands for (0 when not asserted). */
+  asserted_irq: number;
+}
+export interface ImsEntry {
+  address: number;
+  address_hi: number;
+  data: number;
+  masked: boolean;
+  pending: boolean;
+  pending_irq: number;
+  /** Device-specific tag (PASID, queue id). */
+  cookie: number | null;
+  /** The virtual device this entry backs, or null when free. */
+  owner: string | null;
+  /** Host IRQ number allocated from the IMS domain, or null. */
+  host_irq: number | null;
+}
+export interface PciDeviceState {
+  name: string;
+  bdf: string;
+  vendor: number;
+  device: number;
+  pcie: boolean;
+  passthrough: boolean;
+  /** Config space command register; bit 10 is Interrupt Disable (DisINTx). */
+  command: number;
+  /** Config space status register; bit 3 is Interrupt Status. */
+  status: number;
+  msix: MsixState | null;
+  msi: MsiState | null;
+  intx: IntxState;
+  ims: { size: number; entries: ImsEntry[] } | null;
+}
+export interface VirtualDeviceState {
+  name: string;
+  parent: string;
+  kind: 'idxd-wq';
+  wq: number;
+  cookie: number;
+  vectors: { backend: VectorBackend; ims_index: number | null }[];
+  /** Emulated registers of the virtual BAR0 (the intercepted path). */
+  regs: { cmd: number; cmdsts: number; wq_enabled: boolean; dev_enabled: boolean };
+}
+
+export interface Irte {
+  index: number;
+  present: boolean;
+  /** 'remapped': to a host vector and CPU; 'posted': into a vCPU's posted-interrupt descriptor. */
+  mode: 'remapped' | 'posted';
+  vector: number;
+  dest: number;
+  /** Posted mode: the vCPU whose descriptor receives the interrupt, and the guest vector. */
+  pi_vcpu: number | null;
+  /** Requester id the IOMMU validates (source-id verification). */
+  sid: string;
+  /** Host IRQ this entry belongs to. */
+  host_irq: number;
+}
+export interface RemapFault {
+  time: number;
+  irq: number;
+  index: number;
+  reason: number;
+  text: string;
+}
+export interface PiDesc {
+  /** Posted Interrupt Requests: guest vectors outstanding. */
+  pir: number[];
+  pir_irq: Record<string, number>;
+  on: boolean;
+  sn: boolean;
+  nv: number;
+  ndst: number;
+}
+export interface HostIrq {
+  irq: number;
+  chip: 'PCI-MSIX' | 'PCI-MSI' | 'IO-APIC' | 'IR-PCI-MSIX' | 'IR-PCI-MSI' | 'IMS';
+  device: string;
+  /** MSI-X / MSI vector or IMS entry index. */
+  hwirq: number;
+  /** Action name once requested (`vfio-msix[3](0000:65:00.0)`), null while only allocated. */
+  action: string | null;
+  /** Host IDT vector and CPU. */
+  vector: number;
+  cpu: number;
+  irte: number | null;
+  /** Started (unmasked at the chip) because a handler is installed (request_irq / free_irq). */
+  started: boolean;
+  /** The VFIO device and vector whose handler is installed, or null. */
+  owner: string | null;
+  owner_vector: number;
+  /** IRQS_PENDING: an interrupt arrived while the line was disabled; resent at startup. */
+  pending_irq: number;
+  count: number;
+}
+export type VfioBackend = 'intx' | 'msi' | 'msix' | 'ims' | 'emulated';
+export interface VfioIrqCtx {
+  /** Trigger eventfd, as the fd number user space passed. */
+  trigger: number | null;
+  name: string | null;
+  backend: VfioBackend;
+  host_irq: number | null;
+  /** An irq-bypass producer is registered for this vector (its token is the trigger eventfd). */
+  producer: boolean;
+  masked: boolean;
+}
+export interface VfioDeviceState {
+  device: string;
+  /** vfio-pci for a physical function, or the virtual device driver for a composed device. */
+  driver: 'vfio-pci' | 'idxd-vdev';
+  irq_type: 'none' | 'intx' | 'msi' | 'msix';
+  /** Per-vector contexts (an xarray in 6.12, a fixed array sized at enable in 6.1). */
+  ctx: Record<string, VfioIrqCtx>;
+  /** 6.1: size of the context array allocated at enable; 6.12: number of vectors enabled at first. */
+  num_ctx: number;
+  /** Vectors marked emulated (vfio_pci_set_emulated): no host interrupt behind them. */
+  emulated: number[];
+  intx: { masked: boolean; unmask_fd: number | null; trigger: number | null; enabled: boolean };
+  err_trigger: number | null;
+  req_trigger: number | null;
+}
+export interface EventfdState {
+  fd: number;
+  /** The eventfd counter; a reader (user space) resets it. */
+  count: number;
+  /** Interrupts counted in `count` waiting for a reader. */
+  count_irqs: number[];
+  /** What listens: a KVM irqfd, a VFIO virqfd (INTx unmask), or nothing (a user-space reader). */
+  label: string;
+}
+export interface Lapic {
+  irr: number[];
+  isr: number[];
+  /** Interrupt id per vector in IRR / ISR (conservation bookkeeping). */
+  irr_irq: Record<string, number>;
+  isr_irq: Record<string, number>;
+}
+export interface Vcpu {
+  id: number;
+  apic_id: number;
+  state: 'running' | 'halted' | 'preempted';
+  lapic: Lapic;
+  pi: PiDesc;
+  /** Guest vectors handled, by vector. */
+  handled: Record<string, number>;
+  /** An acceptance of the highest IRR vector is already scheduled. */
+  accept_scheduled: boolean;
+}
+export interface GsiRoute {
+  gsi: number;
+  address_lo: number;
+  address_hi: number;
+  data: number;
+}
+export interface Irqfd {
+  fd: number;
+  gsi: number;
+}
+export interface VmmVector {
+  /** KVM GSI (QEMU's virq) routed to this vector's guest MSI message, or null. */
+  virq: number | null;
+  /** QEMU's eventfds: `kvm_interrupt` goes to the irqfd (bypass), `interrupt` to QEMU's own handler. */
+  kvm_interrupt: number | null;
+  interrupt: number | null;
+  /** Which eventfd VFIO currently signals for this vector. */
+  vfio_fd: number | null;
+  in_use: boolean;
+}
+export interface VmmDeviceState {
+  device: string;
+  /** The guest's view of MSI-X, emulated by QEMU (hw/pci/msix.c). */
+  msix: MsixState;
+  /** Vectors enabled on the host through VFIO (QEMU's nr_vectors). */
+  nr_vectors: number;
+  vectors: VmmVector[];
+}
+export interface GuestDriverState {
+  device: string;
+  /** Guest IDT vector programmed per MSI-X entry (data bits 7:0), and destination APIC id. */
+  vectors: { vector: number; dest: number; enabled: boolean }[];
+  /** Work submitted and not yet completed. */
+  outstanding: number;
+  completions: number;
+}
+export interface Counters {
+  raised: number;
+  delivered: number;
+  coalesced: number;
+  dropped: number;
+  drop_reasons: Record<string, number>;
+}
+export type Fate = 'in-flight' | 'pending' | 'delivered' | 'coalesced' | 'dropped';
+export interface InterruptRecord {
+  id: number;
+  source: string;
+  path: TracePath;
+  fate: Fate;
+  /** Where it waits (pending), where it merged (coalesced) or why it was dropped. */
+  where: string;
+  /** Coalesced into this interrupt id. */
+  into: number;
+}
+
+export interface SystemState {
+  profile: KernelProfile;
+  design: DesignGeneration;
+  time: number;
+  iommu: {
+    interrupt_remapping: boolean;
+    posted_interrupts: boolean;
+    irte: (Irte | null)[];
+    faults: RemapFault[];
+  };
+  devices: Record<string, PciDeviceState>;
+  vdevs: Record<string, VirtualDeviceState>;
+  host: { irqs: Record<string, HostIrq>; next_irq: number; next_vector: number };
+  vfio: Record<string, VfioDeviceState>;
+  eventfds: Record<string, EventfdState>;
+  next_fd: number;
+  kvm: {
+    gsi_routes: Record<string, GsiRoute>;
+    irqfds: Record<string, Irqfd>;
+    vcpus: Vcpu[];
+    next_gsi: number;
+  };
+  vmm: Record<string, VmmDeviceState>;
+  guest: Record<string, GuestDriverState>;
+  counters: Counters;
+}
+
+// ---------------------------------------------------------------- commands and results
+
+export type Errno =
+  | 'EINVAL'
+  | 'ENOTTY'
+  | 'EBADF'
+  | 'ENODEV'
+  | 'EBUSY'
+  | 'ENOMEM'
+  | 'ENOSPC'
+  | 'EFAULT'
+  | 'EPERM'
+  | 'EEXIST'
+  | 'ENOENT'
+  | 'EOPNOTSUPP'
+  | 'ERANGE';
+
+export type CommandResult =
+  { ok: true; value?: Json } | { ok: false; errno: Errno; message: string; field?: string };
+
+/** One plain-JSON command; `op` names it (see commands.ts for the registry). */
+export interface Command {
+  op: string;
+  [field: string]: Json | undefined;
+}
+
+// ---------------------------------------------------------------- trace
+
+export type TracePath = 'direct' | 'posted' | 'intercepted' | 'emulated' | 'control';
+export type TraceOutcome = 'forwarded' | 'pending' | 'coalesced' | 'dropped' | 'delivered' | 'done';
+
+export interface TraceEvent {
+  seq: number;
+  /** Virtual time in nanoseconds. */
+  time: number;
+  /** The interrupt this hop belongs to (0: a control-plane operation). */
+  irq: number;
+  /** The hop's key in the hop table (hops.ts). */
+  hop: string;
+  /** Diagram node ids, e.g. `msix:nic0`, `iommu`, `hostirq`, `vfio:nic0`, `eventfd`, `kvm`, `lapic:0`. */
+  from: string;
+  to: string;
+  path: TracePath;
+  outcome: TraceOutcome;
+  /** The function that performs this hop in real life, and its source file. */
+  fn: string;
+  file: string;
+  detail: string;
+}
+
+export interface Snapshot {
+  version: 1;
+  state: SystemState;
+  queue: { time: number; seq: number; kind: number; irq: number; a: number; b: number }[];
+  next_seq: number;
+  next_irq: number;
+  interrupts: InterruptRecord[];
+  rng: number;
+  trace_length: number;
+  trace_strings: number;
+}
+
+export interface RunOptions {
+  /** Stop before the first event later than this virtual time (ns). */
+  until?: number;
+  maxEvents?: number;
+}
+export interface RunResult {
+  events: number;
+  time: number;
+  idle: boolean;
+}

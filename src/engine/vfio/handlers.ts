@@ -1,0 +1,114 @@
+// The VFIO interrupt handlers on the data path (drivers/vfio/pci/vfio_pci_intrs.c): vfio_msihandler
+// signals the vector's trigger eventfd and nothing else; vfio_intx_handler automasks the line then
+// signals; vfio_pci_send_signal is how a virtual device driver fires an emulated vector.
+
+import { defineEvent, type Engine } from '../engine.ts';
+import { vfioTarget } from './device.ts';
+import { eventfdSignal } from '../kvm/eventfd.ts';
+import { vfioSendIntxEventfd } from './intx.ts';
+import { intxCheckAndMask } from '../pci/intx.ts';
+import { frontFn } from './designs.ts';
+
+/** a = host IRQ. */
+export const EV_VFIO_MSI = defineEvent('vfio.msihandler', (e, irq, hostIrq) => {
+  const h = e.state.host.irqs[hostIrq];
+  const v = h && h.owner !== null ? e.state.vfio[h.owner] : undefined;
+  const ctx = v?.ctx[h.owner_vector];
+  const from = v ? `vfio:${v.device}/${ctx?.backend ?? 'msix'}` : 'hostirq';
+  if (!v || !ctx || ctx.trigger === null) {
+    e.hop(
+      'vfio.no_trigger',
+      irq,
+      from,
+      'eventfd',
+      'dropped',
+      `IRQ ${hostIrq}: the vector's trigger was released`,
+    );
+    e.dropped(irq, 'no trigger eventfd (de-assigned)');
+    return;
+  }
+  const key = ctx.backend === 'ims' ? 'vfio.imshandler' : 'vfio.msihandler';
+  e.hop(key, irq, `vfio:${v.device}`, from, 'forwarded', `${ctx.name}: eventfd_signal(${ctx.trigger})`);
+  e.schedule(e.cost.vfio_handler, EV_VFIO_SIGNAL, irq, ctx.trigger);
+});
+
+const EV_VFIO_SIGNAL = defineEvent('vfio.signal', (e, irq, fd) => {
+  const from = backendNodeOf(e, fd);
+  eventfdSignal(e, irq, fd, from);
+});
+
+function backendNodeOf(e: Engine, fd: number): string {
+  for (const v of Object.values(e.state.vfio))
+    for (const ctx of Object.values(v.ctx)) if (ctx.trigger === fd) return `vfio:${v.device}/${ctx.backend}`;
+  return 'hostirq';
+}
+
+/** a = host IRQ of the INTx line. */
+export const EV_VFIO_INTX = defineEvent('vfio.intxhandler', (e, irq, hostIrq) => {
+  const h = e.state.host.irqs[hostIrq];
+  const t = h && h.owner !== null ? vfioTarget(e, h.owner) : null;
+  if (!t || !t.pci) {
+    e.hop('vfio.intxhandler', irq, 'hostirq', 'hostirq', 'dropped', 'INTx line without a VFIO handler');
+    e.dropped(irq, 'INTx without a handler');
+    return;
+  }
+  const v = t.vfio;
+  // vfio_intx_handler: pci_2_3 devices are masked with DisINTx only when they really assert (shared line)
+  if (v.intx.masked || !intxCheckAndMask(t.pci)) {
+    e.hop(
+      'vfio.intxhandler',
+      irq,
+      'hostirq',
+      `vfio:${v.device}/intx`,
+      'dropped',
+      'IRQ_NONE: not asserting or already masked (shared line)',
+    );
+    e.dropped(irq, 'INTx IRQ_NONE');
+    return;
+  }
+  v.intx.masked = true;
+  if (v.ctx[0]) v.ctx[0].masked = true;
+  e.hop(
+    'vfio.intxhandler',
+    irq,
+    `vfio:${v.device}`,
+    `vfio:${v.device}/intx`,
+    'forwarded',
+    'automask: DisINTx set, ctx masked',
+  );
+  vfioSendIntxEventfd(e, t, irq, 'vfio_intx_handler');
+});
+
+/**
+ * vfio_pci_send_signal(intr_ctx, vector): the virtual device driver fires an emulated vector. The
+ * interrupt `irq` was created by the caller (the intercepted path).
+ */
+export function vfioSendSignal(e: Engine, irq: number, device: string, vector: number, from: string): void {
+  const v = e.state.vfio[device];
+  const ctx = v?.ctx[vector];
+  const fn = frontFn(e.state.design, 'send_signal', 'emulated');
+  if (!ctx || ctx.trigger === null) {
+    // The kernel WARNs and returns: no trigger, nothing reaches the guest.
+    e.hop(
+      'vfio.send_signal',
+      irq,
+      from,
+      `vfio:${device}/emulated`,
+      'dropped',
+      `vector ${vector} has no trigger eventfd (de-assigned)`,
+      fn,
+    );
+    e.dropped(irq, 'no trigger eventfd (de-assigned)');
+    return;
+  }
+  e.hop(
+    'vfio.send_signal',
+    irq,
+    from,
+    `vfio:${device}/emulated`,
+    'forwarded',
+    `${ctx.name}: emulated vector ${vector}, eventfd_signal(${ctx.trigger})`,
+    fn,
+  );
+  e.schedule(e.cost.vfio_handler, EV_VFIO_SIGNAL, irq, ctx.trigger);
+}

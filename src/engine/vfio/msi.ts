@@ -1,0 +1,291 @@
+// MSI and MSI-X triggers through the interrupt context (drivers/vfio/pci/vfio_pci_intrs.c:
+// vfio_pci_set_msi_trigger, vfio_msi_enable, vfio_msi_disable, vfio_msi_set_block,
+// vfio_msi_set_vector_signal), with the kernel profile's rules:
+//   6.1  - a context array sized at enable (num_ctx); a vector past it is EINVAL, for assignment and for a
+//          loop-back range that reaches past it.
+//   6.12 - contexts allocated per vector (an xarray, b156e48fffa9 "vfio/pci: Use xarray for interrupt
+//          context storage", v6.5); a vector past the enable-time allocation is allocated on the spot when
+//          the MSI-X domain allows it (e4163438e015 "vfio/pci: Support dynamic MSI-X", v6.5); loop-back
+//          skips vectors without a context.
+// Each backend operation names the function it is in the design generation chosen (designs.ts).
+
+import type { Engine } from '../engine.ts';
+import type { HostIrq, VfioBackend, VfioIrqCtx } from '../types.ts';
+import { EngineError, raise } from '../errno.ts';
+import { backendKind, irqName, vectorBackend, type VfioTarget } from './device.ts';
+import { frontFn, type FrontOp } from './designs.ts';
+import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from './uapi.ts';
+import { hostAllocIrq, hostFreeDesc, hostFreeIrq, hostIrqsOf, hostRequestIrq } from '../host/irq.ts';
+import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
+import { imsAllocEntry, imsFreeEntry } from '../ims/ims.ts';
+import { bypassSync } from '../kvm/bypass.ts';
+
+function ctl(e: Engine, t: VfioTarget, op: FrontOp, backend: VfioBackend, detail: string, to?: string): void {
+  e.hop(
+    'ctl.vector_signal',
+    0,
+    `vfio:${t.vfio.device}`,
+    to ?? `vfio:${t.vfio.device}/${backend}`,
+    'done',
+    detail,
+    frontFn(e.state.design, op, backendKind(backend)),
+  );
+}
+
+/** VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER on MSI (msix false) or MSI-X; returns the ioctl's return value. */
+export function vfioPciSetMsiTrigger(
+  e: Engine,
+  t: VfioTarget,
+  msix: boolean,
+  start: number,
+  count: number,
+  flags: number,
+  data: number[],
+): number {
+  const v = t.vfio;
+  const type = msix ? 'msix' : 'msi';
+  const kind = backendKind(vectorBackend(t, start, msix));
+  e.hop(
+    'ctl.set_irqs',
+    0,
+    'vmm',
+    `vfio:${v.device}`,
+    'done',
+    `${type.toUpperCase()} TRIGGER start ${start} count ${count}`,
+    frontFn(e.state.design, 'set_trigger', kind),
+  );
+
+  if (v.irq_type === type && count === 0 && flags & VFIO_IRQ_SET_DATA_NONE) {
+    vfioMsiDisable(e, t, msix);
+    return 0;
+  }
+  if (!(v.irq_type === type || v.irq_type === 'none'))
+    raise(
+      'EINVAL',
+      `${v.irq_type.toUpperCase()} is enabled: disable it before using ${type.toUpperCase()}`,
+      'index',
+    );
+
+  if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+    if (v.irq_type === type) return vfioMsiSetBlock(e, t, start, count, data, msix);
+    vfioMsiEnable(e, t, start + count, msix);
+    try {
+      return vfioMsiSetBlock(e, t, start, count, data, msix);
+    } catch (err) {
+      // vfio_pci_set_msi_trigger: a failed first assignment tears the whole index down again
+      vfioMsiDisable(e, t, msix);
+      throw err;
+    }
+  }
+
+  // Loop-back: DATA_NONE signals every vector in range, DATA_BOOL those whose byte is set.
+  if (v.irq_type !== type)
+    raise('EINVAL', `${type.toUpperCase()} is not enabled: nothing to loop back`, 'index');
+  if (e.state.profile === '6.1' && !t.vdev && start + count > v.num_ctx)
+    raise(
+      'EINVAL',
+      `vectors ${start}..${start + count - 1} reach past the ${v.num_ctx} contexts allocated at enable (6.1)`,
+      'count',
+    );
+  for (let i = start; i < start + count; i++) {
+    const ctx = v.ctx[i];
+    if (!ctx || ctx.trigger === null) continue;
+    if (flags & VFIO_IRQ_SET_DATA_BOOL && !data[i - start]) continue;
+    const irq = e.newIrq(`vfio:${v.device}`, 'emulated');
+    e.hop(
+      'vfio.send_signal',
+      irq,
+      `vfio:${v.device}/${ctx.backend}`,
+      'eventfd',
+      'forwarded',
+      `loop-back: ${ctx.name} signals eventfd ${ctx.trigger}`,
+      frontFn(e.state.design, 'loopback', backendKind(ctx.backend)),
+    );
+    eventfdSignal(e, irq, ctx.trigger, `vfio:${v.device}/${ctx.backend}`);
+  }
+  return 0;
+}
+
+// vfio_msi_enable: allocate nvec host vectors (pci_alloc_irq_vectors), request none
+function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): void {
+  const v = t.vfio;
+  const backend: VfioBackend = msix ? 'msix' : 'msi';
+  if (t.vdev) {
+    // IMS backend (RFC v3 vfio_ims_enable): the virtual device driver created the IMS domain; the
+    // context starts as MSI-X, so this path is only reached for MSI, which the virtual device lacks.
+    raise('EINVAL', `${t.vfio.device} is a virtual device: only MSI-X is emulated`, 'index');
+  }
+  ctl(
+    e,
+    t,
+    'enable',
+    backend,
+    `enable ${msix ? 'MSI-X' : 'MSI'} with ${nvec} vectors (pci_alloc_irq_vectors)`,
+  );
+  // drivers/pci/msi: pci_alloc_irq_vectors(pdev, 1, 0, ...) fails with ERANGE (maxvec < minvec)
+  if (nvec === 0) raise('ERANGE', 'enable with 0 vectors: pci_alloc_irq_vectors returns -ERANGE', 'count');
+  const dev = t.pci!;
+  if (msix) {
+    const m = dev.msix!;
+    m.enable = true;
+    m.function_mask = false;
+    for (let i = 0; i < nvec; i++) hostAllocIrq(e, 'PCI-MSIX', dev, i);
+  } else {
+    const m = dev.msi!;
+    m.enable = true;
+    m.mme = 1 << Math.ceil(Math.log2(nvec));
+    for (let i = 0; i < nvec; i++) hostAllocIrq(e, 'PCI-MSI', dev, i);
+  }
+  v.irq_type = msix ? 'msix' : 'msi';
+  if (e.state.profile === '6.1') {
+    v.num_ctx = nvec;
+    for (let i = 0; i < nvec; i++) v.ctx[i] = emptyCtx(backend);
+  } else {
+    v.num_ctx = nvec;
+  }
+}
+
+function emptyCtx(backend: VfioBackend): VfioIrqCtx {
+  return { trigger: null, name: null, backend, host_irq: null, producer: false, masked: false };
+}
+
+// vfio_msi_disable: de-assign every vector, free the host vectors, back to no interrupt type
+export function vfioMsiDisable(e: Engine, t: VfioTarget, msix: boolean): void {
+  const v = t.vfio;
+  const backend = vectorBackend(t, 0, msix);
+  ctl(e, t, 'disable', backend, `disable ${msix ? 'MSI-X' : 'MSI'}: free every vector`);
+  for (const key of Object.keys(v.ctx)) vfioMsiSetVectorSignal(e, t, Number(key), -1, msix);
+  v.ctx = {};
+  v.num_ctx = 0;
+  if (t.vdev) return; // the IMS context stays MSI-X: the guest only ever sees MSI-X
+  const dev = t.pci!;
+  for (const h of hostIrqsOf(e, dev.name, msix ? 'MSIX' : 'MSI')) hostFreeDesc(e, h);
+  if (msix) dev.msix!.enable = false;
+  else {
+    dev.msi!.enable = false;
+    dev.msi!.mme = 1;
+  }
+  v.irq_type = 'none';
+}
+
+// vfio_msi_set_block: assign a block; on failure de-assign the block from start up to the failed vector
+function vfioMsiSetBlock(
+  e: Engine,
+  t: VfioTarget,
+  start: number,
+  count: number,
+  fds: number[],
+  msix: boolean,
+): number {
+  const v = t.vfio;
+  if (e.state.profile === '6.1' && !t.vdev && (start >= v.num_ctx || start + count > v.num_ctx))
+    raise(
+      'EINVAL',
+      `vectors ${start}..${start + count - 1} are past the ${v.num_ctx} contexts allocated at enable (6.1: no dynamic MSI-X)`,
+      'start',
+    );
+  let j = start;
+  try {
+    for (let i = 0; i < count; i++, j++) vfioMsiSetVectorSignal(e, t, j, fds[i] ?? 0, msix);
+  } catch (err) {
+    for (let i = start; i <= j; i++) vfioMsiSetVectorSignal(e, t, i, -1, msix);
+    throw err;
+  }
+  return 0;
+}
+
+/** The host interrupt behind a vector, allocating it when the backend allows (vfio_msi_alloc_irq). */
+function hostIrqForVector(e: Engine, t: VfioTarget, vector: number, msix: boolean): HostIrq {
+  const dev = t.pci!;
+  const existing = hostIrqsOf(e, dev.name, msix ? 'MSIX' : 'MSI').find((h) => h.hwirq === vector);
+  if (existing) return existing;
+  // pci_irq_vector gives -EINVAL for a vector never allocated; 6.12 allocates it when MSI-X can grow
+  if (!msix || e.state.profile === '6.1')
+    raise('EINVAL', `vector ${vector} was not allocated at enable (pci_irq_vector: -EINVAL)`, 'start');
+  const h = hostAllocIrq(e, 'PCI-MSIX', dev, vector);
+  e.hop(
+    'ctl.msi_enable',
+    0,
+    `vfio:${t.vfio.device}`,
+    'hostirq',
+    'done',
+    `dynamic MSI-X: vector ${vector} allocated, IRQ ${h.irq}`,
+    'pci_msix_alloc_irq_at@drivers/pci/msi/api.c',
+  );
+  return h;
+}
+
+/** vfio_msi_set_vector_signal: release the old trigger, then (fd >= 0) request the interrupt with the new. */
+export function vfioMsiSetVectorSignal(
+  e: Engine,
+  t: VfioTarget,
+  vector: number,
+  fd: number,
+  msix: boolean,
+): void {
+  const v = t.vfio;
+  const backend = vectorBackend(t, vector, msix);
+  const kind = backendKind(backend);
+  const old = v.ctx[vector];
+  if (old && old.trigger !== null) {
+    ctl(e, t, 'free_interrupt', backend, `${old.name}: release eventfd ${old.trigger}`);
+    old.producer = false;
+    if (old.host_irq !== null) {
+      const h = e.state.host.irqs[old.host_irq];
+      if (backend === 'ims') {
+        // pci_ims_free_irq: the IMS entry and its host interrupt go back to the parent
+        imsFreeEntry(t.hw, h.hwirq);
+        hostFreeDesc(e, h);
+      } else hostFreeIrq(e, h); // the host vector stays allocated until disable
+    }
+    old.trigger = null;
+    old.name = null;
+    old.host_irq = null;
+    if (e.state.profile === '6.12' || t.vdev) delete v.ctx[vector];
+    bypassSync(e);
+  }
+  if (fd < 0) return;
+  let host: HostIrq | null = null;
+  if (backend === 'msix' || backend === 'msi') host = hostIrqForVector(e, t, vector, msix);
+  const name = irqName(t, vector, backend);
+  const efd = eventfdCtxFdget(e, fd, 'data');
+  if (backend === 'ims') {
+    const index = imsAllocEntry(t.hw, v.device, t.vdev!.cookie);
+    if (index < 0) raise('ENOSPC', `${t.hw.name}: every IMS entry is in use`, 'data');
+    host = hostAllocIrq(e, 'IMS', t.hw, index);
+    t.hw.ims!.entries[index].host_irq = host.irq;
+    t.vdev!.vectors[vector].ims_index = index;
+  }
+  const ctx: VfioIrqCtx = v.ctx[vector] ?? emptyCtx(backend);
+  ctx.backend = backend;
+  ctx.name = name;
+  ctx.trigger = efd.fd;
+  ctx.host_irq = host ? host.irq : null;
+  v.ctx[vector] = ctx;
+  if (host) {
+    ctl(
+      e,
+      t,
+      'request_interrupt',
+      backend,
+      `${name}: request IRQ ${host.irq}${backend === 'ims' ? ` (IMS entry ${host.hwirq} of ${t.hw.name})` : ''}, trigger eventfd ${fd}`,
+      'hostirq',
+    );
+    hostRequestIrq(e, host, name, v.device, vector);
+    // irq_bypass_register_producer: token = the trigger eventfd
+    ctx.producer = true;
+  } else {
+    ctl(
+      e,
+      t,
+      'vector_signal',
+      backend,
+      `vector ${vector} emulated: trigger eventfd ${fd}, no host interrupt`,
+    );
+  }
+  bypassSync(e);
+}
+
+export function isEngineError(err: unknown): err is EngineError {
+  return err instanceof EngineError;
+}
