@@ -1,0 +1,52 @@
+// The irqflow command line: `irqflow run FILE...` runs scenarios headless and checks their expectations;
+// `irqflow probe SCRIPT` answers a vfio-probe script like the real kernel would. Node only; the engine it
+// runs is the same module the page's worker runs.
+
+import { readFileSync } from 'node:fs';
+import { probeScript } from './probe.ts';
+import { runScenarioFiles } from './run.ts';
+
+const USAGE = `usage:
+  irqflow run FILE... [--json]                 run scenarios, check expectations (exit 0 pass, 1 fail, 2 invalid)
+  irqflow probe SCRIPT [--kernel 6.1|6.12] [--device e1000e|virtio-net-pci,vectors=N]`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'run') return runScenarioFiles(rest);
+  if (cmd === 'probe') return probe(rest);
+  console.error(USAGE);
+  return 2;
+}
+
+function probe(args: string[]): number {
+  let kernel = '6.12';
+  let device = 'e1000e';
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--kernel') kernel = args[++i] ?? '';
+    else if (args[i] === '--device') device = args[++i] ?? '';
+    else files.push(args[i]);
+  }
+  if (kernel !== '6.1' && kernel !== '6.12') {
+    console.error(`irqflow probe: --kernel ${kernel}: the modelled kernels are 6.1 and 6.12`);
+    return 2;
+  }
+  if (files.length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(files[0], 'utf8');
+  } catch (err) {
+    console.error(`irqflow probe: cannot read ${files[0]}: ${(err as Error).message}`);
+    return 2;
+  }
+  try {
+    for (const line of probeScript(text, { kernel, device })) console.log(line);
+  } catch (err) {
+    console.error(`irqflow probe: ${(err as Error).message}`);
+    return 2;
+  }
+  return 0;
+}
