@@ -12,8 +12,16 @@ const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.jsonl'));
 describe('irqflow probe matches the real kernel', () => {
   it('has recordings for both kernels and both devices', () => {
     const kinds = new Set(fixtures.map((f) => f.replace(/^[^.]+\./, '').replace(/\.jsonl$/, '')));
-    expect([...kinds].sort()).toEqual(['6.1.e1000e', '6.1.virtio-net-v9', '6.12.e1000e', '6.12.virtio-net-v9']);
-    const calls = fixtures.reduce((n, f) => n + readFileSync(new URL(f, FIXTURES), 'utf8').trim().split('\n').length - 1, 0);
+    expect([...kinds].sort()).toEqual([
+      '6.1.e1000e',
+      '6.1.virtio-net-v9',
+      '6.12.e1000e',
+      '6.12.virtio-net-v9',
+    ]);
+    const calls = fixtures.reduce(
+      (n, f) => n + readFileSync(new URL(f, FIXTURES), 'utf8').trim().split('\n').length - 1,
+      0,
+    );
     expect(calls).toBeGreaterThanOrEqual(150);
   });
 
@@ -24,7 +32,10 @@ describe('irqflow probe matches the real kernel', () => {
       const [, script, kernel, dev, vectors] = m!;
       const device = dev === 'e1000e' ? 'e1000e' : `virtio-net-pci,vectors=${vectors}`;
       const want = readFileSync(new URL(f, FIXTURES), 'utf8').trim().split('\n');
-      const got = probeScript(readFileSync(new URL(`${script}.script`, SCRIPTS), 'utf8'), { kernel: kernel as '6.1' | '6.12', device });
+      const got = probeScript(readFileSync(new URL(`${script}.script`, SCRIPTS), 'utf8'), {
+        kernel: kernel as '6.1' | '6.12',
+        device,
+      });
       // Line 1 names the kernel release (the real one vs the model); the device must agree.
       expect(JSON.parse(got[0]).device).toBe(JSON.parse(want[0]).device);
       expect(got.slice(1)).toEqual(want.slice(1));

@@ -15,7 +15,16 @@ export function probeDevice(spec: string): ProbeDevice | string {
   if (spec === 'e1000e')
     return {
       label: 'e1000e',
-      topology: { name: 'dev0', bdf: '0000:00:02.0', vendor: 0x8086, device: 0x10d3, pcie: true, intx_pin: 1, msix: { table_size: 5 }, msi: { vectors: 1 } },
+      topology: {
+        name: 'dev0',
+        bdf: '0000:00:02.0',
+        vendor: 0x8086,
+        device: 0x10d3,
+        pcie: true,
+        intx_pin: 1,
+        msix: { table_size: 5 },
+        msi: { vectors: 1 },
+      },
     };
   const m = /^virtio-net-pci,vectors=(\d+)$/.exec(spec);
   if (m) {
@@ -23,49 +32,95 @@ export function probeDevice(spec: string): ProbeDevice | string {
     if (n < 1 || n > 2048) return `virtio-net-pci vectors=${n}: MSI-X needs 1..2048 vectors`;
     return {
       label: spec,
-      topology: { name: 'dev0', bdf: '0000:00:02.0', vendor: 0x1af4, device: 0x1041, pcie: false, intx_pin: 1, msix: { table_size: n }, msi: null },
+      topology: {
+        name: 'dev0',
+        bdf: '0000:00:02.0',
+        vendor: 0x1af4,
+        device: 0x1041,
+        pcie: false,
+        intx_pin: 1,
+        msix: { table_size: n },
+        msi: null,
+      },
     };
   }
   return `unsupported device '${spec}': irqflow models e1000e and virtio-net-pci,vectors=N`;
 }
 
-/** strtoul(s, NULL, 0) truncated to 32 bits: the longest numeric prefix, 0 when there is none. */
-export function strtoul(s: string): number {
-  return strtol(s) >>> 0;
-}
+// Word parsing, as oracle/vfio-probe.c does it (that file's header is the contract for both).
 
-export function strtol(s: string): number {
-  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(s);
-  if (!m) return 0;
+/** A whole word as a number that fits 32 bits, signed or unsigned (decimal, 0x hex, 0 octal); else null. */
+export function parseInt32(word: string): number | null {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(word);
+  if (!m) return null;
   const body = m[2];
-  let n: number;
-  if (/^0[xX]/.test(body)) n = parseInt(body.slice(2), 16);
-  else if (body.startsWith('0')) n = body.length > 1 ? parseInt(body, 8) : 0;
-  else n = parseInt(body, 10);
-  // strtol saturates at LONG_MAX; values this large only ever reach a uint32 field, so wrap like C.
-  n = m[1] === '-' ? -n : n;
-  return n;
+  let n = /^0[xX]/.test(body)
+    ? parseInt(body.slice(2), 16)
+    : body.startsWith('0') && body.length > 1
+      ? parseInt(body, 8)
+      : parseInt(body, 10);
+  if (m[1] === '-') n = -n;
+  return n < -0x80000000 || n > 0xffffffff ? null : n;
 }
 
-function atoi(s: string): number {
-  const m = /^\s*[+-]?\d+/.exec(s);
-  return m ? parseInt(m[0], 10) : 0;
+function parseU32(word: string): number | null {
+  const n = parseInt32(word);
+  return n === null || n < 0 ? null : n;
 }
 
 const INDEX: Record<string, number> = { INTX: 0, MSI: 1, MSIX: 2, ERR: 3, REQ: 4 };
 const FLAG: Record<string, number> = { NONE: 1, BOOL: 2, EVENTFD: 4, MASK: 8, UNMASK: 16, TRIGGER: 32 };
 
-function parseIndex(s: string): number {
-  return s in INDEX ? INDEX[s] : strtoul(s);
+function parseIndex(word: string): number | null {
+  return word in INDEX ? INDEX[word] : parseU32(word);
 }
-function parseFlags(s: string): number {
+
+function parseFlags(word: string): number | null {
+  if (word === '' || word.endsWith('|') || word.length >= 256) return null;
   let f = 0;
-  for (const t of s.split('|').filter((x) => x !== '')) f |= t in FLAG ? FLAG[t] : strtoul(t);
+  for (const part of word.split('|').filter((x) => x !== '')) {
+    const bit = part in FLAG ? FLAG[part] : parseU32(part);
+    if (bit === null) return null;
+    f |= bit;
+  }
   return f >>> 0;
 }
 
-// The errnos oracle/vfio-probe.c's errname knows; any other prints EUNKNOWN.
-const KNOWN_ERRNO = new Set(['EINVAL', 'ENOTTY', 'EBADF', 'ENODEV', 'EBUSY', 'ENOMEM', 'ENOSPC', 'EFAULT', 'EPERM', 'EOPNOTSUPP', 'ERANGE']);
+function parseEventfdRef(word: string): number | null {
+  if (word[0] !== 'e') return null;
+  const n = parseInt32(word.slice(1));
+  return n === null || n < 0 || n >= 16 ? null : n;
+}
+
+function jsonLabel(label: string): string {
+  return label.replace(/["\\]/g, (c) => '\\' + c);
+}
+
+// oracle/vfio-probe.c: errno_names; any other errno prints EUNKNOWN.
+const KNOWN_ERRNO = new Set([
+  'EPERM',
+  'ENOENT',
+  'EINTR',
+  'EIO',
+  'ENXIO',
+  'E2BIG',
+  'EBADF',
+  'EAGAIN',
+  'ENOMEM',
+  'EACCES',
+  'EFAULT',
+  'EBUSY',
+  'EEXIST',
+  'ENODEV',
+  'EINVAL',
+  'ENOTTY',
+  'ENOSPC',
+  'ERANGE',
+  'ENOSYS',
+  'EOPNOTSUPP',
+]);
+const DATA_MAX = 8192;
+const MAX_WORDS = 300;
 
 export interface ProbeOptions {
   kernel: KernelProfile;
@@ -76,57 +131,95 @@ export interface ProbeOptions {
 export function probeScript(script: string, opts: ProbeOptions): string[] {
   const dev = probeDevice(opts.device);
   if (typeof dev === 'string') throw new Error(dev);
-  const topology: Topology = { profile: opts.kernel, iommu: { interrupt_remapping: true }, devices: [dev.topology] };
+  const topology: Topology = {
+    profile: opts.kernel,
+    iommu: { interrupt_remapping: true },
+    devices: [dev.topology],
+  };
   const sys = createSystem(topology);
   const efd: number[] = [];
   for (let i = 0; i < 16; i++) {
     const r = sys.apply({ op: 'eventfd.create' });
     efd.push(r.ok ? (r.value as number) : -1);
   }
-  const out = [`{"op":"kernel","release":"irqflow model of Linux ${opts.kernel}","device":"${dev.label}","bdf":"${dev.topology.bdf}"}`];
-  const errname = (r: { ok: boolean; errno?: string }): string => (r.ok ? 'OK' : KNOWN_ERRNO.has(r.errno!) ? r.errno! : 'EUNKNOWN');
-  for (const raw of script.split('\n')) {
-    const line = raw.includes('#') ? raw.slice(0, raw.indexOf('#')) : raw;
-    const w = line.split(/[ \t\r\n]+/).filter((x) => x !== '').slice(0, 80);
-    if (w.length < 2) continue;
+  const out = [
+    `{"op":"kernel","release":"irqflow model of Linux ${opts.kernel}","device":"${dev.label}","bdf":"${dev.topology.bdf}"}`,
+  ];
+  const errname = (r: { ok: boolean; errno?: string }): string =>
+    r.ok ? 'OK' : KNOWN_ERRNO.has(r.errno!) ? r.errno! : 'EUNKNOWN';
+  const run = (w: string[]): boolean => {
     const [op, label] = w;
-    const a = w.slice(2);
-    if (op === 'info' && w.length >= 3) {
-      const argsz = a.length > 1 ? strtoul(a[1]) : 16;
-      const r = sys.apply({ op: 'vfio.getIrqInfo', device: 'dev0', index: parseIndex(a[0]), argsz });
+    if (op === 'info') {
+      if (w.length < 3 || w.length > 4) return false;
+      const index = parseIndex(w[2]);
+      const argsz = w.length === 4 ? parseU32(w[3]) : 16;
+      if (index === null || argsz === null) return false;
+      const r = sys.apply({ op: 'vfio.getIrqInfo', device: 'dev0', index, argsz });
       const v = r.ok ? (r.value as { flags: number; count: number }) : { flags: 0, count: 0 };
-      out.push(`{"op":"info","label":"${label}","ret":${r.ok ? 0 : -1},"errno":"${errname(r)}","flags":${v.flags},"count":${v.count}}`);
-    } else if (op === 'set' && w.length >= 6) {
+      out.push(
+        `{"op":"info","label":"${jsonLabel(label)}","ret":${r.ok ? 0 : -1},"errno":"${errname(r)}","flags":${v.flags},"count":${v.count}}`,
+      );
+      return true;
+    }
+    if (op === 'set') {
+      if (w.length < 6) return false;
+      const flags = parseFlags(w[2]);
+      const index = parseIndex(w[3]);
+      const start = parseU32(w[4]);
+      const count = parseU32(w[5]);
+      if (flags === null || index === null || start === null || count === null) return false;
       const bytes: number[] = [];
-      let adj = 0;
+      let delta = 0;
       let exact = -1;
-      for (const t of a.slice(4)) {
-        if (t.startsWith('argsz=')) {
-          if (t[6] === '+' || t[6] === '-') adj = strtol(t.slice(6));
-          else exact = strtol(t.slice(6)) | 0;
-        } else if (t[0] === 'b') bytes.push(strtoul(t.slice(1)) & 0xff);
-        else {
-          const v = t[0] === 'e' ? efd[atoi(t.slice(1)) & 15] : strtol(t) | 0;
+      for (const a of w.slice(6)) {
+        if (a.startsWith('argsz=')) {
+          const v = parseInt32(a.slice(6));
+          if (v === null) return false;
+          if (a[6] === '+' || a[6] === '-') delta = v;
+          else exact = v;
+        } else if (a[0] === 'b') {
+          const v = parseInt32(a.slice(1));
+          if (v === null || v < 0 || v > 255 || bytes.length + 1 > DATA_MAX) return false;
+          bytes.push(v);
+        } else {
+          const e = parseEventfdRef(a);
+          const v = e !== null ? efd[e] : parseInt32(a);
+          if (v === null || bytes.length + 4 > DATA_MAX) return false;
           bytes.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
         }
       }
-      const flags = parseFlags(a[0]);
-      const count = strtoul(a[3]);
-      const argsz = (exact >= 0 ? exact : 20 + bytes.length + adj) >>> 0;
-      // The kernel copies count elements of the data type; past what the script gave, the probe's buffer is zero.
-      const n = Math.min(count, 4096);
+      const argsz = (exact >= 0 ? exact : 20 + bytes.length + delta) >>> 0;
+      // The kernel copies count elements of the data type; past the data given, the buffer is zero.
+      const n = Math.min(count, 2048); // no index has more than 2048 vectors: validation rejects larger counts
       const data: number[] = [];
-      if (flags & 4) for (let i = 0; i < n; i++) data.push(((bytes[4 * i] ?? 0) | ((bytes[4 * i + 1] ?? 0) << 8) | ((bytes[4 * i + 2] ?? 0) << 16) | ((bytes[4 * i + 3] ?? 0) << 24)) | 0);
-      else if (flags & 2) for (let i = 0; i < n; i++) data.push(bytes[i] ?? 0);
-      const r = sys.apply({ op: 'vfio.setIrqs', device: 'dev0', flags, index: parseIndex(a[1]), start: strtoul(a[2]), count, data, argsz });
+      const byte = (i: number): number => bytes[i] ?? 0;
+      if (flags & 4)
+        for (let i = 0; i < n; i++)
+          data.push(
+            byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) | (byte(4 * i + 3) << 24) | 0,
+          );
+      else if (flags & 2) for (let i = 0; i < n; i++) data.push(byte(i));
+      const r = sys.apply({ op: 'vfio.setIrqs', device: 'dev0', flags, index, start, count, data, argsz });
       const ret = r.ok ? ((r.value as number | undefined) ?? 0) : -1;
-      out.push(`{"op":"set","label":"${label}","ret":${ret},"errno":"${errname(r)}"}`);
-    } else if (op === 'read' && w.length >= 3) {
-      const r = sys.apply({ op: 'eventfd.read', fd: efd[atoi(a[0].slice(1)) & 15] });
-      out.push(`{"op":"read","label":"${label}","signals":${r.ok ? (r.value as number) : 0}}`);
-    } else {
-      out.push(`{"op":"error","label":"${label}","message":"cannot parse this line"}`);
+      out.push(`{"op":"set","label":"${jsonLabel(label)}","ret":${ret},"errno":"${errname(r)}"}`);
+      return true;
     }
+    if (op === 'read') {
+      const e = w.length === 3 ? parseEventfdRef(w[2]) : null;
+      if (e === null) return false;
+      const r = sys.apply({ op: 'eventfd.read', fd: efd[e] });
+      out.push(`{"op":"read","label":"${jsonLabel(label)}","signals":${r.ok ? (r.value as number) : 0}}`);
+      return true;
+    }
+    return false;
+  };
+  for (const raw of script.split('\n')) {
+    const line = raw.includes('#') ? raw.slice(0, raw.indexOf('#')) : raw;
+    const w = line.split(/[ \t\r\n]+/).filter((x) => x !== '');
+    if (w.length === 0) continue;
+    const done = w.length <= MAX_WORDS && run(w);
+    if (!done)
+      out.push(`{"op":"error","label":"${jsonLabel(w[1] ?? '')}","message":"cannot parse this line"}`);
   }
   return out;
 }

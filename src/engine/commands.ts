@@ -24,6 +24,7 @@ import { vdevSubmit } from './vfio/idxd_vdev.ts';
 import { piSetVcpuState, EV_PI_SYNC } from './iommu/posted.ts';
 import { scheduleAccept } from './kvm/lapic.ts';
 import { hex } from './iommu/msg.ts';
+import { intxDeassert } from './pci/intx.ts';
 
 export type FieldType =
   'device' | 'int' | 'bool' | 'flags' | 'index' | 'ints' | 'string' | 'vcpu-state' | 'msix-field';
@@ -242,6 +243,31 @@ export const COMMANDS: CommandSpec[] = [
       msixWriteField(dev.msix.table[f.vector], f.field, int(c, 'value'));
       if (f.field === 'vector_ctrl') msixUpdateMasks(e, dev);
       return `${f.field} of entry ${f.vector}`;
+    },
+  },
+  {
+    op: 'device.functionMask',
+    label: 'physical MSI-X Function Mask',
+    group: 'device',
+    doc: "sets or clears Function Mask in the function's own Message Control (a host-side write)",
+    fields: { device: F.device, masked: { type: 'bool', doc: 'Function Mask' } },
+    run: (e, c) => {
+      const dev = e.state.devices[str(c, 'device')];
+      if (!dev?.msix) raise('ENODEV', `${str(c, 'device')} has no MSI-X`, 'device');
+      dev.msix.function_mask = c.masked as boolean;
+      msixUpdateMasks(e, dev);
+    },
+  },
+  {
+    op: 'device.ack',
+    label: 'driver acknowledges INTx',
+    group: 'device',
+    doc: 'the device driver services the device: its INTx condition (Interrupt Status) clears and the pin deasserts',
+    fields: { device: F.device },
+    run: (e, c) => {
+      const dev = e.state.devices[str(c, 'device')];
+      if (!dev) raise('ENODEV', `${str(c, 'device')} is not a PCI device`, 'device');
+      intxDeassert(dev);
     },
   },
   {

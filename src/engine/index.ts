@@ -1,5 +1,22 @@
 // The engine's public surface: everything the worker, the CLI, the tests and the benchmarks use.
-export { createSystem, type System, type SystemOptions } from './system.ts';
+export { createSystem, TopologyError, type System, type SystemOptions } from './system.ts';
+export {
+  parseScenario,
+  scenarioSchema,
+  CURRENT_FORMAT,
+  type Scenario,
+  type ScenarioStep,
+  type Expectation,
+} from './scenario/schema.ts';
+export {
+  runScenario,
+  runStep,
+  scenarioSystem,
+  snapshotPath,
+  type ScenarioResult,
+  type StepResult,
+} from './scenario/runner.ts';
+export { DESIGNS } from './vfio/designs.ts';
 export { HOPS, hopFn } from './hops.ts';
 export { DEFAULT_COST, type CostModel } from './cost.ts';
 export { COMMANDS, type CommandSpec } from './commands.ts';

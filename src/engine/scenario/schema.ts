@@ -1,0 +1,180 @@
+// The scenario format: one JSON file holding a topology and the steps a user took, each with an optional
+// expectation and caption. The zod schema is the single definition: the runner validates with it, and
+// `npm run schema` publishes it as JSON Schema (public/schema/scenario.schema.json).
+//
+// Versions: `format` is 1. A future change bumps it and adds a migration to MIGRATIONS, so every older
+// file still loads (tested on old files kept in test/scenarios-old/).
+
+import { z } from 'zod';
+
+const int = z.number().int();
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.null(),
+    z.boolean(),
+    z.number(),
+    z.string(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
+);
+
+export const pciDeviceSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+    bdf: z
+      .string()
+      .regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/)
+      .optional(),
+    vendor: int.min(0).max(0xffff).optional(),
+    device: int.min(0).max(0xffff).optional(),
+    pcie: z.boolean().optional(),
+    intx_pin: int.min(0).max(4).optional(),
+    msix: z
+      .object({
+        table_size: int.min(1).max(2048),
+        table_bir: int.min(0).max(5).optional(),
+        table_offset: int.min(0).optional(),
+        pba_bir: int.min(0).max(5).optional(),
+        pba_offset: int.min(0).optional(),
+      })
+      .strict()
+      .nullable()
+      .optional(),
+    msi: z
+      .object({
+        vectors: z.union([
+          z.literal(1),
+          z.literal(2),
+          z.literal(4),
+          z.literal(8),
+          z.literal(16),
+          z.literal(32),
+        ]),
+        addr64: z.boolean().optional(),
+        per_vector_mask: z.boolean().optional(),
+      })
+      .strict()
+      .nullable()
+      .optional(),
+    ims: z
+      .object({ size: int.min(1).max(32768) })
+      .strict()
+      .nullable()
+      .optional(),
+    passthrough: z.boolean().optional(),
+  })
+  .strict();
+
+export const topologySchema = z
+  .object({
+    profile: z.enum(['6.1', '6.12']).optional(),
+    design: z.enum(['rfc-v1', 'rfc-v3', 'cleanup-2024']).optional(),
+    iommu: z
+      .object({ interrupt_remapping: z.boolean().optional(), posted_interrupts: z.boolean().optional() })
+      .strict()
+      .optional(),
+    vm: z
+      .object({ vcpus: int.min(1).max(64).optional() })
+      .strict()
+      .optional(),
+    devices: z.array(pciDeviceSchema).min(1),
+    vdevs: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/),
+            parent: z.string(),
+            kind: z.literal('idxd-wq'),
+            wq: int.min(0),
+            vectors: z
+              .array(z.enum(['ims', 'emulated']))
+              .min(1)
+              .max(2048),
+            cookie: int.min(0).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+  })
+  .strict();
+
+export const expectSchema = z
+  .object({
+    ok: z.boolean().optional(),
+    errno: z
+      .string()
+      .regex(/^E[A-Z]+$/)
+      .optional(),
+    value: jsonValue.optional(),
+    /** Values in the snapshot by dotted path: `devices.nic0.msix.pba.3`, `interrupts.1.fate`. */
+    snapshot: z.record(z.string(), jsonValue).optional(),
+    /** Hop keys that must appear, in this order, among the hops this step recorded. */
+    hops: z.array(z.string()).optional(),
+    /** Functions that must appear among the hops this step recorded. */
+    functions: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const stepSchema = z
+  .object({
+    command: z.object({ op: z.string() }).catchall(jsonValue),
+    expect: expectSchema.optional(),
+    caption: z.string().optional(),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    $schema: z.string().optional(),
+    format: z.literal(1),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    title: z.string(),
+    description: z.string(),
+    topology: topologySchema,
+    options: z
+      .object({ seed: int.optional(), cost: z.record(z.string(), z.number().min(0)).optional() })
+      .strict()
+      .optional(),
+    /** What of this scenario the real kernel has checked (oracle fixtures), shown in the page. */
+    verified: z
+      .object({ kernels: z.array(z.enum(['6.1', '6.12'])), scripts: z.array(z.string()), note: z.string() })
+      .strict()
+      .optional(),
+    steps: z.array(stepSchema).min(1),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioStep = z.infer<typeof stepSchema>;
+export type Expectation = z.infer<typeof expectSchema>;
+
+/** Migrations from format N to N+1, applied in order to an older file. Empty: format 1 is the first. */
+export const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
+export const CURRENT_FORMAT = 1;
+
+/** Parses a scenario: migrates an older format, then validates. Returns the scenario or readable errors. */
+export function parseScenario(
+  raw: unknown,
+): { ok: true; scenario: Scenario } | { ok: false; errors: string[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, errors: ['a scenario is a JSON object'] };
+  let doc = raw as Record<string, unknown>;
+  const format = doc.format;
+  if (typeof format !== 'number' || !Number.isInteger(format))
+    return { ok: false, errors: ['format: missing or not an integer'] };
+  if (format > CURRENT_FORMAT)
+    return {
+      ok: false,
+      errors: [`format ${format} is newer than this irqflow understands (${CURRENT_FORMAT})`],
+    };
+  for (let v = format; v < CURRENT_FORMAT; v++) {
+    const m = MIGRATIONS[v];
+    if (!m) return { ok: false, errors: [`format ${v} has no migration to ${v + 1}`] };
+    doc = m(doc);
+  }
+  const r = scenarioSchema.safeParse(doc);
+  if (!r.success)
+    return { ok: false, errors: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
+  return { ok: true, scenario: r.data };
+}
