@@ -267,7 +267,7 @@ export const COMMANDS: CommandSpec[] = [
     run: (e, c) => {
       const dev = e.state.devices[str(c, 'device')];
       if (!dev) raise('ENODEV', `${str(c, 'device')} is not a PCI device`, 'device');
-      intxDeassert(dev);
+      intxDeassert(e, dev);
     },
   },
   {

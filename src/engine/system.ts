@@ -49,15 +49,55 @@ export function createSystem(topology: Topology, options: SystemOptions = {}): S
   const errors = topologyErrors(topology);
   if (errors.length) throw new TopologyError(errors);
   const cost = { ...DEFAULT_COST, ...options.cost };
-  const e = new Engine(buildState(topology), cost, rngCreate(options.seed ?? 1));
-  return new SystemImpl(topology, e);
+  const seed = options.seed ?? 1;
+  return new SystemImpl(topology, () => new Engine(buildState(topology), cost, rngCreate(seed)));
 }
 
+/** What changed the system since the journal's base snapshot, to replay after an internal error. */
+type JournalEntry = { apply: Command } | { run: RunOptions } | { step: true };
+const JOURNAL_LENGTH = 64;
+
 class SystemImpl implements System {
+  engine: Engine;
+  /** Where the journal starts: a snapshot, or null for the initial state (rebuilt from the topology). */
+  private base: Snapshot | null = null;
+  private journal: JournalEntry[] = [];
+
   constructor(
     readonly topology: Topology,
-    public engine: Engine,
-  ) {}
+    private readonly initial: () => Engine,
+  ) {
+    this.engine = initial();
+  }
+
+  /**
+   * Records what the system did, so an internal error (a bug, never bad input) can be undone by
+   * restoring the base snapshot and replaying: the engine is deterministic, so replay is exact.
+   */
+  private record(entry: JournalEntry): void {
+    if (this.journal.length >= JOURNAL_LENGTH) {
+      this.base = this.snapshot();
+      this.journal = [];
+    }
+    this.journal.push(entry);
+  }
+
+  private rollback(): void {
+    const journal = this.journal;
+    if (this.base) this.restore(this.base);
+    else {
+      const trace = this.engine.trace;
+      trace.truncate(0, 1);
+      const e = this.initial();
+      this.engine = new Engine(e.state, e.cost, e.rng, e.queue, trace);
+    }
+    this.journal = [];
+    for (const j of journal) {
+      if ('apply' in j) this.apply(j.apply);
+      else if ('run' in j) this.run(j.run);
+      else this.step();
+    }
+  }
 
   apply(cmd: Command): CommandResult {
     if (typeof cmd !== 'object' || cmd === null || typeof cmd.op !== 'string')
@@ -65,13 +105,17 @@ class SystemImpl implements System {
     if (cmd.op === 'run') return this.runCommand(cmd);
     const spec = COMMAND_BY_OP[cmd.op];
     if (!spec) return fail('ENOTTY', `unknown command '${cmd.op}'`, 'op');
-    const before = this.snapshot();
     try {
       const value = spec.run(this.engine, checkArgs(this.engine, spec, cmd));
+      this.record({ apply: cmd });
       return ok(value === undefined ? undefined : (value as Json));
     } catch (err) {
-      if (err instanceof EngineError) return fail(err.errno, err.message, err.field);
-      this.restore(before);
+      // An errno is the kernel's answer: what the kernel changed before failing stays changed.
+      if (err instanceof EngineError) {
+        this.record({ apply: cmd });
+        return fail(err.errno, err.message, err.field);
+      }
+      this.rollback();
       return fail('EFAULT', `internal error in ${cmd.op}, state restored: ${(err as Error).message}`);
     }
   }
@@ -86,22 +130,40 @@ class SystemImpl implements System {
       (typeof maxEvents !== 'number' || !Number.isInteger(maxEvents) || maxEvents < 0)
     )
       return fail('EINVAL', "'maxEvents' must be a non-negative integer", 'maxEvents');
-    const r = this.run({ until: until as number | undefined, maxEvents: maxEvents as number | undefined });
-    return ok({ events: r.events, time: r.time, idle: r.idle });
+    try {
+      const r = this.run({ until: until as number | undefined, maxEvents: maxEvents as number | undefined });
+      return ok({ events: r.events, time: r.time, idle: r.idle });
+    } catch (err) {
+      return fail('EFAULT', (err as Error).message);
+    }
   }
 
   step(): TraceEvent[] {
     const before = this.engine.trace.length;
-    this.engine.stepOne();
+    this.record({ step: true });
+    try {
+      this.engine.stepOne();
+    } catch (err) {
+      this.journal.pop();
+      this.rollback();
+      throw new Error(`internal error in step, state restored: ${(err as Error).message}`, { cause: err });
+    }
     return this.engine.trace.slice(before);
   }
 
   run(opts: RunOptions = {}): RunResult {
+    this.record({ run: opts });
     const e = this.engine;
     const until = opts.until ?? Infinity;
     const max = opts.maxEvents ?? 10_000_000;
     let n = 0;
-    while (n < max && e.queue.peekTime() <= until && e.stepOne()) n++;
+    try {
+      while (n < max && e.queue.peekTime() <= until && e.stepOne()) n++;
+    } catch (err) {
+      this.journal.pop();
+      this.rollback();
+      throw new Error(`internal error in run, state restored: ${(err as Error).message}`, { cause: err });
+    }
     if (until !== Infinity && e.queue.peekTime() > until && e.state.time < until) e.state.time = until;
     return { events: n, time: e.state.time, idle: e.queue.size === 0 };
   }
@@ -139,6 +201,8 @@ class SystemImpl implements System {
     );
     e.restoreInterrupts(s.interrupts, s.next_irq);
     this.engine = e;
+    this.base = s;
+    this.journal = [];
   }
 
   traceLength(): number {

@@ -107,8 +107,10 @@ export interface IntxState {
   pin: number;
   /** The device drives its INTx line (level). */
   asserted: boolean;
-  /** The interrupt the asserted line stands for (0 when not asserted). */
+  /** The interrupt the condition (Interrupt Status) stands for; a second event merges into it. */
   asserted_irq: number;
+  /** The interrupt waiting at the pin, not yet taken by a host handler (DisINTx set, or no handler). */
+  pending_irq: number;
 }
 export interface ImsEntry {
   address: number;

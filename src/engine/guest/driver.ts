@@ -95,7 +95,7 @@ export function guestHandle(e: Engine, irq: number, vcpuId: number, vector: numb
   // A vector no MSI-X driver owns: an INTx-routed device, serviced by acknowledging the device.
   for (const dev of Object.values(e.state.devices)) {
     if (dev.intx.asserted_irq && e.state.vfio[dev.name]?.irq_type === 'intx') {
-      intxDeassert(dev);
+      intxDeassert(e, dev);
       e.hop(
         'guest.handler',
         irq,

@@ -35,7 +35,8 @@ export function intxAssert(e: Engine, dev: PciDeviceState, irq: number): void {
   dev.intx.asserted_irq = irq;
   if (intxDisabled(dev)) {
     e.hop('intx.assert', irq, from, to, 'pending', 'Interrupt Status set; DisINTx set: pin not driven');
-    e.pending(irq, `${dev.name} INTx Interrupt Status (DisINTx)`);
+    dev.intx.pending_irq = irq;
+    e.pending(irq, `${dev.name} INTx pending`);
     return;
   }
   intxDrive(e, dev, irq);
@@ -45,7 +46,7 @@ export function intxAssert(e: Engine, dev: PciDeviceState, irq: number): void {
 function intxDrive(e: Engine, dev: PciDeviceState, irq: number): void {
   dev.intx.asserted = true;
   const host = hostIrqsOf(e, dev.name, 'IO-APIC')[0];
-  if (!host) {
+  if (!host || !host.started) {
     e.hop(
       'intx.assert',
       irq,
@@ -54,9 +55,11 @@ function intxDrive(e: Engine, dev: PciDeviceState, irq: number): void {
       'pending',
       'pin asserted; no host handler on the line',
     );
-    e.pending(irq, `${dev.name} INTx asserted (no handler)`);
+    dev.intx.pending_irq = irq;
+    e.pending(irq, `${dev.name} INTx pending`);
     return;
   }
+  dev.intx.pending_irq = 0;
   e.hop(
     'intx.assert',
     irq,
@@ -83,18 +86,34 @@ export function intxCheckAndUnmask(dev: PciDeviceState): boolean {
   return true;
 }
 
-/** The guest's handler serviced the device: the condition clears and the pin deasserts. */
-export function intxDeassert(dev: PciDeviceState): void {
+/**
+ * The driver serviced the device: the condition clears and the pin deasserts. An interrupt still waiting
+ * at the pin is gone with it (level-triggered: nothing latches it).
+ */
+export function intxDeassert(e: Engine, dev: PciDeviceState): void {
+  const waiting = dev.intx.pending_irq;
   dev.status &= ~PCI_STATUS_INTERRUPT;
   dev.intx.asserted = false;
   dev.intx.asserted_irq = 0;
+  dev.intx.pending_irq = 0;
+  if (waiting) {
+    e.hop(
+      'intx.assert',
+      waiting,
+      `intx:${dev.name}`,
+      `dev:${dev.name}`,
+      'dropped',
+      'the driver serviced the device before the interrupt was taken: the level condition is gone',
+    );
+    e.dropped(waiting, 'INTx condition cleared before delivery');
+  }
 }
 
 /** Re-drives the pin when software clears DisINTx with the condition still set. */
 export const EV_INTX_REDRIVE = defineEvent('intx.redrive', (e, _irq, di) => {
   const dev = e.state.devices[e.deviceNames[di]];
-  if (dev.status & PCI_STATUS_INTERRUPT && !intxDisabled(dev) && !dev.intx.asserted) {
-    const irq = dev.intx.asserted_irq;
+  const irq = dev.intx.pending_irq;
+  if (irq && dev.status & PCI_STATUS_INTERRUPT && !intxDisabled(dev) && !dev.intx.asserted) {
     e.inFlight(irq);
     intxDrive(e, dev, irq);
   }

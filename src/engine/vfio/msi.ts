@@ -225,7 +225,6 @@ export function vfioMsiSetVectorSignal(
 ): void {
   const v = t.vfio;
   const backend = vectorBackend(t, vector, msix);
-  const kind = backendKind(backend);
   const old = v.ctx[vector];
   if (old && old.trigger !== null) {
     ctl(e, t, 'free_interrupt', backend, `${old.name}: release eventfd ${old.trigger}`);

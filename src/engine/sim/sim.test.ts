@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { EventQueue, type QueuedEvent } from './queue.ts';
+import { Trace } from './trace.ts';
+import { rngCreate, rngNext } from './rng.ts';
+
+const ev = (): QueuedEvent => ({ time: 0, seq: 0, kind: 0, irq: 0, a: 0, b: 0 });
+
+describe('event queue', () => {
+  it('pops by virtual time, and equal times in the order they were scheduled', () => {
+    const q = new EventQueue();
+    q.push(30, 1, 1, 0, 0);
+    q.push(10, 2, 2, 0, 0);
+    q.push(10, 3, 3, 0, 0);
+    q.push(20, 4, 4, 0, 0);
+    const order: number[] = [];
+    const e = ev();
+    while (q.pop(e)) order.push(e.kind);
+    expect(order).toEqual([2, 3, 4, 1]);
+  });
+
+  it('grows past its initial capacity and survives a JSON round trip with its sequence numbers', () => {
+    const q = new EventQueue();
+    for (let i = 0; i < 5000; i++) q.push((i * 7919) % 1000, i, i, i, -i);
+    const copy = EventQueue.fromJSON(JSON.parse(JSON.stringify(q.toJSON())), q.nextSeq);
+    const a = ev();
+    const b = ev();
+    let n = 0;
+    while (q.pop(a)) {
+      expect(copy.pop(b)).toBe(true);
+      expect(b).toEqual(a);
+      n++;
+    }
+    expect(n).toBe(5000);
+    expect(copy.size).toBe(0);
+  });
+});
+
+describe('trace', () => {
+  it('stores events column by column and interns strings once', () => {
+    const t = new Trace();
+    for (let i = 0; i < 10_000; i++)
+      t.push(i, i, 0, 0, 0, t.strings.id('iommu'), t.strings.id('hostirq'), t.strings.id('f@file.c'), 0);
+    expect(t.length).toBe(10_000);
+    expect(t.strings.list).toEqual(['', 'iommu', 'hostirq', 'f@file.c']);
+    expect(t.event(42)).toMatchObject({
+      seq: 42,
+      time: 42,
+      irq: 42,
+      from: 'iommu',
+      to: 'hostirq',
+      fn: 'f',
+      file: 'file.c',
+    });
+    expect(Trace.BYTES_PER_EVENT).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('seeded RNG', () => {
+  it('gives the same sequence for the same seed', () => {
+    const a = rngCreate(5);
+    const b = rngCreate(5);
+    const xs = Array.from({ length: 8 }, () => rngNext(a));
+    expect(Array.from({ length: 8 }, () => rngNext(b))).toEqual(xs);
+    expect(new Set(xs).size).toBe(8);
+  });
+});
