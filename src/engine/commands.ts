@@ -379,29 +379,32 @@ export function checkArgs(e: Engine, spec: CommandSpec, cmd: Command): Args {
 }
 
 const U32 = 0xffffffff;
+function bad(key: string, what: string): never {
+  return raise('EINVAL', `'${key}' must be ${what}`, key);
+}
+
 function checkField(e: Engine, key: string, f: FieldSpec, v: Json): Json {
-  const bad = (what: string): never => raise('EINVAL', `'${key}' must be ${what}`, key);
   switch (f.type) {
     case 'device':
-      if (typeof v !== 'string') return bad('a device name');
+      if (typeof v !== 'string') return bad(key, 'a device name');
       if (!(v in e.state.devices) && !(v in e.state.vdevs)) raise('ENODEV', `no device named '${v}'`, key);
       return v;
     case 'int': {
       const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < -0x80000000 || n > U32) bad('an integer');
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < -0x80000000 || n > U32) bad(key, 'an integer');
       return n;
     }
     case 'bool':
-      if (typeof v !== 'boolean') bad('true or false');
+      if (typeof v !== 'boolean') bad(key, 'true or false');
       return v;
     case 'flags': {
       const n = typeof v === 'string' || typeof v === 'number' ? parseFlags(v) : null;
-      if (n === null) bad('flag names joined by | (NONE BOOL EVENTFD MASK UNMASK TRIGGER) or a number');
+      if (n === null) bad(key, 'flag names joined by | (NONE BOOL EVENTFD MASK UNMASK TRIGGER) or a number');
       return n;
     }
     case 'index': {
       const n = typeof v === 'string' || typeof v === 'number' ? parseIndex(v) : null;
-      if (n === null || n < 0 || n > U32) bad('INTX, MSI, MSIX, ERR, REQ or a number');
+      if (n === null || n < 0 || n > U32) bad(key, 'INTX, MSI, MSIX, ERR, REQ or a number');
       return n;
     }
     case 'ints':
@@ -410,17 +413,17 @@ function checkField(e: Engine, key: string, f: FieldSpec, v: Json): Json {
         v.length > 4096 ||
         !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= -0x80000000 && x <= U32)
       )
-        bad('an array of at most 4096 integers');
+        bad(key, 'an array of at most 4096 integers');
       return v;
     case 'string':
-      if (typeof v !== 'string') bad('a string');
+      if (typeof v !== 'string') bad(key, 'a string');
       return v;
     case 'vcpu-state':
-      if (v !== 'running' && v !== 'halted' && v !== 'preempted') bad('running, halted or preempted');
+      if (v !== 'running' && v !== 'halted' && v !== 'preempted') bad(key, 'running, halted or preempted');
       return v;
     case 'msix-field':
       if (v !== 'addr_lo' && v !== 'addr_hi' && v !== 'data' && v !== 'vector_ctrl')
-        bad('addr_lo, addr_hi, data or vector_ctrl');
+        bad(key, 'addr_lo, addr_hi, data or vector_ctrl');
       return v;
   }
 }

@@ -6,7 +6,7 @@ import type { CostModel } from './cost.ts';
 import type { Fate, InterruptRecord, SystemState } from './types.ts';
 import { EventQueue, type QueuedEvent } from './sim/queue.ts';
 import { Trace, PATH, PATHS, OUT } from './sim/trace.ts';
-import { HOP, hopFn } from './hops.ts';
+import { HOP, HOPS, hopFn } from './hops.ts';
 import type { RngState } from './sim/rng.ts';
 
 export type EventHandler = (e: Engine, irq: number, a: number, b: number) => void;
@@ -21,11 +21,40 @@ export function defineEvent(name: string, fn: EventHandler): number {
   return handlers.length - 1;
 }
 
+let nextPlaceSite = 1;
+/** A call site of Engine.place: each module takes its own at load. */
+export function placeSite(): number {
+  return nextPlaceSite++;
+}
+
 export function eventName(kind: number): string {
   return handlerNames[kind] ?? `event#${kind}`;
 }
 
 export type PathName = keyof typeof PATH;
+export interface SavedIrqs {
+  next: number;
+  cols: [Uint8Array, Uint32Array, Int32Array, Uint32Array, Uint8Array];
+}
+
+/** Diagram nodes that exist once per device (by ordinal) or per vCPU. */
+export const NODE_KINDS = [
+  'dev',
+  'msix',
+  'msi',
+  'intx',
+  'ims',
+  'vfio',
+  'vfio/msix',
+  'vfio/msi',
+  'vfio/intx',
+  'vfio/ims',
+  'vfio/emulated',
+  'vdev',
+  'lapic',
+  'pi',
+] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
 export type OutcomeName = keyof typeof OUT;
 
 const FATE_CODES: readonly Fate[] = ['in-flight', 'pending', 'delivered', 'coalesced', 'dropped'];
@@ -45,6 +74,9 @@ export class Engine {
   /** Path the interrupt travels (PATH code), set at the source, switched when it goes posted. */
   ipath = new Uint8Array(1024);
 
+  /** Which guest driver owns each (APIC id, vector): built on first use, dropped when the guest reprograms. */
+  guestIndex: Map<number, { device: string; nr: number; detail: number }> | null = null;
+
   /** PCI devices then virtual devices, in topology order: the ordinal events carry. */
   deviceNames: string[];
 
@@ -57,6 +89,16 @@ export class Engine {
   ) {
     this.queue = queue ?? new EventQueue();
     this.trace = trace ?? new Trace();
+    const str = this.trace.strings;
+    this.ids = {
+      iommu: str.id('iommu'),
+      hostirq: str.id('hostirq'),
+      eventfd: str.id('eventfd'),
+      irqfd: str.id('irqfd'),
+      kvm: str.id('kvm'),
+      vmm: str.id('vmm'),
+      guest: str.id('guest'),
+    };
     this.deviceNames = [...Object.keys(state.devices), ...Object.keys(state.vdevs)];
   }
 
@@ -92,20 +134,74 @@ export class Engine {
     fn?: string,
   ): void {
     const h = HOP[key];
-    const t = this.trace;
-    const s = t.strings;
+    const s = this.trace.strings;
+    const fnId = fn === undefined ? this.fnId(h) : s.id(fn);
+    this.hopf(h, irq, s.id(from), s.id(to), OUT[outcome], 0, detail === '' ? 0 : s.id(detail), 0, 0, fnId);
+  }
+
+  /**
+   * Records one hop from interned ids: the hot path. `fmt` is a detail formatter (sim/trace.ts:
+   * defineDetail) applied to a, b, c when the trace is read; 0 means a is a string id.
+   */
+  hopf(
+    hop: number,
+    irq: number,
+    from: number,
+    to: number,
+    outcome: number,
+    fmt: number,
+    a: number,
+    b: number,
+    c: number,
+    fn = this.fnId(hop),
+  ): void {
     const path = irq > 0 ? this.ipath[irq] : PATH.control;
-    t.push(
-      this.state.time,
-      irq,
-      h,
-      path,
-      OUT[outcome],
-      s.id(from),
-      s.id(to),
-      s.id(fn ?? hopFn(h, this.state.design)),
-      detail === '' ? 0 : s.id(detail),
-    );
+    this.trace.push(this.state.time, irq, hop, path, outcome, from, to, fn, fmt, a, b, c);
+  }
+
+  private fnIds: Int32Array = new Int32Array(HOPS.length).fill(-1);
+  private fnId(hop: number): number {
+    let id = this.fnIds[hop];
+    if (id < 0) id = this.fnIds[hop] = this.trace.strings.id(hopFn(hop, this.state.design));
+    return id;
+  }
+
+  /** Interned id of a fixed node name ('iommu', 'hostirq', ...). */
+  sid(s: string): number {
+    return this.trace.strings.id(s);
+  }
+
+  private nodeCache: Record<NodeKind, number[]> = Object.fromEntries(
+    NODE_KINDS.map((k) => [k, []]),
+  ) as unknown as Record<NodeKind, number[]>;
+  /** Interned id of a per-device or per-vCPU node, e.g. node('msix', ordinal) = 'msix:nic0'. */
+  node(kind: NodeKind, i: number): number {
+    const cache = this.nodeCache[kind];
+    let id = cache[i];
+    if (id === undefined) {
+      const name = kind === 'lapic' || kind === 'pi' ? String(i) : this.deviceNames[i];
+      const text = kind.startsWith('vfio/') ? `vfio:${name}/${kind.slice(5)}` : `${kind}:${name}`;
+      id = cache[i] = this.trace.strings.id(text);
+    }
+    return id;
+  }
+
+  /** Interned ids of the nodes that exist once (the IOMMU, the host IRQ layer, KVM, ...). */
+  readonly ids: Record<'iommu' | 'hostirq' | 'eventfd' | 'irqfd' | 'kvm' | 'vmm' | 'guest', number>;
+
+  private placeCache = new Map<number, number>();
+  /**
+   * Interned id of a place or reason built from small integers (< 2^20) by a module-level function
+   * (no closure per call: this is on the hot path), built once per engine.
+   */
+  place(site: number, a: number, b: number, build: (e: Engine, a: number, b: number) => string): number {
+    const k = (site * 1048576 + a) * 1048576 + b;
+    let id = this.placeCache.get(k);
+    if (id === undefined) {
+      id = this.trace.strings.id(build(this, a, b));
+      this.placeCache.set(k, id);
+    }
+    return id;
   }
 
   // ---- interrupts and their fates (conservation)
@@ -124,25 +220,25 @@ export class Engine {
     this.ipath[irq] = PATH[path];
   }
 
-  pending(irq: number, where: string): void {
+  pending(irq: number, where: string | number): void {
     this.fate[irq] = FATE.pending;
-    this.where[irq] = this.trace.strings.id(where);
+    this.where[irq] = typeof where === 'number' ? where : this.trace.strings.id(where);
   }
 
   inFlight(irq: number): void {
     this.fate[irq] = FATE['in-flight'];
   }
 
-  delivered(irq: number, where: string): void {
+  delivered(irq: number, where: string | number): void {
     this.fate[irq] = FATE.delivered;
-    this.where[irq] = this.trace.strings.id(where);
+    this.where[irq] = typeof where === 'number' ? where : this.trace.strings.id(where);
     this.state.counters.delivered++;
   }
 
-  coalesced(irq: number, into: number, where: string): void {
+  coalesced(irq: number, into: number, where: string | number): void {
     this.fate[irq] = FATE.coalesced;
     this.into[irq] = into;
-    this.where[irq] = this.trace.strings.id(where);
+    this.where[irq] = typeof where === 'number' ? where : this.trace.strings.id(where);
     this.state.counters.coalesced++;
   }
 
@@ -188,6 +284,33 @@ export class Engine {
       this.ipath[r.id] = PATH[r.path];
     }
     this.nextIrq = nextIrq;
+  }
+
+  /** The per-interrupt columns, copied: part of a cheap internal checkpoint. */
+  saveIrqs(): SavedIrqs {
+    const n = this.nextIrq;
+    return {
+      next: n,
+      cols: [
+        this.fate.slice(0, n),
+        this.where.slice(0, n),
+        this.into.slice(0, n),
+        this.source.slice(0, n),
+        this.ipath.slice(0, n),
+      ],
+    };
+  }
+
+  loadIrqs(saved: SavedIrqs): void {
+    while (this.fate.length <= saved.next) this.growIrqs();
+    const [f, w, i, s, p] = saved.cols;
+    this.fate.fill(0);
+    this.fate.set(f);
+    this.where.set(w);
+    this.into.set(i);
+    this.source.set(s);
+    this.ipath.set(p);
+    this.nextIrq = saved.next;
   }
 
   private growIrqs(): void {

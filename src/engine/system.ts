@@ -9,10 +9,11 @@ import type {
   RunOptions,
   RunResult,
   Snapshot,
+  SystemState,
   Topology,
   TraceEvent,
 } from './types.ts';
-import { Engine } from './engine.ts';
+import { Engine, type SavedIrqs } from './engine.ts';
 import { DEFAULT_COST, type CostModel } from './cost.ts';
 import { EngineError, fail, ok } from './errno.ts';
 import { rngCreate } from './sim/rng.ts';
@@ -53,14 +54,25 @@ export function createSystem(topology: Topology, options: SystemOptions = {}): S
   return new SystemImpl(topology, () => new Engine(buildState(topology), cost, rngCreate(seed)));
 }
 
-/** What changed the system since the journal's base snapshot, to replay after an internal error. */
+interface Checkpoint {
+  state: SystemState;
+  queue: Snapshot['queue'];
+  nextSeq: number;
+  irqs: SavedIrqs;
+  rng: number;
+  traceLength: number;
+  strings: number;
+}
+
+/** What changed the system since the journal's base, to replay after an internal error. */
 type JournalEntry = { apply: Command } | { run: RunOptions } | { step: true };
-const JOURNAL_LENGTH = 64;
+// A new base every so many entries bounds the replay; snapshots cost O(state), so not too often.
+const JOURNAL_LENGTH = 65536;
 
 class SystemImpl implements System {
   engine: Engine;
-  /** Where the journal starts: a snapshot, or null for the initial state (rebuilt from the topology). */
-  private base: Snapshot | null = null;
+  /** Where the journal starts: a checkpoint, or null for the initial state (rebuilt from the topology). */
+  private base: Checkpoint | null = null;
   private journal: JournalEntry[] = [];
 
   constructor(
@@ -76,7 +88,7 @@ class SystemImpl implements System {
    */
   private record(entry: JournalEntry): void {
     if (this.journal.length >= JOURNAL_LENGTH) {
-      this.base = this.snapshot();
+      this.base = this.checkpoint();
       this.journal = [];
     }
     this.journal.push(entry);
@@ -84,9 +96,20 @@ class SystemImpl implements System {
 
   private rollback(): void {
     const journal = this.journal;
-    if (this.base) this.restore(this.base);
-    else {
-      const trace = this.engine.trace;
+    const trace = this.engine.trace;
+    if (this.base) {
+      const b = this.base;
+      trace.truncate(b.traceLength, b.strings);
+      const e = new Engine(
+        structuredClone(b.state),
+        this.engine.cost,
+        { s: b.rng },
+        EventQueue.fromJSON(b.queue, b.nextSeq),
+        trace,
+      );
+      e.loadIrqs(b.irqs);
+      this.engine = e;
+    } else {
       trace.truncate(0, 1);
       const e = this.initial();
       this.engine = new Engine(e.state, e.cost, e.rng, e.queue, trace);
@@ -201,8 +224,22 @@ class SystemImpl implements System {
     );
     e.restoreInterrupts(s.interrupts, s.next_irq);
     this.engine = e;
-    this.base = s;
+    this.base = this.checkpoint();
     this.journal = [];
+  }
+
+  /** Everything a later step can change, copied cheaply (typed arrays, no per-interrupt objects). */
+  private checkpoint(): Checkpoint {
+    const e = this.engine;
+    return {
+      state: structuredClone(e.state),
+      queue: e.queue.toJSON(),
+      nextSeq: e.queue.nextSeq,
+      irqs: e.saveIrqs(),
+      rng: e.rng.s,
+      traceLength: e.trace.length,
+      strings: e.trace.strings.list.length,
+    };
   }
 
   traceLength(): number {

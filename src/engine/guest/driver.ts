@@ -12,6 +12,8 @@ import { msixIsMasked } from '../pci/msix.ts';
 import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable, vmmVectorUpdate } from '../vmm/qemu.ts';
 import { intxDeassert } from '../pci/intx.ts';
 import { EV_VDEV_WRITE } from '../vfio/idxd_vdev.ts';
+import { HOP } from '../hops.ts';
+import { OUT } from '../sim/trace.ts';
 
 export function guestDriverCreate(device: string, tableSize: number): GuestDriverState {
   return {
@@ -53,6 +55,7 @@ export function guestProgram(e: Engine, device: string, nr: number, vector: numb
   entry.addr_hi = 0;
   entry.data = vector;
   g.vectors[nr] = { vector, dest: cpu.apic_id, enabled: g.vectors[nr].enabled };
+  e.guestIndex = null;
   if (!msixIsMasked(vmmDevice(e, device).msix, nr)) vmmVectorUpdate(e, device, nr);
 }
 
@@ -74,22 +77,40 @@ export function guestFunctionMask(e: Engine, device: string, masked: boolean): v
   was.forEach((w, n) => vmmMaskUpdate(e, device, n, w));
 }
 
+/** (APIC id, vector) -> the driver and MSI-X entry that own it; rebuilt after the guest reprograms. */
+function guestOwner(
+  e: Engine,
+  apic: number,
+  vector: number,
+): { device: string; nr: number; detail: number } | undefined {
+  let index = e.guestIndex;
+  if (!index) {
+    index = new Map();
+    for (const g of Object.values(e.state.guest))
+      g.vectors.forEach((v, nr) => {
+        const k = v.dest * 256 + v.vector;
+        if (v.vector && !index!.has(k))
+          index!.set(k, {
+            device: g.device,
+            nr,
+            detail: e.sid(`${g.device} MSI-X entry ${nr} handler (vector ${hex(v.vector)})`),
+          });
+      });
+    e.guestIndex = index;
+  }
+  return index.get(apic * 256 + vector);
+}
+
+const H_HANDLER = HOP['guest.handler'];
+
 /** The guest's interrupt handler for `vector` on vCPU `vcpuId`. */
 export function guestHandle(e: Engine, irq: number, vcpuId: number, vector: number): void {
-  const apic = e.state.kvm.vcpus[vcpuId].apic_id;
-  for (const g of Object.values(e.state.guest)) {
-    const nr = g.vectors.findIndex((v) => v.vector === vector && v.dest === apic);
-    if (nr < 0) continue;
+  const owner = guestOwner(e, e.state.kvm.vcpus[vcpuId].apic_id, vector);
+  if (owner) {
+    const g = e.state.guest[owner.device];
     g.completions++;
     if (g.outstanding > 0) g.outstanding--;
-    e.hop(
-      'guest.handler',
-      irq,
-      `lapic:${vcpuId}`,
-      'guest',
-      'done',
-      `${g.device} MSI-X entry ${nr} handler (vector ${hex(vector)})`,
-    );
+    e.hopf(H_HANDLER, irq, e.node('lapic', vcpuId), e.ids.guest, OUT.done, 0, owner.detail, 0, 0);
     return;
   }
   // A vector no MSI-X driver owns: an INTx-routed device, serviced by acknowledging the device.

@@ -10,6 +10,8 @@ import { compatAddress, hex, remappableAddress } from '../iommu/msg.ts';
 import { msixUpdateMasks } from '../pci/device.ts';
 import { imsUpdateMasks } from '../ims/ims.ts';
 import { EV_VFIO_MSI, EV_VFIO_INTX } from '../vfio/handlers.ts';
+import { HOP } from '../hops.ts';
+import { defineDetail, OUT } from '../sim/trace.ts';
 
 /** First dynamically allocated host vector (arch/x86/include/asm/irq_vectors.h: after the ISA range). */
 const FIRST_DYNAMIC_VECTOR = 0x22;
@@ -169,13 +171,33 @@ export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
     return;
   }
   h.count++;
-  e.hop(
-    h.chip === 'IO-APIC' ? 'host.intx' : 'host.irq',
+  if (h.chip === 'IO-APIC') {
+    e.hop(
+      'host.intx',
+      irq,
+      'hostirq',
+      `vfio:${h.owner}`,
+      'forwarded',
+      `IRQ ${h.irq} (IO-APIC INTx of ${h.device}): ${h.action}`,
+    );
+    e.schedule(e.cost.host_irq, EV_VFIO_INTX, irq, h.irq);
+    return;
+  }
+  e.hopf(
+    H_HOST_IRQ,
     irq,
-    'hostirq',
-    `vfio:${h.owner}`,
-    'forwarded',
-    `IRQ ${h.irq} (${h.chip} ${h.device} ${h.hwirq}) vector ${hex(h.vector)}: ${h.action}`,
+    e.ids.hostirq,
+    e.node('vfio', e.deviceOrdinal(h.owner)),
+    OUT.forwarded,
+    F_HOST_IRQ,
+    h.irq,
+    h.vector,
+    h.hwirq,
   );
-  e.schedule(e.cost.host_irq, h.chip === 'IO-APIC' ? EV_VFIO_INTX : EV_VFIO_MSI, irq, h.irq);
+  e.schedule(e.cost.host_irq, EV_VFIO_MSI, irq, h.irq);
 });
+
+const H_HOST_IRQ = HOP['host.irq'];
+const F_HOST_IRQ = defineDetail(
+  (irq, vector, hwirq) => `IRQ ${irq}, host vector ${hex(vector)} (hwirq ${hwirq}): handler runs`,
+);

@@ -8,6 +8,7 @@ import { defineEvent, type Engine } from '../engine.ts';
 import type { PiDesc, Vcpu } from '../types.ts';
 import { hex } from './msg.ts';
 import { lapicSetIrr, scheduleAccept } from '../kvm/lapic.ts';
+import { HOP } from '../hops.ts';
 
 // arch/x86/include/asm/irq_vectors.h
 export const POSTED_INTR_VECTOR = 0xf2;
@@ -62,7 +63,7 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
 });
 
 /** Moves every PIR bit into the LAPIC's IRR and clears ON. */
-function piSyncToIrr(e: Engine, v: Vcpu, hopKey: string): void {
+function piSyncToIrr(e: Engine, v: Vcpu, hop: number): void {
   const pi = v.pi;
   pi.on = false;
   const vectors = pi.pir.slice().sort((a, b) => a - b);
@@ -70,7 +71,7 @@ function piSyncToIrr(e: Engine, v: Vcpu, hopKey: string): void {
   for (const vector of vectors) {
     const irq = pi.pir_irq[vector];
     delete pi.pir_irq[vector];
-    lapicSetIrr(e, irq, v, vector, `pi:${v.id}`, hopKey);
+    lapicSetIrr(e, irq, v, vector, e.node('pi', v.id), hop);
   }
   scheduleAccept(e, v, e.cost.lapic);
 }
@@ -79,7 +80,7 @@ function piSyncToIrr(e: Engine, v: Vcpu, hopKey: string): void {
 const EV_PI_NOTIFY = defineEvent('pi.notify', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state !== 'running') return; // descheduled meanwhile: the bits stay in PIR until the next entry
-  piSyncToIrr(e, v, 'pi.notify');
+  piSyncToIrr(e, v, HOP['pi.notify']);
 });
 
 // posted_intr.c: pi_wakeup_handler wakes the blocked vCPU; at VM entry vmx_sync_pir_to_irr moves PIR.
@@ -103,5 +104,5 @@ const EV_PI_WAKEUP = defineEvent('pi.wakeup', (e, irq, vcpuId) => {
 export const EV_PI_SYNC = defineEvent('pi.sync', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state !== 'running' || v.pi.pir.length === 0) return;
-  piSyncToIrr(e, v, 'pi.sync');
+  piSyncToIrr(e, v, HOP['pi.sync']);
 });

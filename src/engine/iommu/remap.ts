@@ -8,6 +8,8 @@ import type { Irte } from '../types.ts';
 import { hex, isMsiAddress, isRemappable, remappableIndex, compatDest, msiVector } from './msg.ts';
 import { EV_HOST_IRQ } from '../host/irq.ts';
 import { EV_PI_POST } from './posted.ts';
+import { HOP } from '../hops.ts';
+import { defineDetail, OUT } from '../sim/trace.ts';
 
 /** Entries in the remapping table (IRTA_REG size field; Linux uses INTR_REMAP_TABLE_ENTRIES = 65536). */
 export const INTR_REMAP_TABLE_ENTRIES = 65536;
@@ -130,24 +132,39 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
   if (!irte || !irte.present) return fault(e, irq, index, IR_FAULT.NOT_PRESENT);
   if (irte.mode === 'posted' && irte.pi_vcpu !== null) {
     e.setPath(irq, 'posted');
-    e.hop(
-      'ir.post',
+    e.hopf(
+      H_POST,
       irq,
-      'iommu',
-      `pi:${irte.pi_vcpu}`,
-      'forwarded',
-      `IRTE ${index} posted: guest vector ${hex(irte.vector)} to vCPU ${irte.pi_vcpu}`,
+      e.ids.iommu,
+      e.node('pi', irte.pi_vcpu),
+      OUT.forwarded,
+      F_POST,
+      index,
+      irte.vector,
+      irte.pi_vcpu,
     );
     e.schedule(e.cost.posted, EV_PI_POST, irq, irte.pi_vcpu, irte.vector);
     return;
   }
-  e.hop(
-    'ir.remap',
+  e.hopf(
+    H_REMAP,
     irq,
-    'iommu',
-    'hostirq',
-    'forwarded',
-    `IRTE ${index}: host vector ${hex(irte.vector)} CPU ${irte.dest}, IRQ ${irte.host_irq}`,
+    e.ids.iommu,
+    e.ids.hostirq,
+    OUT.forwarded,
+    F_REMAP,
+    index,
+    irte.vector | (irte.dest << 8),
+    irte.host_irq,
   );
   e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, irte.host_irq);
 });
+
+const H_POST = HOP['ir.post'];
+const H_REMAP = HOP['ir.remap'];
+const F_POST = defineDetail(
+  (index, vector, vcpu) => `IRTE ${index} posted: guest vector ${hex(vector)} to vCPU ${vcpu}`,
+);
+const F_REMAP = defineDetail(
+  (index, vd, irq) => `IRTE ${index}: host vector ${hex(vd & 0xff)} CPU ${vd >>> 8}, IRQ ${irq}`,
+);

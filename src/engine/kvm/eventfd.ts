@@ -3,7 +3,9 @@
 // waiter the count accumulates until user space reads it. The process's fd table is modelled too,
 // because VFIO tells a closed fd (EBADF) from an open fd that is not an eventfd (EINVAL).
 
-import type { Engine } from '../engine.ts';
+import { placeSite, type Engine } from '../engine.ts';
+import { HOP } from '../hops.ts';
+import { defineDetail, OUT } from '../sim/trace.ts';
 import type { EventfdState } from '../types.ts';
 import { raise } from '../errno.ts';
 import { EV_IRQFD } from './irqfd.ts';
@@ -44,18 +46,20 @@ export function eventfdIsValid(e: Engine, fd: number): boolean {
  * eventfd_signal for interrupt `irq` coming from node `from`. Waiters run in the caller's context; the
  * next hop (irqfd injection, QEMU's handler) is queued.
  */
-export function eventfdSignal(e: Engine, irq: number, fd: number, from: string): void {
+export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: string | number): void {
   const efd = e.state.eventfds[fd];
+  const irqfd = e.state.kvm.irqfds[fd];
+  if (efd && irqfd) {
+    // virt/kvm/eventfd.c: irqfd_wakeup reads the counter (eventfd_ctx_do_read) and injects
+    const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
+    e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
+    e.schedule(e.cost.eventfd, EV_IRQFD, irq, irqfd.gsi);
+    return;
+  }
+  const from = typeof fromNode === 'number' ? e.trace.strings.list[fromNode] : fromNode;
   if (!efd) {
     e.hop('eventfd.signal', irq, from, 'eventfd', 'dropped', `fd ${fd} was closed`);
     e.dropped(irq, 'eventfd closed');
-    return;
-  }
-  const irqfd = e.state.kvm.irqfds[fd];
-  if (irqfd) {
-    // virt/kvm/eventfd.c: irqfd_wakeup reads the counter (eventfd_ctx_do_read) and injects
-    e.hop('eventfd.signal', irq, from, 'irqfd', 'forwarded', `eventfd ${fd}: irqfd wakes, GSI ${irqfd.gsi}`);
-    e.schedule(e.cost.eventfd, EV_IRQFD, irq, irqfd.gsi);
     return;
   }
   if (vfioVirqfdWakeup(e, irq, fd, from)) return;
@@ -74,16 +78,16 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, from: string):
   }
   efd.count++;
   efd.count_irqs.push(irq);
-  e.hop(
-    'eventfd.count',
-    irq,
-    from,
-    'eventfd',
-    'pending',
-    `eventfd ${fd} counter ${efd.count}: no irqfd, waits for a reader`,
-  );
-  e.pending(irq, `eventfd ${fd} counter`);
+  e.hopf(H_COUNT, irq, e.sid(from), e.ids.eventfd, OUT.pending, F_COUNT, fd, efd.count, 0);
+  e.pending(irq, e.place(P_COUNTER, fd, 0, counterPlace));
 }
+
+const H_SIGNAL = HOP['eventfd.signal'];
+const F_IRQFD = defineDetail((fd, gsi) => `eventfd ${fd}: irqfd wakes, GSI ${gsi}`);
+const P_COUNTER = placeSite();
+const counterPlace = (_e: Engine, fd: number): string => `eventfd ${fd} counter`;
+const H_COUNT = HOP['eventfd.count'];
+const F_COUNT = defineDetail((fd, count) => `eventfd ${fd} counter ${count}: no irqfd, waits for a reader`);
 
 function qemuListener(e: Engine, fd: number): { device: string; vector: number } | null {
   for (const dev of Object.values(e.state.vmm)) {

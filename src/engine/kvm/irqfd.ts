@@ -4,6 +4,8 @@
 // kvm_irq_delivery_to_apic). A registered irqfd is also the irq-bypass consumer.
 
 import { defineEvent, type Engine } from '../engine.ts';
+import { HOP } from '../hops.ts';
+import { defineDetail, OUT } from '../sim/trace.ts';
 import type { GsiRoute } from '../types.ts';
 import { raise } from '../errno.ts';
 import { eventfdCtxFdget } from './eventfd.ts';
@@ -93,19 +95,15 @@ export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi) => {
     e.dropped(irq, 'MSI route to no vCPU');
     return;
   }
-  e.hop(
-    'irqfd.wakeup',
-    irq,
-    'irqfd',
-    'kvm',
-    'forwarded',
-    `GSI ${gsi}: vector ${hex(t.vector)} to vCPU ${t.vcpu}`,
-  );
+  e.hopf(H_WAKEUP, irq, e.ids.irqfd, e.ids.kvm, OUT.forwarded, F_WAKEUP, gsi, t.vector, t.vcpu);
   kvmDeliver(e, irq, t.vcpu, t.vector, 'kvm');
 });
+
+const H_WAKEUP = HOP['irqfd.wakeup'];
+const F_WAKEUP = defineDetail((gsi, vector, vcpu) => `GSI ${gsi}: vector ${hex(vector)} to vCPU ${vcpu}`);
 
 /** kvm_irq_delivery_to_apic -> __apic_accept_irq, then kick the vCPU. */
 export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: number, from: string): void {
   const v = e.state.kvm.vcpus[vcpuId];
-  if (lapicSetIrr(e, irq, v, vector, from)) lapicKick(e, v, irq);
+  if (lapicSetIrr(e, irq, v, vector, e.sid(from))) lapicKick(e, v, irq);
 }

@@ -2,10 +2,12 @@
 // bit (__apic_accept_irq; a bit already set absorbs the new one: coalesced); the vCPU accepts the highest
 // vector whose priority class beats the one in service (IRR to ISR); the guest's EOI clears ISR.
 
-import { defineEvent, type Engine } from '../engine.ts';
+import { defineEvent, placeSite, type Engine } from '../engine.ts';
 import type { Vcpu } from '../types.ts';
 import { hex } from '../iommu/msg.ts';
 import { guestHandle } from '../guest/driver.ts';
+import { HOP } from '../hops.ts';
+import { defineDetail, OUT } from '../sim/trace.ts';
 
 function highest(bits: number[]): number {
   let h = -1;
@@ -18,34 +20,48 @@ function removeBit(bits: number[], v: number): void {
   if (i >= 0) bits.splice(i, 1);
 }
 
-/** Sets IRR for `irq`; returns false when it coalesced into an interrupt already requested. */
+const H_SET_IRR = HOP['kvm.set_irr'];
+const H_COALESCED = HOP['kvm.coalesced'];
+const H_ACCEPT = HOP['lapic.accept'];
+const H_EOI = HOP['lapic.eoi'];
+const STATES = ['running', 'halted', 'preempted'] as const;
+const F_IRR = defineDetail(
+  (vector, state) => `IRR ${hex(vector)} set${state === 0 ? '' : `; vCPU ${STATES[state]}`}`,
+);
+const F_COALESCED = defineDetail((vector, into) => `IRR bit ${hex(vector)} already set by #${into}`);
+const F_ACCEPT = defineDetail((vector, vcpu) => `vector ${hex(vector)} IRR to ISR on vCPU ${vcpu}`);
+const F_EOI = defineDetail((vector) => `EOI: ISR ${hex(vector)} cleared`);
+const P_IRR = placeSite();
+const P_GUEST = placeSite();
+const irrPlace = (_e: Engine, vcpu: number, vector: number): string => `vCPU ${vcpu} IRR[${hex(vector)}]`;
+const guestPlace = (_e: Engine, vector: number, vcpu: number): string =>
+  `guest vector ${hex(vector)} on vCPU ${vcpu}`;
+
+/**
+ * Sets IRR for `irq` (from: the node it comes from, an interned id); returns false when it coalesced
+ * into an interrupt already requested.
+ */
 export function lapicSetIrr(
   e: Engine,
   irq: number,
   vcpu: Vcpu,
   vector: number,
-  from: string,
-  hopKey = 'kvm.set_irr',
+  from: number,
+  hop = H_SET_IRR,
 ): boolean {
   const l = vcpu.lapic;
-  const to = `lapic:${vcpu.id}`;
+  const to = e.node('lapic', vcpu.id);
+  const where = e.place(P_IRR, vcpu.id, vector, irrPlace);
   if (l.irr.includes(vector)) {
     const into = l.irr_irq[vector];
-    e.hop('kvm.coalesced', irq, from, to, 'coalesced', `IRR bit ${hex(vector)} already set by #${into}`);
-    e.coalesced(irq, into, `vCPU ${vcpu.id} IRR[${hex(vector)}]`);
+    e.hopf(H_COALESCED, irq, from, to, OUT.coalesced, F_COALESCED, vector, into, 0);
+    e.coalesced(irq, into, where);
     return false;
   }
   l.irr.push(vector);
   l.irr_irq[vector] = irq;
-  e.pending(irq, `vCPU ${vcpu.id} IRR[${hex(vector)}]`);
-  e.hop(
-    hopKey,
-    irq,
-    from,
-    to,
-    'pending',
-    `IRR ${hex(vector)} set${vcpu.state === 'running' ? '' : `; vCPU ${vcpu.state}`}`,
-  );
+  e.pending(irq, where);
+  e.hopf(hop, irq, from, to, OUT.pending, F_IRR, vector, STATES.indexOf(vcpu.state), 0);
   return true;
 }
 
@@ -91,15 +107,8 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   delete l.irr_irq[vector];
   l.isr.push(vector);
   l.isr_irq[vector] = irq;
-  e.hop(
-    'lapic.accept',
-    irq,
-    `lapic:${v.id}`,
-    'guest',
-    'delivered',
-    `vector ${hex(vector)} IRR to ISR on vCPU ${v.id}`,
-  );
-  e.delivered(irq, `guest vector ${hex(vector)} on vCPU ${v.id}`);
+  e.hopf(H_ACCEPT, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
+  e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
   v.handled[vector] = (v.handled[vector] ?? 0) + 1;
   e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
 });
@@ -114,6 +123,6 @@ const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
   const l = v.lapic;
   removeBit(l.isr, vector);
   delete l.isr_irq[vector];
-  e.hop('lapic.eoi', irq, 'guest', `lapic:${v.id}`, 'done', `EOI: ISR ${hex(vector)} cleared`);
+  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, vector, 0, 0);
   scheduleAccept(e, v, 0);
 });

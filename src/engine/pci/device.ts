@@ -1,7 +1,7 @@
 // A PCI physical function raising interrupts: it uses MSI-X when MSI-X Enable is set, else MSI when MSI
 // Enable is set, else its INTx pin (PCIe Base Spec 6.1: a function uses one mechanism at a time).
 
-import { defineEvent, type Engine } from '../engine.ts';
+import { defineEvent, placeSite, type Engine } from '../engine.ts';
 import type { PciDeviceState, PciDeviceTopology } from '../types.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixReleasable, msixSetPending } from './msix.ts';
 import { msiCreate, msiMessage, msiVectorMasked } from './msi.ts';
@@ -9,6 +9,11 @@ import { imsCreate } from '../ims/ims.ts';
 import { EV_MSG } from '../iommu/remap.ts';
 import { intxAssert } from './intx.ts';
 import { hex } from '../iommu/msg.ts';
+import { HOP } from '../hops.ts';
+import { defineDetail, OUT } from '../sim/trace.ts';
+
+const P_PBA = placeSite();
+const pbaPlace = (e: Engine, di: number, vector: number): string => `${e.deviceNames[di]} PBA[${vector}]`;
 
 export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceState {
   return {
@@ -61,11 +66,11 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
         e.coalesced(irq, into, `${dev.name} PBA[${vector}]`);
       } else {
         e.hop('msix.pending', irq, from, to, 'pending', `${why}: PBA bit ${vector} set`);
-        e.pending(irq, `${dev.name} PBA[${vector}]`);
+        e.pending(irq, e.place(P_PBA, di, vector, pbaPlace));
       }
       return;
     }
-    e.hop('dev.raise', irq, from, to, 'forwarded', `vector ${vector}`);
+    e.hopf(H_RAISE, irq, e.node('dev', di), e.node('msix', di), OUT.forwarded, F_VECTOR, vector, 0, 0);
     msixSend(e, dev, vector, irq);
     return;
   }
@@ -121,16 +126,25 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
 /** Sends the message of an unmasked MSI-X entry: a memory write the IOMMU intercepts. */
 export function msixSend(e: Engine, dev: PciDeviceState, vector: number, irq: number): void {
   const entry = dev.msix!.table[vector];
-  e.hop(
-    'msix.send',
+  const di = e.deviceOrdinal(dev.name);
+  e.hopf(
+    H_SEND,
     irq,
-    `msix:${dev.name}`,
-    'iommu',
-    'forwarded',
-    `entry ${vector}: write ${hex(entry.data)} to ${hex(entry.addr_lo)}`,
+    e.node('msix', di),
+    e.ids.iommu,
+    OUT.forwarded,
+    F_SEND,
+    vector,
+    entry.data,
+    entry.addr_lo,
   );
   e.schedule(e.cost.msi_write, EV_MSG, irq, entry.addr_lo | 0, entry.data | 0);
 }
+
+const H_RAISE = HOP['dev.raise'];
+const H_SEND = HOP['msix.send'];
+const F_VECTOR = defineDetail((v) => `vector ${v}`);
+const F_SEND = defineDetail((v, data, addr) => `entry ${v}: write ${hex(data)} to ${hex(addr)}`);
 
 /**
  * After a mask bit, the Function Mask or MSI-X Enable changed: every vector now unmasked with its pending

@@ -39,7 +39,20 @@ describe('trace', () => {
   it('stores events column by column and interns strings once', () => {
     const t = new Trace();
     for (let i = 0; i < 10_000; i++)
-      t.push(i, i, 0, 0, 0, t.strings.id('iommu'), t.strings.id('hostirq'), t.strings.id('f@file.c'), 0);
+      t.push(
+        i,
+        i,
+        0,
+        0,
+        0,
+        t.strings.id('iommu'),
+        t.strings.id('hostirq'),
+        t.strings.id('f@file.c'),
+        0,
+        0,
+        0,
+        0,
+      );
     expect(t.length).toBe(10_000);
     expect(t.strings.list).toEqual(['', 'iommu', 'hostirq', 'f@file.c']);
     expect(t.event(42)).toMatchObject({

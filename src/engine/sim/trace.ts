@@ -1,5 +1,7 @@
 // The trace: every hop the engine performs, stored column by column in typed arrays plus a string table,
-// so a million events fit in tens of megabytes instead of a million objects.
+// so a million events fit in tens of megabytes instead of a million objects. A hop's detail is either an
+// interned string or a formatter with up to three integer arguments, turned into text only when read:
+// the hot path of an interrupt storm builds no strings.
 
 import type { TraceEvent, TracePath, TraceOutcome } from '../types.ts';
 import { HOPS } from '../hops.ts';
@@ -15,6 +17,13 @@ export const OUTCOMES: readonly TraceOutcome[] = [
 ];
 export const PATH = { direct: 0, posted: 1, intercepted: 2, emulated: 3, control: 4 } as const;
 export const OUT = { forwarded: 0, pending: 1, coalesced: 2, dropped: 3, delivered: 4, done: 5 } as const;
+
+/** Detail formatters, registered at module load; index 0 means "the detail column is a string id". */
+const FORMATS: ((a: number, b: number, c: number) => string)[] = [() => ''];
+export function defineDetail(fn: (a: number, b: number, c: number) => string): number {
+  FORMATS.push(fn);
+  return FORMATS.length - 1;
+}
 
 /** Interns strings: node ids, function names, details. Index 0 is the empty string. */
 export class StringTable {
@@ -35,35 +44,27 @@ export class StringTable {
   }
 }
 
-export interface TraceColumns {
-  length: number;
-  time: number[];
-  irq: number[];
-  hop: number[];
-  path: number[];
-  outcome: number[];
-  from: number[];
-  to: number[];
-  fn: number[];
-  detail: number[];
-  strings: string[];
-}
+const INITIAL = 4096;
 
 export class Trace {
   length = 0;
-  time = new Float64Array(4096);
-  irq = new Int32Array(4096);
-  hop = new Uint16Array(4096);
-  path = new Uint8Array(4096);
-  outcome = new Uint8Array(4096);
-  from = new Uint32Array(4096);
-  to = new Uint32Array(4096);
-  fn = new Uint32Array(4096);
-  detail = new Uint32Array(4096);
+  time = new Float64Array(INITIAL);
+  irq = new Int32Array(INITIAL);
+  hop = new Uint16Array(INITIAL);
+  path = new Uint8Array(INITIAL);
+  outcome = new Uint8Array(INITIAL);
+  fmt = new Uint16Array(INITIAL);
+  from = new Uint32Array(INITIAL);
+  to = new Uint32Array(INITIAL);
+  fn = new Uint32Array(INITIAL);
+  /** A string id when fmt is 0, else the formatter's first argument. */
+  detail = new Int32Array(INITIAL);
+  b = new Int32Array(INITIAL);
+  c = new Int32Array(INITIAL);
   readonly strings = new StringTable();
 
   /** Bytes held per event by the columns (the budget measure). */
-  static readonly BYTES_PER_EVENT = 8 + 4 + 2 + 1 + 1 + 4 + 4 + 4 + 4;
+  static readonly BYTES_PER_EVENT = 8 + 4 + 2 + 1 + 1 + 2 + 4 + 4 + 4 + 4 + 4 + 4;
 
   push(
     time: number,
@@ -74,8 +75,11 @@ export class Trace {
     from: number,
     to: number,
     fn: number,
-    detail: number,
-  ): number {
+    fmt: number,
+    a: number,
+    b: number,
+    c: number,
+  ): void {
     const i = this.length;
     if (i === this.time.length) this.grow();
     this.time[i] = time;
@@ -86,28 +90,34 @@ export class Trace {
     this.from[i] = from;
     this.to[i] = to;
     this.fn[i] = fn;
-    this.detail[i] = detail;
+    this.fmt[i] = fmt;
+    this.detail[i] = a;
+    this.b[i] = b;
+    this.c[i] = c;
     this.length = i + 1;
-    return i;
+  }
+
+  detailText(i: number): string {
+    const f = this.fmt[i];
+    return f === 0 ? this.strings.list[this.detail[i]] : FORMATS[f](this.detail[i], this.b[i], this.c[i]);
   }
 
   event(i: number): TraceEvent {
     const s = this.strings.list;
-    const hop = HOPS[this.hop[i]];
     const fn = s[this.fn[i]];
     const at = fn.indexOf('@');
     return {
       seq: i,
       time: this.time[i],
       irq: this.irq[i],
-      hop: hop.key,
+      hop: HOPS[this.hop[i]].key,
       from: s[this.from[i]],
       to: s[this.to[i]],
       path: PATHS[this.path[i]],
       outcome: OUTCOMES[this.outcome[i]],
       fn: at < 0 ? fn : fn.slice(0, at),
       file: at < 0 ? '' : fn.slice(at + 1),
-      detail: s[this.detail[i]],
+      detail: this.detailText(i),
     };
   }
 
@@ -124,34 +134,27 @@ export class Trace {
   }
 
   bytes(): number {
-    return (
-      this.time.byteLength +
-      this.irq.byteLength +
-      this.hop.byteLength +
-      this.path.byteLength +
-      this.outcome.byteLength +
-      this.from.byteLength +
-      this.to.byteLength +
-      this.fn.byteLength +
-      this.detail.byteLength
-    );
+    return this.time.length * Trace.BYTES_PER_EVENT;
   }
 
   private grow(): void {
     const n = this.time.length * 2;
     const g = <T extends { length: number; set(a: T): void }>(a: T, C: new (n: number) => T): T => {
-      const b = new C(n);
-      b.set(a);
-      return b;
+      const next = new C(n);
+      next.set(a);
+      return next;
     };
     this.time = g(this.time, Float64Array);
     this.irq = g(this.irq, Int32Array);
     this.hop = g(this.hop, Uint16Array);
     this.path = g(this.path, Uint8Array);
     this.outcome = g(this.outcome, Uint8Array);
+    this.fmt = g(this.fmt, Uint16Array);
     this.from = g(this.from, Uint32Array);
     this.to = g(this.to, Uint32Array);
     this.fn = g(this.fn, Uint32Array);
-    this.detail = g(this.detail, Uint32Array);
+    this.detail = g(this.detail, Int32Array);
+    this.b = g(this.b, Int32Array);
+    this.c = g(this.c, Int32Array);
   }
 }

@@ -2,7 +2,10 @@
 // signals the vector's trigger eventfd and nothing else; vfio_intx_handler automasks the line then
 // signals; vfio_pci_send_signal is how a virtual device driver fires an emulated vector.
 
-import { defineEvent, type Engine } from '../engine.ts';
+import { defineEvent, type Engine, type NodeKind } from '../engine.ts';
+import type { VfioBackend } from '../types.ts';
+import { HOP } from '../hops.ts';
+import { defineDetail, OUT } from '../sim/trace.ts';
 import { vfioTarget } from './device.ts';
 import { eventfdSignal } from '../kvm/eventfd.ts';
 import { vfioSendIntxEventfd } from './intx.ts';
@@ -14,12 +17,11 @@ export const EV_VFIO_MSI = defineEvent('vfio.msihandler', (e, irq, hostIrq) => {
   const h = e.state.host.irqs[hostIrq];
   const v = h && h.owner !== null ? e.state.vfio[h.owner] : undefined;
   const ctx = v?.ctx[h.owner_vector];
-  const from = v ? `vfio:${v.device}/${ctx?.backend ?? 'msix'}` : 'hostirq';
   if (!v || !ctx || ctx.trigger === null) {
     e.hop(
       'vfio.no_trigger',
       irq,
-      from,
+      'hostirq',
       'eventfd',
       'dropped',
       `IRQ ${hostIrq}: the vector's trigger was released`,
@@ -27,21 +29,34 @@ export const EV_VFIO_MSI = defineEvent('vfio.msihandler', (e, irq, hostIrq) => {
     e.dropped(irq, 'no trigger eventfd (de-assigned)');
     return;
   }
-  const key = ctx.backend === 'ims' ? 'vfio.imshandler' : 'vfio.msihandler';
-  e.hop(key, irq, `vfio:${v.device}`, from, 'forwarded', `${ctx.name}: eventfd_signal(${ctx.trigger})`);
-  e.schedule(e.cost.vfio_handler, EV_VFIO_SIGNAL, irq, ctx.trigger);
+  const di = e.deviceOrdinal(v.device);
+  const backend = BACKEND_CODE[ctx.backend];
+  const hop = ctx.backend === 'ims' ? H_IMSHANDLER : H_MSIHANDLER;
+  e.hopf(
+    hop,
+    irq,
+    e.node('vfio', di),
+    e.node(BACKEND_NODE[backend], di),
+    OUT.forwarded,
+    F_HANDLER,
+    h.owner_vector,
+    ctx.trigger,
+    0,
+  );
+  e.schedule(e.cost.vfio_handler, EV_VFIO_SIGNAL, irq, ctx.trigger, di * 8 + backend);
 });
 
-const EV_VFIO_SIGNAL = defineEvent('vfio.signal', (e, irq, fd) => {
-  const from = backendNodeOf(e, fd);
-  eventfdSignal(e, irq, fd, from);
-});
+const H_MSIHANDLER = HOP['vfio.msihandler'];
+const H_IMSHANDLER = HOP['vfio.imshandler'];
+const F_HANDLER = defineDetail((vector, fd) => `vector ${vector}: eventfd_signal(${fd})`);
+const BACKENDS: readonly VfioBackend[] = ['msix', 'msi', 'intx', 'ims', 'emulated'];
+const BACKEND_CODE = Object.fromEntries(BACKENDS.map((b, i) => [b, i])) as Record<VfioBackend, number>;
+const BACKEND_NODE: readonly NodeKind[] = ['vfio/msix', 'vfio/msi', 'vfio/intx', 'vfio/ims', 'vfio/emulated'];
 
-function backendNodeOf(e: Engine, fd: number): string {
-  for (const v of Object.values(e.state.vfio))
-    for (const ctx of Object.values(v.ctx)) if (ctx.trigger === fd) return `vfio:${v.device}/${ctx.backend}`;
-  return 'hostirq';
-}
+/** a = eventfd, b = device ordinal * 8 + backend code (the node the signal comes from). */
+const EV_VFIO_SIGNAL = defineEvent('vfio.signal', (e, irq, fd, b) => {
+  eventfdSignal(e, irq, fd, e.node(BACKEND_NODE[b & 7], b >> 3));
+});
 
 /** a = host IRQ of the INTx line. */
 export const EV_VFIO_INTX = defineEvent('vfio.intxhandler', (e, irq, hostIrq) => {
@@ -110,5 +125,11 @@ export function vfioSendSignal(e: Engine, irq: number, device: string, vector: n
     `${ctx.name}: emulated vector ${vector}, eventfd_signal(${ctx.trigger})`,
     fn,
   );
-  e.schedule(e.cost.vfio_handler, EV_VFIO_SIGNAL, irq, ctx.trigger);
+  e.schedule(
+    e.cost.vfio_handler,
+    EV_VFIO_SIGNAL,
+    irq,
+    ctx.trigger,
+    e.deviceOrdinal(device) * 8 + BACKEND_CODE.emulated,
+  );
 }
