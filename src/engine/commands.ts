@@ -362,12 +362,17 @@ export const COMMANDS: CommandSpec[] = [
 export const COMMAND_BY_OP: Record<string, CommandSpec> = Object.fromEntries(COMMANDS.map((s) => [s.op, s]));
 
 /** Checks a command's fields against its spec; returns normalized args or raises EINVAL naming the field. */
+const FIELD_LISTS = new WeakMap<CommandSpec, [string, FieldSpec][]>();
+
 export function checkArgs(e: Engine, spec: CommandSpec, cmd: Command): Args {
   const out: Args = {};
-  for (const key of Object.keys(cmd)) {
-    if (key !== 'op' && !(key in spec.fields)) raise('EINVAL', `${spec.op} has no field '${key}'`, key);
+  for (const key in cmd) {
+    if (key !== 'op' && !Object.hasOwn(spec.fields, key))
+      raise('EINVAL', `${spec.op} has no field '${key}'`, key);
   }
-  for (const [key, f] of Object.entries(spec.fields)) {
+  let fields = FIELD_LISTS.get(spec);
+  if (!fields) FIELD_LISTS.set(spec, (fields = Object.entries(spec.fields)));
+  for (const [key, f] of fields) {
     const v = cmd[key];
     if (v === undefined || v === null) {
       if (!f.optional) raise('EINVAL', `${spec.op} needs '${key}' (${f.doc})`, key);

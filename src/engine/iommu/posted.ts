@@ -7,7 +7,7 @@
 import { defineEvent, type Engine } from '../engine.ts';
 import type { PiDesc, Vcpu } from '../types.ts';
 import { hex } from './msg.ts';
-import { lapicSetIrr, scheduleAccept } from '../kvm/lapic.ts';
+import { hasBit, lapicSetIrr, scheduleAccept, setBit } from '../kvm/lapic.ts';
 import { HOP } from '../hops.ts';
 
 // arch/x86/include/asm/irq_vectors.h
@@ -29,13 +29,13 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const pi = v.pi;
   const at = `pi:${vcpuId}`;
-  if (pi.pir.includes(vector)) {
+  if (hasBit(pi.pir, vector)) {
     const into = pi.pir_irq[vector];
     e.hop('pi.held', irq, at, at, 'coalesced', `PIR bit ${hex(vector)} already set by #${into}`);
     e.coalesced(irq, into, `vCPU ${vcpuId} PIR[${hex(vector)}]`);
     return;
   }
-  pi.pir.push(vector);
+  setBit(pi.pir, vector);
   pi.pir_irq[vector] = irq;
   e.pending(irq, `vCPU ${vcpuId} PIR[${hex(vector)}]`);
   if (pi.on || pi.sn) {

@@ -9,15 +9,39 @@ import { guestHandle } from '../guest/driver.ts';
 import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
 
+// IRR and ISR are kept as sorted lists of vectors (the 256-bit registers, readable in a snapshot): the
+// highest vector is the last element, found and removed in constant time.
 function highest(bits: number[]): number {
-  let h = -1;
-  for (const v of bits) if (v > h) h = v;
-  return h;
+  return bits.length === 0 ? -1 : bits[bits.length - 1];
+}
+
+function lowerBound(bits: number[], v: number): number {
+  let lo = 0;
+  let hi = bits.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bits[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function hasBit(bits: number[], v: number): boolean {
+  const i = lowerBound(bits, v);
+  return i < bits.length && bits[i] === v;
+}
+
+export function setBit(bits: number[], v: number): void {
+  const i = lowerBound(bits, v);
+  if (bits[i] !== v) bits.splice(i, 0, v);
 }
 
 function removeBit(bits: number[], v: number): void {
-  const i = bits.indexOf(v);
-  if (i >= 0) bits.splice(i, 1);
+  if (bits.length > 0 && bits[bits.length - 1] === v) bits.pop();
+  else {
+    const i = lowerBound(bits, v);
+    if (bits[i] === v) bits.splice(i, 1);
+  }
 }
 
 const H_SET_IRR = HOP['kvm.set_irr'];
@@ -52,13 +76,13 @@ export function lapicSetIrr(
   const l = vcpu.lapic;
   const to = e.node('lapic', vcpu.id);
   const where = e.place(P_IRR, vcpu.id, vector, irrPlace);
-  if (l.irr.includes(vector)) {
+  if (hasBit(l.irr, vector)) {
     const into = l.irr_irq[vector];
     e.hopf(H_COALESCED, irq, from, to, OUT.coalesced, F_COALESCED, vector, into, 0);
     e.coalesced(irq, into, where);
     return false;
   }
-  l.irr.push(vector);
+  setBit(l.irr, vector);
   l.irr_irq[vector] = irq;
   e.pending(irq, where);
   e.hopf(hop, irq, from, to, OUT.pending, F_IRR, vector, STATES.indexOf(vcpu.state), 0);
@@ -105,7 +129,7 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   const irq = l.irr_irq[vector];
   removeBit(l.irr, vector);
   delete l.irr_irq[vector];
-  l.isr.push(vector);
+  setBit(l.isr, vector);
   l.isr_irq[vector] = irq;
   e.hopf(H_ACCEPT, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
   e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
