@@ -55,3 +55,10 @@ describe('built-in scenarios', () => {
     });
   }
 });
+
+describe('published JSON Schema', () => {
+  it('public/schema/scenario.schema.json is generated from the current validator (npm run schema)', async () => {
+    const { scenarioJsonSchema, SCHEMA_PATH } = await import('../src/cli/schema.ts');
+    expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(scenarioJsonSchema());
+  });
+});
