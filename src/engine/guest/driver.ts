@@ -26,8 +26,9 @@ export function guestDriverCreate(device: string, tableSize: number): GuestDrive
 
 function driver(e: Engine, device: string): GuestDriverState {
   const d = e.state.guest[device];
-  if (!d) raise('ENODEV', `the guest has no driver for ${device}`, 'device');
-  return d;
+  if (d) return d;
+  vmmDevice(e, device); // names why: not assigned, or no MSI-X
+  raise('ENODEV', `the guest has no driver for ${device}`, 'device');
 }
 
 function checkVector(e: Engine, device: string, nr: number): void {

@@ -66,7 +66,7 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
 function piSyncToIrr(e: Engine, v: Vcpu, hop: number): void {
   const pi = v.pi;
   pi.on = false;
-  const vectors = pi.pir.slice().sort((a, b) => a - b);
+  const vectors = pi.pir.slice(); // already sorted
   pi.pir.length = 0;
   for (const vector of vectors) {
     const irq = pi.pir_irq[vector];

@@ -11,7 +11,7 @@
 
 import type { Engine } from '../engine.ts';
 import type { HostIrq, VfioBackend, VfioIrqCtx } from '../types.ts';
-import { EngineError, raise } from '../errno.ts';
+import { raise } from '../errno.ts';
 import { backendKind, irqName, vectorBackend, type VfioTarget } from './device.ts';
 import { frontFn, type FrontOp } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from './uapi.ts';
@@ -283,8 +283,4 @@ export function vfioMsiSetVectorSignal(
     );
   }
   bypassSync(e);
-}
-
-export function isEngineError(err: unknown): err is EngineError {
-  return err instanceof EngineError;
 }

@@ -46,8 +46,15 @@ export function vmmDeviceCreate(device: string, tableSize: number): VmmDeviceSta
 
 export function vmmDevice(e: Engine, device: string): VmmDeviceState {
   const d = e.state.vmm[device];
-  if (!d) raise('ENODEV', `${device} is not assigned to the VM (no QEMU vfio-pci device)`, 'device');
-  return d;
+  if (d) return d;
+  const dev = e.state.devices[device];
+  if (dev && !dev.passthrough)
+    raise('ENODEV', `${device} is not assigned to the VM (it only parents virtual devices)`, 'device');
+  raise(
+    'EINVAL',
+    `${device} has no MSI-X capability: the guest driver model drives MSI-X only (use vfio.setIrqs for MSI and INTx)`,
+    'device',
+  );
 }
 
 function ctl(e: Engine, device: string, fn: string, detail: string): void {
