@@ -1,0 +1,33 @@
+import { back, doNextCommand, expect, openApp, step, test, traceLength } from './helpers.ts';
+
+test('Back undoes the last step and Reset returns to the start of the scenario', async ({ page }) => {
+  await openApp(page);
+  while (!(await page.getByTestId('btn-step').isEnabled())) await doNextCommand(page);
+  await step(page);
+  const before = await traceLength(page);
+  const clock = await page.getByTestId('clock').innerText();
+  await step(page);
+  expect(await traceLength(page)).toBeGreaterThan(before);
+
+  await back(page);
+  expect(await traceLength(page)).toBe(before);
+  await expect(page.getByTestId('clock')).toHaveText(clock);
+
+  await page.getByTestId('btn-reset').click();
+  await expect.poll(() => traceLength(page)).toBe(0);
+  await expect(page.getByTestId('btn-next-command')).toContainText(/ 1\/\d+/);
+});
+
+test('switching the design generation reloads the scenario and renames the VFIO front-end hops', async ({
+  page,
+}) => {
+  await openApp(page);
+  await page.getByTestId('design-picker').selectOption('rfc-v3');
+  await doNextCommand(page);
+  await expect(page.getByTestId('trace-rows')).toContainText('intr_ctx->ops->');
+
+  await page.getByTestId('design-picker').selectOption('cleanup-2024');
+  await expect.poll(() => traceLength(page)).toBe(0);
+  await doNextCommand(page);
+  await expect(page.getByTestId('trace-rows')).toContainText('vfio_pci_set_trigger');
+});

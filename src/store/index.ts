@@ -1,0 +1,22 @@
+// The app's one store: a vanilla zustand store (the worker's answers go in through actions), read by
+// React through selectors (`useApp`), and by the d3 diagram through `store.subscribe`.
+
+import { createStore } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import { createEngineClient, type EngineClient } from '../worker/client.ts';
+import { createActions } from './actions.ts';
+import { initialState, type AppState } from './slices.ts';
+
+export const store = createStore<AppState>()(() => initialState());
+
+let client: EngineClient | null = null;
+const getClient = (): EngineClient => (client ??= createEngineClient());
+
+export const actions = createActions(store, getClient);
+
+export function useApp<T>(selector: (s: AppState) => T): T {
+  return useStore(store, selector);
+}
+
+export type { AppState } from './slices.ts';
+export { SPEEDS, TRACE_WINDOW } from './slices.ts';

@@ -1,0 +1,103 @@
+// The store's shape, one slice per concern. Slices hold data only; everything that talks to the
+// worker lives in actions.ts, so components read slices and call actions, never mutate engine state.
+
+import type {
+  Command,
+  CommandResult,
+  DesignGeneration,
+  Fate,
+  KernelProfile,
+  SystemState,
+  TraceEvent,
+} from '../engine/index.ts';
+import type { Scenario } from '../worker/api.ts';
+
+/** A mirror of what the engine last answered. */
+export interface EngineSlice {
+  state: SystemState | null;
+  /** The newest events of the trace (at most TRACE_WINDOW), oldest first; `trace[i].seq` is its index. */
+  trace: TraceEvent[];
+  traceLength: number;
+  last: { command: Command | null; result: CommandResult } | null;
+  fates: Record<Fate, number>;
+  queued: number;
+  idle: boolean;
+  history: number;
+  /** The events of the last answer, for the diagram to animate; a new object per answer. */
+  batch: { id: number; events: TraceEvent[]; animate: boolean };
+  busy: boolean;
+  /** A worker or fetch failure (not an errno: those are results). */
+  error: string | null;
+}
+
+export interface PlaybackSlice {
+  playing: boolean;
+  /** Queued events per second while playing. */
+  speed: number;
+}
+
+export interface SelectionSlice {
+  /** A diagram node id (`msix:nic0`, `iommu`, `lapic:0`, ...). */
+  node: string | null;
+  /** An interrupt id, highlighted in the trace and the diagram. */
+  irq: number | null;
+  /** A trace event's seq. */
+  event: number | null;
+}
+
+export interface ScenarioEntry {
+  file: string;
+  name: string;
+  description: string;
+}
+
+export interface ScenarioSlice {
+  list: ScenarioEntry[];
+  file: string | null;
+  current: Scenario | null;
+  /** The next step of `current.steps` that "Do next command" applies. */
+  stepIndex: number;
+  /** Overrides chosen in the pickers; null = the scenario's own value. */
+  profile: KernelProfile | null;
+  design: DesignGeneration | null;
+}
+
+export interface PresentationSlice {
+  caption: string | null;
+  /** The scenario step the caption belongs to (0-based). */
+  captionStep: number | null;
+}
+
+export interface AppState {
+  engine: EngineSlice;
+  playback: PlaybackSlice;
+  selection: SelectionSlice;
+  scenario: ScenarioSlice;
+  presentation: PresentationSlice;
+}
+
+export const TRACE_WINDOW = 5000;
+
+export const SPEEDS: readonly number[] = [2, 10, 50, 250, 1000, 5000];
+
+export function initialState(): AppState {
+  return {
+    engine: {
+      state: null,
+      trace: [],
+      traceLength: 0,
+      last: null,
+      fates: { 'in-flight': 0, pending: 0, delivered: 0, coalesced: 0, dropped: 0 },
+      queued: 0,
+      idle: true,
+      history: 0,
+      batch: { id: 0, events: [], animate: false },
+      busy: false,
+      error: null,
+    },
+    playback: { playing: false, speed: 10 },
+    selection: { node: null, irq: null, event: null },
+    scenario: { list: [], file: null, current: null, stepIndex: 0, profile: null, design: null },
+    presentation: { caption: null, captionStep: null },
+  };
+}

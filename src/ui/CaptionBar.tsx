@@ -1,0 +1,25 @@
+// The presentation line: the scenario's name and the caption of the step just applied (or the
+// scenario's description before the first step), plus the command's result when it failed.
+
+import { useApp } from '../store/index.ts';
+
+export function CaptionBar() {
+  const current = useApp((s) => s.scenario.current);
+  const caption = useApp((s) => s.presentation.caption);
+  const captionStep = useApp((s) => s.presentation.captionStep);
+  const error = useApp((s) => s.engine.error);
+  return (
+    <div className="caption-bar" data-testid="caption-bar">
+      <span className="scenario-name">{current?.name ?? 'loading…'}</span>
+      {captionStep !== null && <span className="step-no">step {captionStep + 1}</span>}
+      <span className="caption" data-testid="caption" title={caption ?? current?.description ?? ''}>
+        {caption ?? current?.description ?? ''}
+      </span>
+      {error && (
+        <span className="error" data-testid="app-error">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,166 @@
+// Draws the static part of the diagram with d3 data joins: column headers, the user space / kernel
+// line, the edges hops have used so far, and the nodes with their state lines and table cells.
+// This module owns its SVG: React never touches these elements.
+
+import { select, type Selection } from 'd3';
+import type { TracePath } from '../../engine/index.ts';
+import { NODE, PATH_COLOR } from '../theme.ts';
+import { HEADER, type Layout, type LayoutNode } from './layout.ts';
+import { curveBetween, curvePath } from './geometry.ts';
+
+export interface Edge {
+  from: string;
+  to: string;
+  path: TracePath;
+}
+
+type G = Selection<SVGGElement, unknown, null, undefined>;
+
+export class StaticLayer {
+  private readonly root: G;
+  private readonly cols: G;
+  private readonly edges: G;
+  private readonly nodes: G;
+
+  constructor(
+    svg: SVGSVGElement,
+    private readonly onSelect: (id: string) => void,
+  ) {
+    const s = select(svg);
+    this.root = s.append('g');
+    this.cols = this.root.append('g').attr('class', 'cols');
+    this.edges = this.root.append('g').attr('class', 'edges');
+    this.nodes = this.root.append('g').attr('class', 'nodes');
+  }
+
+  /** `path`: edge keys (`from>to`) and node ids on the selected interrupt's way, drawn highlighted. */
+  draw(l: Layout, edges: Edge[], selected: string | null, path: ReadonlySet<string>): void {
+    this.drawColumns(l);
+    this.drawEdges(l, edges, path);
+    this.drawNodes(l.nodes, selected, path);
+  }
+
+  private drawColumns(l: Layout): void {
+    const c = this.cols.selectAll<SVGGElement, Layout['columns'][number]>('g.col').data(l.columns);
+    const enter = c.enter().append('g').attr('class', 'col');
+    enter.append('rect').attr('class', 'col-bg');
+    enter.append('text').attr('class', 'col-title');
+    const all = enter.merge(c);
+    all
+      .select('rect')
+      .attr('x', (d) => d.x - 4)
+      .attr('y', 4)
+      .attr('width', (d) => d.w + 8)
+      .attr('height', l.height - 8)
+      .attr('rx', 6);
+    all
+      .select('text')
+      .attr('x', (d) => d.x + d.w / 2)
+      .attr('y', HEADER - 6)
+      .text((d) => d.title);
+    const k = l.kernelLine;
+    const line = this.cols
+      .selectAll<SVGGElement, NonNullable<Layout['kernelLine']>>('g.kline')
+      .data(k ? [k] : []);
+    line.exit().remove();
+    const le = line.enter().append('g').attr('class', 'kline');
+    le.append('line');
+    le.append('text').attr('class', 'kline-u').text('user space');
+    le.append('text').attr('class', 'kline-k').text('kernel');
+    const lm = le.merge(line);
+    lm.select('line')
+      .attr('x1', (d) => d.x1)
+      .attr('x2', (d) => d.x2)
+      .attr('y1', (d) => d.y)
+      .attr('y2', (d) => d.y);
+    lm.select('.kline-u')
+      .attr('x', (d) => d.x2 - 2)
+      .attr('y', (d) => d.y - 3);
+    lm.select('.kline-k')
+      .attr('x', (d) => d.x2 - 2)
+      .attr('y', (d) => d.y + 10);
+  }
+
+  private drawEdges(l: Layout, edges: Edge[], path: ReadonlySet<string>): void {
+    const drawable = edges.filter((e) => e.from !== e.to && l.byId.has(e.from) && l.byId.has(e.to));
+    this.edges
+      .selectAll<SVGPathElement, Edge>('path')
+      .data(drawable, (e) => `${e.from}>${e.to}>${e.path}`)
+      .join('path')
+      .attr('d', (e) => curvePath(curveBetween(l.byId.get(e.from)!, l.byId.get(e.to)!)))
+      .attr('stroke', (e) => PATH_COLOR[e.path])
+      .attr('data-edge', (e) => `${e.from}>${e.to}`)
+      .classed('hl', (e) => path.has(`${e.from}>${e.to}`))
+      .classed('control', (e) => e.path === 'control');
+  }
+
+  private drawNodes(nodes: LayoutNode[], selected: string | null, path: ReadonlySet<string>): void {
+    const j = this.nodes.selectAll<SVGGElement, LayoutNode>('g.node').data(nodes, (n) => n.id);
+    j.exit().remove();
+    const enter = j
+      .enter()
+      .append('g')
+      .attr('class', (n) => `node ${n.kind}`)
+      .attr('data-node-id', (n) => n.id)
+      .attr('data-testid', (n) => `node-${n.id}`)
+      .on('click', (ev: MouseEvent, n) => {
+        ev.stopPropagation();
+        this.onSelect(n.id);
+      });
+    enter.append('rect').attr('class', 'frame').attr('rx', 4);
+    enter.append('text').attr('class', 'title');
+    enter.append('g').attr('class', 'lines');
+    enter.append('g').attr('class', 'cells');
+    enter.append('circle').attr('class', 'badge').attr('r', 4);
+    const all = enter.merge(j);
+    all
+      .attr('transform', (n) => `translate(${n.x},${n.y})`)
+      .classed('selected', (n) => n.id === selected)
+      .classed('on-path', (n) => path.has(n.id));
+    all
+      .select<SVGRectElement>('rect.frame')
+      .attr('width', (n) => n.w)
+      .attr('height', (n) => n.h)
+      .attr('fill', (n) => (n.kind === 'group' ? NODE.groupFill : NODE.fill));
+    all
+      .select('text.title')
+      .attr('x', 7)
+      .attr('y', 13)
+      .text((n) => fit(n.title, n.w - (n.pending ? 24 : 12), 7.3));
+    all
+      .select('g.lines')
+      .selectAll<SVGTextElement, string>('text')
+      .data((n) => n.lines)
+      .join('text')
+      .attr('x', 7)
+      .attr('y', (_, i) => 27 + i * 14)
+      .text(function (d) {
+        const n = select<SVGGElement, LayoutNode>(this.parentNode as SVGGElement).datum();
+        return fit(d, n.w - 12, 6.65);
+      });
+    all
+      .select('circle.badge')
+      .attr('cx', (n) => n.w - 8)
+      .attr('cy', 9)
+      .attr('display', (n) => (n.pending ? null : 'none'));
+    all.select<SVGGElement>('g.cells').each(function (n) {
+      const top = 18 + n.lines.length * 14 + 6;
+      select(this)
+        .selectAll<SVGRectElement, number>('rect')
+        .data(n.cells ?? [])
+        .join('rect')
+        .attr('x', (_, i) => 7 + (i % n.cellsPerRow) * (n.cellSize + 2))
+        .attr('y', (_, i) => top + Math.floor(i / n.cellsPerRow) * (n.cellSize + 2))
+        .attr('width', n.cellSize)
+        .attr('height', n.cellSize)
+        .attr('rx', 2)
+        .attr('fill', (c) => (c === 2 ? NODE.pending : c === 1 ? NODE.unmasked : NODE.masked));
+    });
+  }
+}
+
+/** Truncates a label to the box width (monospace: a fixed advance per character) with an ellipsis. */
+function fit(text: string, width: number, advance: number): string {
+  const max = Math.floor(width / advance);
+  return text.length <= max ? text : text.slice(0, Math.max(1, max - 1)) + '…';
+}

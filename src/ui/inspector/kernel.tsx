@@ -1,0 +1,235 @@
+// Inspector views of the IOMMU, host and KVM columns: IRTEs and faults, posted-interrupt descriptors,
+// host IRQs, VFIO interrupt contexts, eventfds, irqfds and GSI routes, LAPICs, QEMU, the guest.
+
+import type { SystemState } from '../../engine/index.ts';
+import { fmtTime, hex, idtVectors, vectors } from '../format.ts';
+import { KV, Section, Table, flag } from './parts.tsx';
+
+export function IommuView({ s }: { s: SystemState }) {
+  const ir = s.iommu;
+  const present = ir.irte.filter((e) => e !== null);
+  return (
+    <>
+      <Section title="Interrupt remapping">
+        <KV
+          rows={[
+            ['interrupt_remapping', flag(ir.interrupt_remapping)],
+            ['posted_interrupts', flag(ir.posted_interrupts)],
+          ]}
+        />
+        <Table
+          testid="irte-table"
+          empty="no IRTE"
+          head={['IRTE', 'P', 'mode', 'vector', 'dest', 'vCPU', 'sid', 'host irq']}
+          rows={present.map((e) => [
+            e!.index,
+            e!.present ? '1' : '0',
+            e!.mode,
+            hex(e!.vector, 2),
+            e!.dest,
+            e!.pi_vcpu ?? '-',
+            e!.sid,
+            e!.host_irq,
+          ])}
+        />
+      </Section>
+      <Section title="Remapping faults">
+        <Table
+          wrap
+          empty="no fault recorded"
+          head={['time', 'irq', 'IRTE', 'reason', '']}
+          rows={ir.faults.map((f) => [fmtTime(f.time), f.irq, f.index, hex(f.reason, 2), f.text])}
+        />
+      </Section>
+    </>
+  );
+}
+
+export function PiView({ s, vcpu }: { s: SystemState; vcpu: number }) {
+  const v = s.kvm.vcpus[vcpu];
+  if (!v) return <p className="muted">no vCPU {vcpu}</p>;
+  const pi = v.pi;
+  return (
+    <Section title={`Posted-interrupt descriptor, vCPU${vcpu}`}>
+      <KV
+        rows={[
+          ['PIR', idtVectors(pi.pir)],
+          ['ON', flag(pi.on, '1', '0')],
+          ['SN', flag(pi.sn, '1', '0')],
+          ['NV', hex(pi.nv, 2)],
+          ['NDST', pi.ndst],
+          ['vCPU state', v.state],
+        ]}
+      />
+    </Section>
+  );
+}
+
+export function HostIrqView({ s }: { s: SystemState }) {
+  const irqs = Object.values(s.host.irqs);
+  return (
+    <Section title="Host IRQs (/proc/interrupts)">
+      <Table
+        testid="hostirq-table"
+        empty="no host IRQ allocated"
+        head={['irq', 'chip', 'hwirq', 'action', 'vector', 'cpu', 'IRTE', 'count']}
+        rows={irqs.map((i) => [
+          i.irq,
+          i.chip,
+          i.hwirq,
+          i.action ?? <span className="muted">allocated</span>,
+          hex(i.vector, 2),
+          i.cpu,
+          i.irte ?? '-',
+          i.count,
+        ])}
+      />
+    </Section>
+  );
+}
+
+export function VfioView({ s, name, backend }: { s: SystemState; name: string; backend: string }) {
+  const v = s.vfio[name];
+  if (!v) return <p className="muted">no VFIO device {name}</p>;
+  const ctx = Object.entries(v.ctx).filter(([, c]) => !backend || c.backend === backend);
+  return (
+    <Section title={`VFIO interrupt context: ${name} (${v.driver})`}>
+      <KV
+        rows={[
+          ['irq_type', v.irq_type],
+          ['num_ctx', v.num_ctx],
+          ['emulated vectors', vectors(v.emulated)],
+          [
+            'INTx',
+            v.intx.enabled
+              ? `trigger fd ${v.intx.trigger ?? '-'}${v.intx.masked ? ', masked' : ''}, unmask fd ${v.intx.unmask_fd ?? '-'}`
+              : 'disabled',
+          ],
+          ['ERR trigger', v.err_trigger ?? '-'],
+          ['REQ trigger', v.req_trigger ?? '-'],
+        ]}
+      />
+      <Table
+        testid="vfio-ctx-table"
+        empty={backend ? `no ${backend} vector context` : 'no vector context'}
+        head={['vector', 'backend', 'trigger fd', 'host irq', 'producer', 'masked', 'name']}
+        rows={ctx.map(([i, c]) => [
+          i,
+          c.backend,
+          c.trigger ?? '-',
+          c.host_irq ?? '-',
+          c.producer ? 'bypass' : '-',
+          c.masked ? 'yes' : '',
+          c.name ?? '',
+        ])}
+      />
+    </Section>
+  );
+}
+
+export function EventfdView({ s }: { s: SystemState }) {
+  return (
+    <Section title="eventfds">
+      <Table
+        testid="eventfd-table"
+        empty="no eventfd"
+        head={['fd', 'count', 'irqs counted', 'listener']}
+        rows={Object.values(s.eventfds).map((e) => [e.fd, e.count, e.count_irqs.join(' ') || '-', e.label])}
+      />
+    </Section>
+  );
+}
+
+export function IrqfdView({ s }: { s: SystemState }) {
+  return (
+    <>
+      <Section title="KVM irqfds">
+        <Table
+          empty="no irqfd"
+          head={['eventfd', 'GSI']}
+          rows={Object.values(s.kvm.irqfds).map((f) => [f.fd, f.gsi])}
+        />
+      </Section>
+      <Section title="GSI routing (KVM_SET_GSI_ROUTING)">
+        <Table
+          empty="no MSI route"
+          head={['GSI', 'address_hi', 'address_lo', 'data', 'vector', 'dest']}
+          rows={Object.values(s.kvm.gsi_routes).map((r) => [
+            r.gsi,
+            hex(r.address_hi, 8),
+            hex(r.address_lo, 8),
+            hex(r.data, 4),
+            hex(r.data & 0xff, 2),
+            (r.address_lo >> 12) & 0xff,
+          ])}
+        />
+      </Section>
+    </>
+  );
+}
+
+export function LapicView({ s, vcpu }: { s: SystemState; vcpu: number }) {
+  const v = s.kvm.vcpus[vcpu];
+  if (!v) return <p className="muted">no vCPU {vcpu}</p>;
+  return (
+    <Section title={`LAPIC of vCPU${vcpu} (APIC id ${v.apic_id}), ${v.state}`}>
+      <KV
+        rows={[
+          ['IRR', idtVectors(v.lapic.irr)],
+          ['ISR', idtVectors(v.lapic.isr)],
+        ]}
+      />
+      <Table
+        head={['vector', 'handled']}
+        empty="no vector handled yet"
+        rows={Object.entries(v.handled).map(([vec, n]) => [hex(Number(vec), 2), n])}
+      />
+    </Section>
+  );
+}
+
+export function VmmView({ s }: { s: SystemState }) {
+  return (
+    <>
+      {Object.values(s.vmm).map((d) => (
+        <Section key={d.device} title={`QEMU ${d.device}: guest's MSI-X (hw/pci/msix.c)`}>
+          <KV
+            rows={[
+              ['MSI-X Enable', flag(d.msix.enable)],
+              ['Function Mask', flag(d.msix.function_mask)],
+              ['nr_vectors', d.nr_vectors],
+            ]}
+          />
+          <Table
+            head={['entry', 'data', 'ctrl', 'PBA', 'virq', 'kvm_interrupt', 'vfio fd']}
+            rows={d.vectors.map((v, i) => [
+              i,
+              hex(d.msix.table[i]?.data ?? 0, 4),
+              d.msix.table[i]?.vector_ctrl & 1 ? 'masked' : 'unmasked',
+              d.msix.pba[i] ? <b className="pend">1</b> : '0',
+              v.virq ?? '-',
+              v.kvm_interrupt ?? '-',
+              v.vfio_fd ?? '-',
+            ])}
+          />
+        </Section>
+      ))}
+    </>
+  );
+}
+
+export function GuestView({ s }: { s: SystemState }) {
+  return (
+    <Section title="Guest drivers">
+      <Table
+        head={['device', 'vectors', 'outstanding', 'completions']}
+        rows={Object.values(s.guest).map((g) => [
+          g.device,
+          g.vectors.map((v) => (v.enabled ? hex(v.vector, 2) : '-')).join(' '),
+          g.outstanding,
+          g.completions,
+        ])}
+      />
+    </Section>
+  );
+}

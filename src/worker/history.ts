@@ -1,0 +1,68 @@
+// Time travel for the worker: a log of the operations applied since load, plus snapshots taken every
+// CHECKPOINT_EVERY operations. Going back = restore the nearest checkpoint, replay the log up to the
+// target (the engine is deterministic, DESIGN.md "The engine contract"). Old checkpoints are thinned
+// so a long run keeps a bounded number of snapshots; going far back just replays more.
+
+import type { Command, Snapshot } from '../engine/index.ts';
+
+export type Op =
+  /** One queued event advanced. */
+  | { kind: 'step' }
+  /** A run bounded by virtual time (it may move the clock without an event, so it is one op). */
+  | { kind: 'run'; until: number; maxEvents?: number }
+  /** A command; `scenarioStep` when it came from the scenario's steps. */
+  | { kind: 'apply'; cmd: Command; scenarioStep?: number };
+
+export const CHECKPOINT_EVERY = 64;
+const MAX_CHECKPOINTS = 128;
+
+export class History {
+  readonly ops: Op[] = [];
+  /** Checkpoints by the number of ops applied when taken; always holds 0. */
+  private checkpoints: { at: number; snap: Snapshot }[] = [];
+
+  constructor(initial: Snapshot) {
+    this.checkpoints.push({ at: 0, snap: initial });
+  }
+
+  get length(): number {
+    return this.ops.length;
+  }
+
+  /** Records an op already applied; `snap` is called only when a checkpoint is due. */
+  push(op: Op, snap: () => Snapshot): void {
+    this.ops.push(op);
+    if (this.ops.length % CHECKPOINT_EVERY === 0) {
+      this.checkpoints.push({ at: this.ops.length, snap: snap() });
+      if (this.checkpoints.length > MAX_CHECKPOINTS) this.thin();
+    }
+  }
+
+  /** Drops the last op; returns the checkpoint to restore and the ops to replay after it. */
+  popLast(): { op: Op; from: Snapshot; replay: Op[] } | null {
+    const op = this.ops.pop();
+    if (!op) return null;
+    const n = this.ops.length;
+    while (this.checkpoints.length > 1 && this.checkpoints[this.checkpoints.length - 1].at > n) {
+      this.checkpoints.pop();
+    }
+    const cp = this.checkpoints[this.checkpoints.length - 1];
+    return { op, from: cp.snap, replay: this.ops.slice(cp.at, n) };
+  }
+
+  /** Index of the next scenario step after replaying the log. */
+  scenarioIndex(): number {
+    for (let i = this.ops.length - 1; i >= 0; i--) {
+      const op = this.ops[i];
+      if (op.kind === 'apply' && op.scenarioStep !== undefined) return op.scenarioStep + 1;
+    }
+    return 0;
+  }
+
+  // Keeps the newest half of the checkpoints as they are and every other one of the older half.
+  private thin(): void {
+    const half = this.checkpoints.length >> 1;
+    const older = this.checkpoints.slice(0, half).filter((c, i) => i % 2 === 0 || c.at === 0);
+    this.checkpoints = older.concat(this.checkpoints.slice(half));
+  }
+}
