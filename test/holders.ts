@@ -19,7 +19,6 @@ export function holders(s: SystemState): Map<number, string> {
     d.ims?.entries.forEach((x, i) => x.pending && put(x.pending_irq, `${d.name} IMS[${i}] pending`));
     put(d.intx.pending_irq, `${d.name} INTx pending`);
   }
-  for (const h of Object.values(s.host.irqs)) put(h.pending_irq, `host IRQ ${h.irq} IRQS_PENDING`);
   for (const e of Object.values(s.eventfds))
     for (const irq of e.count_irqs) put(irq, `eventfd ${e.fd} counter`);
   for (const v of s.kvm.vcpus) {

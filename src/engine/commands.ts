@@ -3,7 +3,7 @@
 // naming the field; the handler never sees it.
 
 import type { Engine } from './engine.ts';
-import type { Command, Json } from './types.ts';
+import type { Command, Json, Vcpu } from './types.ts';
 import { raise } from './errno.ts';
 import { vfioTarget } from './vfio/device.ts';
 import { vfioGetIrqInfo, vfioSetIrqs } from './vfio/intrs.ts';
@@ -21,8 +21,7 @@ import {
   guestSetMask,
 } from './guest/driver.ts';
 import { vdevSubmit } from './vfio/idxd_vdev.ts';
-import { piSetVcpuState, EV_PI_SYNC } from './iommu/posted.ts';
-import { scheduleAccept } from './kvm/lapic.ts';
+import { vcpuSetState } from './kvm/vcpu.ts';
 import { hex } from './iommu/msg.ts';
 import { intxDeassert } from './pci/intx.ts';
 
@@ -175,13 +174,7 @@ export const COMMANDS: CommandSpec[] = [
     run: (e, c) => {
       const v = e.state.kvm.vcpus[int(c, 'vcpu')];
       if (!v) raise('EINVAL', `vCPU ${int(c, 'vcpu')} does not exist`, 'vcpu');
-      v.state = c.state as 'running' | 'halted' | 'preempted';
-      piSetVcpuState(v);
-      // vmx_vcpu_pi_load then VM entry: vmx_sync_pir_to_irr moves what waited in PIR
-      if (v.state === 'running') {
-        if (v.pi.pir.length > 0) e.schedule(e.cost.vm_entry, EV_PI_SYNC, 0, v.id);
-        scheduleAccept(e, v, e.cost.vm_entry);
-      }
+      return vcpuSetState(e, v, c.state as Vcpu['state']);
     },
   },
   {

@@ -74,6 +74,9 @@ export class Engine {
   /** Path the interrupt travels (PATH code), set at the source, switched when it goes posted. */
   ipath = new Uint8Array(1024);
 
+  /** Requester id (bdf) per interrupt source string id, for source-id verification. */
+  readonly bdfBySource = new Map<number, string | null>();
+
   /** Which guest driver owns each (APIC id, vector): built on first use, dropped when the guest reprograms. */
   guestIndex: Map<number, { device: string; nr: number; detail: number }> | null = null;
 
@@ -242,12 +245,14 @@ export class Engine {
     this.state.counters.coalesced++;
   }
 
-  dropped(irq: number, reason: string): void {
+  dropped(irq: number, reason: string | number): void {
+    const id = typeof reason === 'number' ? reason : this.trace.strings.id(reason);
+    const text = this.trace.strings.list[id];
     this.fate[irq] = FATE.dropped;
-    this.where[irq] = this.trace.strings.id(reason);
+    this.where[irq] = id;
     const c = this.state.counters;
     c.dropped++;
-    c.drop_reasons[reason] = (c.drop_reasons[reason] ?? 0) + 1;
+    c.drop_reasons[text] = (c.drop_reasons[text] ?? 0) + 1;
   }
 
   fateOf(irq: number): Fate {

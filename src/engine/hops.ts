@@ -25,34 +25,38 @@ const QEMU_MSIX = 'hw/pci/msix.c';
 
 export const HOPS: readonly HopDef[] = [
   // ---- hardware
-  { key: 'dev.raise', label: 'device raises a vector', fn: 'device interrupt event@hardware' },
-  { key: 'msix.pending', label: 'masked: PBA bit set', fn: 'MSI-X Pending Bit Array@PCIe Base Spec 6.1.4.5' },
+  { key: 'dev.raise', label: 'device raises a vector', fn: 'hardware: device interrupt event@PCIe function' },
+  {
+    key: 'msix.pending',
+    label: 'masked: PBA bit set',
+    fn: 'hardware: MSI-X Pending Bit Array@PCIe Base Spec 6.1.4.5',
+  },
   {
     key: 'msix.send',
     label: 'MSI-X message write',
-    fn: 'MSI-X message (posted memory write)@PCIe Base Spec 6.1.4',
+    fn: 'hardware: MSI-X memory write@PCIe Base Spec 6.1.4',
   },
   {
     key: 'msi.send',
     label: 'MSI message write',
-    fn: 'MSI message (posted memory write)@PCIe Base Spec 6.1.1',
+    fn: 'hardware: MSI memory write@PCIe Base Spec 6.1.1',
   },
   {
     key: 'ims.pending',
     label: 'masked: IMS pending set',
-    fn: 'IMS entry pending bit@device-specific (Intel SIOV spec 3.2)',
+    fn: 'hardware: IMS entry pending bit@Intel Scalable IOV spec 3.2',
   },
   {
     key: 'ims.send',
     label: 'IMS message write',
-    fn: 'IMS message (posted memory write)@device-specific (Intel SIOV spec 3.2)',
+    fn: 'hardware: IMS memory write@Intel Scalable IOV spec 3.2',
   },
-  { key: 'intx.assert', label: 'INTx asserted', fn: 'INTx pin assertion@PCI Local Bus Spec 2.2.6' },
+  { key: 'intx.assert', label: 'INTx asserted', fn: 'hardware: INTx pin@PCI Local Bus Spec 2.2.6' },
   // ---- IOMMU
   {
     key: 'ir.remap',
     label: 'IRTE lookup: remapped',
-    fn: 'VT-d interrupt remapping (IRTE programmed by modify_irte)@' + IR,
+    fn: 'hardware: IRTE lookup (entry written by modify_irte)@' + IR,
   },
   { key: 'ir.fault', label: 'remapping fault', fn: 'dmar_fault@drivers/iommu/intel/dmar.c' },
   {
@@ -63,20 +67,28 @@ export const HOPS: readonly HopDef[] = [
   {
     key: 'ir.post',
     label: 'IRTE posted: PIR bit set',
-    fn: 'VT-d posted interrupt (IRTE programmed by intel_ir_set_vcpu_affinity)@' + IR,
+    fn: 'hardware: posted-format IRTE (intel_ir_set_vcpu_affinity)@' + IR,
   },
   // ---- posted interrupts
   {
     key: 'pi.notify',
     label: 'notification vector: PIR to vIRR, no VM exit',
-    fn: 'posted-interrupt processing@' + PI,
+    fn: 'hardware: posted-interrupt processing, no VM exit@Intel SDM vol. 3 30.6',
   },
   { key: 'pi.wakeup', label: 'wake-up vector wakes the halted vCPU', fn: 'pi_wakeup_handler@' + PI },
-  { key: 'pi.held', label: 'vCPU not running: held in PIR', fn: 'pi_enable_wakeup_handler@' + PI },
+  {
+    key: 'pi.post',
+    label: 'PIR bit set in the posted-interrupt descriptor',
+    fn: 'hardware: PIR, ON, notification event@Intel VT-d spec 9.12',
+  },
   { key: 'pi.sync', label: 'vCPU entry: PIR moved to IRR', fn: 'vmx_sync_pir_to_irr@arch/x86/kvm/vmx/vmx.c' },
   // ---- host IRQ layer
   { key: 'host.irq', label: 'host IRQ flow handler', fn: 'handle_edge_irq@kernel/irq/chip.c' },
-  { key: 'host.masked', label: 'host IRQ shut down: vector masked', fn: 'irq_shutdown@kernel/irq/chip.c' },
+  {
+    key: 'host.no_handler',
+    label: 'no handler for the vector: dropped',
+    fn: 'common_interrupt@arch/x86/kernel/irq.c',
+  },
   { key: 'host.intx', label: 'host INTx line', fn: 'handle_fasteoi_irq@kernel/irq/chip.c' },
   // ---- VFIO front end and backends
   {

@@ -82,7 +82,7 @@ describe('createSystem / apply', () => {
     };
     try {
       const r = sys.apply({ op: 'test.crash' });
-      expect(r).toMatchObject({ ok: false, errno: 'EFAULT' });
+      expect(r).toMatchObject({ ok: false, errno: 'EIO' });
       expect(sys.snapshot()).toEqual(before);
     } finally {
       delete COMMAND_BY_OP['test.crash'];

@@ -139,7 +139,7 @@ class SystemImpl implements System {
         return fail(err.errno, err.message, err.field);
       }
       this.rollback();
-      return fail('EFAULT', `internal error in ${cmd.op}, state restored: ${(err as Error).message}`);
+      return fail('EIO', `internal error in ${cmd.op}, state restored: ${(err as Error).message}`);
     }
   }
 
@@ -157,7 +157,7 @@ class SystemImpl implements System {
       const r = this.run({ until: until as number | undefined, maxEvents: maxEvents as number | undefined });
       return ok({ events: r.events, time: r.time, idle: r.idle });
     } catch (err) {
-      return fail('EFAULT', (err as Error).message);
+      return fail('EIO', (err as Error).message);
     }
   }
 

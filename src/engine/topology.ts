@@ -67,8 +67,10 @@ export function topologyErrors(t: unknown): string[] {
       errs.push(`${at}.vectors must list 1..2048 backends, each 'ims' or 'emulated'`);
     else if (v.vectors.includes('ims') && !parent?.ims)
       errs.push(`${at} has IMS-backed vectors but its parent has no ims`);
-    if (!Number.isInteger(v.wq) || v.wq < 0 || v.wq + 1 >= (v.vectors?.length ?? 0))
-      errs.push(`${at}.wq must be an index whose vector wq+1 exists`);
+    if (!Number.isInteger(v.wq) || v.wq < 0)
+      errs.push(`${at}.wq must be the parent's work queue index (>= 0)`);
+    if (Array.isArray(v.vectors) && v.vectors.length < 2)
+      errs.push(`${at}.vectors: the misc vector plus one for the work queue needs at least 2`);
     return 0;
   });
   return errs;

@@ -200,8 +200,9 @@ export interface HostIrq {
   /** The VFIO device and vector whose handler is installed, or null. */
   owner: string | null;
   owner_vector: number;
-  /** IRQS_PENDING: an interrupt arrived while the line was disabled; resent at startup. */
-  pending_irq: number;
+  /** The cached message (get_cached_msi_msg), rewritten into the device at each activation. */
+  msg_addr: number;
+  msg_data: number;
   count: number;
 }
 export type VfioBackend = 'intx' | 'msi' | 'msix' | 'ims' | 'emulated';
@@ -236,6 +237,8 @@ export interface EventfdState {
   count: number;
   /** Interrupts counted in `count` waiting for a reader. */
   count_irqs: number[];
+  /** QEMU's handler is queued to read this eventfd for this interrupt; later signals merge into it. */
+  reader_irq: number;
   /** What listens: a KVM irqfd, a VFIO virqfd (INTx unmask), or nothing (a user-space reader). */
   label: string;
 }
@@ -354,7 +357,8 @@ export type Errno =
   | 'EEXIST'
   | 'ENOENT'
   | 'EOPNOTSUPP'
-  | 'ERANGE';
+  | 'ERANGE'
+  | 'EIO';
 
 export type CommandResult =
   { ok: true; value?: Json } | { ok: false; errno: Errno; message: string; field?: string };

@@ -1,34 +1,61 @@
 // The host IRQ layer: interrupts allocated for MSI-X, MSI, IMS entries and INTx lines, their handlers
-// (request_irq / free_irq) and the flow handler that runs them. Requesting an interrupt starts it, which
-// unmasks it at its chip (the device's MSI-X entry, IMS entry); freeing the last handler shuts it down
-// and masks it again (kernel/irq/chip.c: irq_startup, irq_shutdown; kernel/irq/manage.c).
+// (request_irq / free_irq) and the flow handler that runs them.
+//   allocate  msi_domain_alloc_irqs: a host vector (irq_matrix_alloc never hands out one in use), an
+//             IRTE with remapping, and the message written to the device's entry, which stays masked;
+//   request   request_irq -> irq_startup: activate (IRTE present, cached message rewritten) and unmask
+//             at the chip, which sends what the device held pending;
+//   free      free_irq -> irq_shutdown_and_deactivate (kernel/irq/chip.c): mask at the chip, then
+//             msi_domain_deactivate writes an all-zero message and intel_irq_remapping_deactivate
+//             clears the IRTE, so a message already in flight faults instead of reaching a handler.
 
-import { defineEvent, type Engine } from '../engine.ts';
+import { defineEvent, placeSite, type Engine } from '../engine.ts';
 import type { HostIrq, PciDeviceState } from '../types.ts';
 import { irteAlloc, irteFree } from '../iommu/remap.ts';
 import { compatAddress, hex, remappableAddress } from '../iommu/msg.ts';
 import { msixUpdateMasks } from '../pci/device.ts';
+import { msiUpdateMasks } from '../pci/msi.ts';
 import { imsUpdateMasks } from '../ims/ims.ts';
 import { EV_VFIO_MSI, EV_VFIO_INTX } from '../vfio/handlers.ts';
 import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
+import { raise } from '../errno.ts';
 
-/** First dynamically allocated host vector (arch/x86/include/asm/irq_vectors.h: after the ISA range). */
+/** Dynamically allocated host vectors (arch/x86/include/asm/irq_vectors.h: after the ISA range). */
 const FIRST_DYNAMIC_VECTOR = 0x22;
 const LAST_DYNAMIC_VECTOR = 0xeb;
 
-type Chip = HostIrq['chip'];
+type Chip = 'PCI-MSIX' | 'PCI-MSI' | 'IO-APIC' | 'IMS';
+
+/** A free host vector on CPU 0, searching from the last one handed out; ENOSPC when all are taken. */
+function allocVector(e: Engine): number {
+  const h = e.state.host;
+  const used = new Set(Object.values(h.irqs).map((x) => x.vector));
+  for (let k = 0; k <= LAST_DYNAMIC_VECTOR - FIRST_DYNAMIC_VECTOR; k++) {
+    const v =
+      FIRST_DYNAMIC_VECTOR +
+      ((h.next_vector - FIRST_DYNAMIC_VECTOR + k) % (LAST_DYNAMIC_VECTOR - FIRST_DYNAMIC_VECTOR + 1));
+    if (!used.has(v)) {
+      h.next_vector = v === LAST_DYNAMIC_VECTOR ? FIRST_DYNAMIC_VECTOR : v + 1;
+      return v;
+    }
+  }
+  return raise('ENOSPC', 'no free host vector on CPU 0 (irq_matrix_alloc: -ENOSPC)');
+}
 
 /**
- * Allocates a host interrupt for one hardware source and writes its message into the device's entry,
- * which stays masked until a handler is requested (msi_domain_alloc_irqs, then msi_domain_activate
- * writing the message with __pci_write_msi_msg; with remapping the message is the IRTE handle).
+ * Allocates a host interrupt for one hardware source and writes its message into the device's entry.
+ * `irte` places it at a given remapping entry (a multi-vector MSI block: one handle, subhandle = vector).
  */
-export function hostAllocIrq(e: Engine, chip: Chip, dev: PciDeviceState, hwirq: number): HostIrq {
+export function hostAllocIrq(
+  e: Engine,
+  chip: Chip,
+  dev: PciDeviceState,
+  hwirq: number,
+  irte?: { index: number; msgIndex: number },
+): HostIrq {
   const h = e.state.host;
+  const vector = allocVector(e);
   const irq = h.next_irq++;
-  const vector = h.next_vector;
-  h.next_vector = vector >= LAST_DYNAMIC_VECTOR ? FIRST_DYNAMIC_VECTOR : vector + 1;
   const remap = e.state.iommu.interrupt_remapping && chip !== 'IO-APIC';
   const hirq: HostIrq = {
     irq,
@@ -42,19 +69,19 @@ export function hostAllocIrq(e: Engine, chip: Chip, dev: PciDeviceState, hwirq: 
     started: false,
     owner: null,
     owner_vector: -1,
-    pending_irq: 0,
+    msg_addr: compatAddress(0),
+    msg_data: vector,
     count: 0,
   };
-  let addr = compatAddress(0);
-  let data = vector;
   if (remap) {
-    const irte = irteAlloc(e, irq, dev.bdf, vector, 0);
-    hirq.irte = irte.index;
-    addr = remappableAddress(irte.index);
-    data = 0;
+    const entry = irteAlloc(e, irq, dev.bdf, vector, 0, irte?.index);
+    hirq.irte = entry.index;
+    // fill_msi_msg: the block's handle with SHV; the device adds the vector as the subhandle
+    hirq.msg_addr = remappableAddress(irte ? irte.msgIndex : entry.index);
+    hirq.msg_data = 0;
   }
   h.irqs[irq] = hirq;
-  writeMessage(dev, hirq, addr, data);
+  if (chip !== 'IO-APIC') writeMessage(dev, hirq, hirq.msg_addr, hirq.msg_data);
   return hirq;
 }
 
@@ -65,9 +92,12 @@ function writeMessage(dev: PciDeviceState, h: HostIrq, addr: number, data: numbe
     entry.addr_hi = 0;
     entry.data = data;
   } else if (h.chip.endsWith('MSI') && dev.msi) {
-    dev.msi.address = addr;
-    dev.msi.address_hi = 0;
-    dev.msi.data = data;
+    // One message for the whole function; vector 0's IRQ writes it for the block.
+    if (h.hwirq === 0) {
+      dev.msi.address = addr;
+      dev.msi.address_hi = 0;
+      dev.msi.data = data;
+    }
   } else if (h.chip === 'IMS' && dev.ims) {
     const entry = dev.ims.entries[h.hwirq];
     entry.address = addr;
@@ -76,7 +106,7 @@ function writeMessage(dev: PciDeviceState, h: HostIrq, addr: number, data: numbe
   }
 }
 
-/** Masks or unmasks the source at its chip; an unmask sends what was pending (PBA, IMS pending). */
+/** Masks or unmasks the source at its chip; an unmask sends what was pending (PBA, MSI, IMS pending). */
 function chipSetMask(e: Engine, h: HostIrq, masked: boolean): void {
   const dev = e.state.devices[h.device];
   if (h.chip.endsWith('MSIX') && dev.msix) {
@@ -85,13 +115,23 @@ function chipSetMask(e: Engine, h: HostIrq, masked: boolean): void {
     if (!masked) msixUpdateMasks(e, dev);
   } else if (h.chip.endsWith('MSI') && dev.msi && dev.msi.per_vector_mask) {
     dev.msi.mask_bits = masked ? dev.msi.mask_bits | (1 << h.hwirq) : dev.msi.mask_bits & ~(1 << h.hwirq);
+    if (!masked) msiUpdateMasks(e, dev);
   } else if (h.chip === 'IMS' && dev.ims) {
     dev.ims.entries[h.hwirq].masked = masked;
     if (!masked) imsUpdateMasks(e, dev);
   }
 }
 
-// kernel/irq/manage.c: request_irq -> __setup_irq -> irq_startup (unmask)
+/** irq_domain_activate_irq: the IRTE present again and the cached message rewritten into the device. */
+function activate(e: Engine, h: HostIrq): void {
+  if (h.irte !== null) {
+    const irte = e.state.iommu.irte[h.irte];
+    if (irte) irte.present = true;
+  }
+  if (h.chip !== 'IO-APIC') writeMessage(e.state.devices[h.device], h, h.msg_addr, h.msg_data);
+}
+
+// kernel/irq/manage.c: request_irq -> __setup_irq -> irq_startup: activate, then unmask
 export function hostRequestIrq(
   e: Engine,
   h: HostIrq,
@@ -103,39 +143,29 @@ export function hostRequestIrq(
   h.owner = owner;
   h.owner_vector = ownerVector;
   h.started = true;
+  activate(e, h);
   chipSetMask(e, h, false);
-  // kernel/irq/resend.c: check_irq_resend: an interrupt that arrived while disabled is replayed
-  if (h.pending_irq) {
-    const irq = h.pending_irq;
-    h.pending_irq = 0;
-    e.inFlight(irq);
-    e.hop(
-      'host.irq',
-      irq,
-      'hostirq',
-      `vfio:${owner}`,
-      'forwarded',
-      `IRQ ${h.irq} started with IRQS_PENDING: resent`,
-    );
-    e.schedule(e.cost.host_irq, h.chip === 'IO-APIC' ? EV_VFIO_INTX : EV_VFIO_MSI, irq, h.irq);
-  }
 }
 
-// kernel/irq/manage.c: free_irq -> irq_shutdown (mask) when the last action goes
+// kernel/irq/manage.c: free_irq -> irq_shutdown_and_deactivate when the last action goes
 export function hostFreeIrq(e: Engine, h: HostIrq): void {
   h.action = null;
   h.owner = null;
   h.owner_vector = -1;
   h.started = false;
   chipSetMask(e, h, true);
+  if (h.irte !== null) {
+    const irte = e.state.iommu.irte[h.irte];
+    if (irte) irte.present = false;
+  }
+  if (h.chip !== 'IO-APIC') writeMessage(e.state.devices[h.device], h, 0, 0);
 }
 
 /** Frees the descriptor itself (pci_free_irq_vectors, pci_ims_free_irq): the IRTE goes too. */
 export function hostFreeDesc(e: Engine, h: HostIrq): void {
   if (h.started) hostFreeIrq(e, h);
   if (h.irte !== null) irteFree(e, h.irte);
-  const dev = e.state.devices[h.device];
-  writeMessage(dev, h, 0, 0);
+  if (h.chip !== 'IO-APIC') writeMessage(e.state.devices[h.device], h, 0, 0);
   delete e.state.host.irqs[h.irq];
 }
 
@@ -143,31 +173,24 @@ export function hostIrqsOf(e: Engine, device: string, chipSuffix: string): HostI
   return Object.values(e.state.host.irqs).filter((h) => h.device === device && h.chip.endsWith(chipSuffix));
 }
 
+const H_HOST_IRQ = HOP['host.irq'];
+const H_NO_HANDLER = HOP['host.no_handler'];
+const F_HOST_IRQ = defineDetail(
+  (irq, vector, hwirq) => `IRQ ${irq}, host vector ${hex(vector)} (hwirq ${hwirq}): handler runs`,
+);
+const F_NO_HANDLER = defineDetail(
+  (irq) => `IRQ ${irq} was freed while the message was in flight: no handler for its vector`,
+);
+const P_NO_HANDLER = placeSite();
+const noHandler = (): string => 'no handler: IRQ freed while the message was in flight';
+
 /** An interrupt reaches its host IRQ (after remapping): a = host IRQ number. */
 export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
   const h = e.state.host.irqs[hostIrq];
-  if (!h) {
-    e.hop('host.irq', irq, 'hostirq', 'hostirq', 'dropped', `IRQ ${hostIrq} was freed: spurious vector`);
-    e.dropped(irq, 'host IRQ freed');
-    return;
-  }
-  if (!h.started || h.owner === null) {
-    // kernel/irq/chip.c: handle_edge_irq on a disabled line masks it and marks IRQS_PENDING
-    if (h.pending_irq) {
-      e.hop(
-        'host.masked',
-        irq,
-        'hostirq',
-        'hostirq',
-        'coalesced',
-        `IRQ ${h.irq} disabled, IRQS_PENDING already set`,
-      );
-      e.coalesced(irq, h.pending_irq, `host IRQ ${h.irq} IRQS_PENDING`);
-    } else {
-      h.pending_irq = irq;
-      e.hop('host.masked', irq, 'hostirq', 'hostirq', 'pending', `IRQ ${h.irq} has no handler: IRQS_PENDING`);
-      e.pending(irq, `host IRQ ${h.irq} IRQS_PENDING`);
-    }
+  if (!h || !h.started || h.owner === null) {
+    // arch/x86/kernel/irq.c: common_interrupt finds no descriptor for the vector ("No irq handler")
+    e.hopf(H_NO_HANDLER, irq, e.ids.hostirq, e.ids.hostirq, OUT.dropped, F_NO_HANDLER, hostIrq, 0, 0);
+    e.dropped(irq, e.place(P_NO_HANDLER, 0, 0, noHandler));
     return;
   }
   h.count++;
@@ -196,8 +219,3 @@ export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
   );
   e.schedule(e.cost.host_irq, EV_VFIO_MSI, irq, h.irq);
 });
-
-const H_HOST_IRQ = HOP['host.irq'];
-const F_HOST_IRQ = defineDetail(
-  (irq, vector, hwirq) => `IRQ ${irq}, host vector ${hex(vector)} (hwirq ${hwirq}): handler runs`,
-);

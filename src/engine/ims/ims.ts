@@ -37,8 +37,22 @@ export function imsAllocEntry(dev: PciDeviceState, owner: string, cookie: number
   return i;
 }
 
-export function imsFreeEntry(dev: PciDeviceState, index: number): void {
+export function imsFreeEntry(e: Engine, dev: PciDeviceState, index: number): void {
   const entry = dev.ims!.entries[index];
+  if (entry.pending) {
+    const irq = entry.pending_irq;
+    e.hop(
+      'ims.pending',
+      irq,
+      `ims:${dev.name}`,
+      `dev:${dev.name}`,
+      'dropped',
+      `IMS entry ${index} freed (pci_ims_free_irq) with an interrupt pending`,
+    );
+    e.dropped(irq, 'IMS entry freed while pending');
+  }
+  entry.pending = false;
+  entry.pending_irq = 0;
   entry.owner = null;
   entry.cookie = null;
   entry.masked = true;

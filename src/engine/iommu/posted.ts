@@ -31,7 +31,7 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
   const at = `pi:${vcpuId}`;
   if (hasBit(pi.pir, vector)) {
     const into = pi.pir_irq[vector];
-    e.hop('pi.held', irq, at, at, 'coalesced', `PIR bit ${hex(vector)} already set by #${into}`);
+    e.hop('pi.post', irq, at, at, 'coalesced', `PIR bit ${hex(vector)} already set by #${into}`);
     e.coalesced(irq, into, `vCPU ${vcpuId} PIR[${hex(vector)}]`);
     return;
   }
@@ -42,13 +42,13 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
     const why = pi.sn
       ? `SN set: vCPU ${vcpuId} ${v.state}, no notification`
       : 'ON already set: notification outstanding';
-    e.hop('pi.held', irq, at, at, 'pending', `PIR ${hex(vector)} set; ${why}`);
+    e.hop('pi.post', irq, at, at, 'pending', `PIR ${hex(vector)} set; ${why}`);
     return;
   }
   pi.on = true;
   if (pi.nv === POSTED_INTR_WAKEUP_VECTOR) {
     e.hop(
-      'pi.held',
+      'pi.post',
       irq,
       at,
       at,
@@ -58,7 +58,7 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
     e.schedule(e.cost.wakeup, EV_PI_WAKEUP, irq, vcpuId);
     return;
   }
-  e.hop('pi.held', irq, at, at, 'pending', `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} to CPU ${pi.ndst}`);
+  e.hop('pi.post', irq, at, at, 'pending', `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} to CPU ${pi.ndst}`);
   e.schedule(e.cost.posted, EV_PI_NOTIFY, irq, vcpuId);
 });
 

@@ -4,6 +4,7 @@
 // blocks the interrupt and records a fault (dmar_fault in drivers/iommu/intel/dmar.c).
 
 import { defineEvent, type Engine } from '../engine.ts';
+import { raise } from '../errno.ts';
 import type { Irte } from '../types.ts';
 import { hex, isMsiAddress, isRemappable, remappableIndex, compatDest, msiVector } from './msg.ts';
 import { EV_HOST_IRQ } from '../host/irq.ts';
@@ -31,14 +32,39 @@ const IR_FAULT_TEXT: Record<number, string> = {
 };
 const MAX_FAULT_RECORDS = 64;
 
-// irq_remapping.c: alloc_irte: the first free index
-export function irteAlloc(e: Engine, host_irq: number, sid: string, vector: number, dest: number): Irte {
+// irq_remapping.c: alloc_irte: the first free index, or the given one (an entry of a block)
+export function irteAlloc(
+  e: Engine,
+  host_irq: number,
+  sid: string,
+  vector: number,
+  dest: number,
+  at?: number,
+): Irte {
   const table = e.state.iommu.irte;
-  let index = table.indexOf(null);
+  let index = at ?? table.indexOf(null);
   if (index < 0) index = table.length;
+  while (table.length < index) table.push(null);
   const irte: Irte = { index, present: true, mode: 'remapped', vector, dest, pi_vcpu: null, sid, host_irq };
   table[index] = irte;
   return irte;
+}
+
+/**
+ * alloc_irte for a multi-vector MSI: a free region of count entries, aligned to its power-of-two size
+ * (bitmap_find_free_region with get_count_order(count)); returns its first index.
+ */
+export function irteReserveBlock(e: Engine, count: number): number {
+  const table = e.state.iommu.irte;
+  const size = 1 << Math.ceil(Math.log2(Math.max(1, count)));
+  for (let base = 0; ; base += size) {
+    let free = true;
+    for (let i = base; i < base + count; i++) if (table[i]) free = false;
+    if (free) {
+      if (base + count > INTR_REMAP_TABLE_ENTRIES) raise('ENOSPC', 'the interrupt remapping table is full');
+      return base;
+    }
+  }
 }
 
 // irq_remapping.c: free_irte clears the entry (present bit off)
@@ -130,6 +156,9 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
   if (index >= INTR_REMAP_TABLE_ENTRIES) return fault(e, irq, index, IR_FAULT.INDEX_EXCEEDED);
   const irte = ir.irte[index];
   if (!irte || !irte.present) return fault(e, irq, index, IR_FAULT.NOT_PRESENT);
+  // Source-id verification: the requester must be the device the entry was set up for.
+  const requester = requesterOf(e, irq);
+  if (requester !== null && requester !== irte.sid) return fault(e, irq, index, IR_FAULT.SID_VERIFY);
   if (irte.mode === 'posted' && irte.pi_vcpu !== null) {
     e.setPath(irq, 'posted');
     e.hopf(
@@ -159,6 +188,18 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
   );
   e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, irte.host_irq);
 });
+
+/** The requester id of a device-raised interrupt (its bus/device/function), from the interrupt's source. */
+function requesterOf(e: Engine, irq: number): string | null {
+  const src = e.source[irq];
+  let bdf = e.bdfBySource.get(src);
+  if (bdf === undefined) {
+    const name = e.trace.strings.list[src];
+    bdf = name.startsWith('dev:') ? (e.state.devices[name.slice(4)]?.bdf ?? null) : null;
+    e.bdfBySource.set(src, bdf);
+  }
+  return bdf;
+}
 
 const H_POST = HOP['ir.post'];
 const H_REMAP = HOP['ir.remap'];

@@ -25,7 +25,7 @@ export const FIRST_EVENTFD = 6;
 
 export function eventfdCreate(e: Engine, label = ''): EventfdState {
   const fd = e.state.next_fd++;
-  const efd: EventfdState = { fd, count: 0, count_irqs: [], label };
+  const efd: EventfdState = { fd, count: 0, count_irqs: [], reader_irq: 0, label };
   e.state.eventfds[fd] = efd;
   return efd;
 }
@@ -65,6 +65,24 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
   if (vfioVirqfdWakeup(e, irq, fd, from)) return;
   const qemu = qemuListener(e, fd);
   if (qemu) {
+    // QEMU's main loop reads the eventfd later (vfio_msi_interrupt: event_notifier_test_and_clear):
+    // signals that arrive before it runs are one notification.
+    if (efd.reader_irq) {
+      const into = efd.reader_irq;
+      efd.count++;
+      e.hop(
+        'eventfd.signal',
+        irq,
+        from,
+        'vmm',
+        'coalesced',
+        `eventfd ${fd} already signalled by #${into}: QEMU reads it once`,
+      );
+      e.coalesced(irq, into, `eventfd ${fd} counter`);
+      return;
+    }
+    efd.count = 1;
+    efd.reader_irq = irq;
     e.hop(
       'eventfd.signal',
       irq,

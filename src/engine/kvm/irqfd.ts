@@ -26,8 +26,36 @@ export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
   e.state.kvm.irqfds[fd] = { fd, gsi };
   e.state.eventfds[fd].label = `irqfd GSI ${gsi}`;
   e.hop('ctl.irqfd', 0, 'vmm', 'irqfd', 'done', `KVM_IRQFD fd ${fd} -> GSI ${gsi}`);
-  // kvm_irqfd_assign: an eventfd already signalled injects at once (the poll finds EPOLLIN)
   bypassSync(e);
+  // kvm_irqfd_assign: vfs_poll finds EPOLLIN on an eventfd already signalled and schedules the
+  // injection; irqfd_inject reads the whole count, so what was counted becomes one interrupt.
+  const efd = e.state.eventfds[fd];
+  if (efd.count > 0) {
+    const [first, ...rest] = efd.count_irqs;
+    efd.count = 0;
+    efd.count_irqs = [];
+    for (const irq of rest) {
+      e.hop(
+        'eventfd.signal',
+        irq,
+        'eventfd',
+        'irqfd',
+        'coalesced',
+        `eventfd ${fd}: counted with #${first}, injected once`,
+      );
+      e.coalesced(irq, first, `eventfd ${fd} counter`);
+    }
+    e.inFlight(first);
+    e.hop(
+      'eventfd.signal',
+      first,
+      'eventfd',
+      'irqfd',
+      'forwarded',
+      `KVM_IRQFD on a signalled eventfd ${fd}: injected at once`,
+    );
+    e.schedule(e.cost.eventfd, EV_IRQFD, first, gsi);
+  }
 }
 
 // kvm_irqfd_deassign: returns 0 even when no irqfd matches

@@ -6,6 +6,7 @@ import { defineEvent, placeSite, type Engine } from '../engine.ts';
 import type { Vcpu } from '../types.ts';
 import { hex } from '../iommu/msg.ts';
 import { guestHandle } from '../guest/driver.ts';
+import { piSetVcpuState } from '../iommu/posted.ts';
 import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
 
@@ -93,6 +94,7 @@ export function lapicSetIrr(
 export function lapicKick(e: Engine, vcpu: Vcpu, irq: number): void {
   if (vcpu.state === 'halted') {
     vcpu.state = 'running';
+    piSetVcpuState(vcpu); // vmx_vcpu_pi_load: NV back to the notification vector
     e.hop(
       'kvm.kick',
       irq,
@@ -111,12 +113,12 @@ export function scheduleAccept(e: Engine, vcpu: Vcpu, delay: number): void {
   e.schedule(delay, EV_ACCEPT, 0, vcpu.id);
 }
 
-// lapic.c: apic_has_interrupt_for_ppr: the highest IRR vector whose class beats the processor priority
+// lapic.c: apic_has_interrupt_for_ppr takes the highest IRR vector whose class beats the processor
+// priority; the guest's handler runs with interrupts disabled (Linux: IF=0 in hard-irq context), so a
+// new vector is taken only once ISR is clear again.
 function acceptable(v: Vcpu): number {
-  const irr = highest(v.lapic.irr);
-  const isr = highest(v.lapic.isr);
-  if (irr < 0) return -1;
-  return isr < 0 || irr >> 4 > isr >> 4 ? irr : -1;
+  if (v.lapic.isr.length > 0) return -1;
+  return highest(v.lapic.irr);
 }
 
 export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
@@ -142,11 +144,15 @@ const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {
   e.schedule(e.cost.eoi, EV_EOI, irq, vcpuId, vector);
 });
 
-const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
+const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const l = v.lapic;
-  removeBit(l.isr, vector);
-  delete l.isr_irq[vector];
-  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, vector, 0, 0);
+  // apic_set_eoi clears the highest ISR bit (apic_find_highest_isr), whichever vector the handler had
+  const top = highest(l.isr);
+  if (top >= 0) {
+    removeBit(l.isr, top);
+    delete l.isr_irq[top];
+  }
+  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
   scheduleAccept(e, v, 0);
 });

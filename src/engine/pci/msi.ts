@@ -1,6 +1,9 @@
 // MSI of a PCI function (PCIe Base Spec 6.1.1): one address, one data; multiple vectors differ in the low
 // bits of data; optional per-vector mask and pending bits.
-import type { MsiState, MsiTopology } from '../types.ts';
+import type { Engine } from '../engine.ts';
+import type { MsiState, MsiTopology, PciDeviceState } from '../types.ts';
+import { EV_MSG } from '../iommu/remap.ts';
+import { hex } from '../iommu/msg.ts';
 
 export const PCI_CAP_ID_MSI = 0x05;
 
@@ -39,4 +42,27 @@ export function msiVectorMasked(m: MsiState, vector: number): boolean {
 export function msiMessage(m: MsiState, vector: number): { addr_lo: number; data: number } {
   const low = m.mme - 1;
   return { addr_lo: m.address, data: ((m.data & ~low) | (vector & low)) >>> 0 };
+}
+
+/** A vector unmasked with its pending bit set sends its message once (PCIe Base Spec 6.1.1.2). */
+export function msiUpdateMasks(e: Engine, dev: PciDeviceState): void {
+  const m = dev.msi;
+  if (!m || !m.enable) return;
+  for (let v = 0; v < m.mme; v++) {
+    if (!(m.pending_bits & (1 << v)) || msiVectorMasked(m, v)) continue;
+    const irq = m.pending_irq[v];
+    m.pending_bits &= ~(1 << v);
+    m.pending_irq[v] = 0;
+    e.inFlight(irq);
+    const msg = msiMessage(m, v);
+    e.hop(
+      'msi.send',
+      irq,
+      `msi:${dev.name}`,
+      'iommu',
+      'forwarded',
+      `vector ${v} unmasked with its pending bit set: write ${hex(msg.data)} to ${hex(msg.addr_lo)}`,
+    );
+    e.schedule(e.cost.msi_write, EV_MSG, irq, msg.addr_lo | 0, msg.data | 0);
+  }
 }

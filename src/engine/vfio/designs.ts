@@ -8,6 +8,7 @@ import type { DesignGeneration } from '../types.ts';
 export type FrontOp =
   | 'set_irqs'
   | 'set_trigger'
+  | 'set_trigger_msi'
   | 'set_block'
   | 'vector_signal'
   | 'enable'
@@ -27,6 +28,7 @@ type Table = Record<FrontOp, Record<BackendKind, string>>;
 const MERGED_PCI: Record<FrontOp, string> = {
   set_irqs: fn('vfio_pci_set_irqs_ioctl'),
   set_trigger: fn('vfio_pci_set_msi_trigger'),
+  set_trigger_msi: fn('vfio_pci_set_msi_trigger'),
   set_block: fn('vfio_msi_set_block'),
   vector_signal: fn('vfio_msi_set_vector_signal'),
   enable: fn('vfio_msi_enable'),
@@ -47,6 +49,11 @@ const RFC_V1: Table = {
     pci: MERGED_PCI.set_trigger,
     ims: fn('vfio_pci_set_ims_trigger', IMS_V1),
     emulated: fn('vfio_pci_set_ims_trigger', IMS_V1),
+  },
+  set_trigger_msi: {
+    pci: MERGED_PCI.set_trigger_msi,
+    ims: MERGED_PCI.set_trigger_msi,
+    emulated: MERGED_PCI.set_trigger_msi,
   },
   set_block: {
     pci: MERGED_PCI.set_block,
@@ -101,6 +108,11 @@ const RFC_V3: Table = {
     ims: fn('vfio_pci_ims_intr_ops.set_msix_trigger = vfio_pci_set_msi_trigger'),
     emulated: fn('vfio_pci_ims_intr_ops.set_msix_trigger = vfio_pci_set_msi_trigger'),
   },
+  set_trigger_msi: {
+    pci: fn('intr_ctx->ops->set_msi_trigger = vfio_pci_set_msi_trigger'),
+    ims: fn('intr_ctx->ops->set_msi_trigger = vfio_pci_set_msi_trigger'),
+    emulated: fn('intr_ctx->ops->set_msi_trigger = vfio_pci_set_msi_trigger'),
+  },
   set_block: { pci: MERGED_PCI.set_block, ims: MERGED_PCI.set_block, emulated: MERGED_PCI.set_block },
   vector_signal: {
     pci: fn('vfio_msi_set_vector_signal (intr_ctx)'),
@@ -153,6 +165,11 @@ const CLEANUP_2024: Table = {
     ims: fn('vfio_pci_set_trigger'),
     emulated: fn('vfio_pci_set_trigger'),
   },
+  set_trigger_msi: {
+    pci: fn('vfio_pci_set_trigger'),
+    ims: fn('vfio_pci_set_trigger'),
+    emulated: fn('vfio_pci_set_trigger'),
+  },
   set_block: {
     pci: fn('vfio_irq_set_block'),
     ims: fn('vfio_irq_set_block'),
@@ -194,6 +211,30 @@ const CLEANUP_2024: Table = {
     emulated: fn('vfio_send_msi_eventfd' + HYPO),
   },
 };
+
+/**
+ * INTx functions by design: the merged name, or what the design calls instead. RFC v2/v3 reach the
+ * per-action entries through intr_ctx->ops; the 2024 clean-up folds INTx into vfio_pci_set_trigger and
+ * removes vfio_intx_set_signal.
+ */
+const INTX_BY_DESIGN: Record<DesignGeneration, Record<string, string>> = {
+  'rfc-v1': {},
+  'rfc-v3': {
+    vfio_pci_set_intx_trigger: 'intr_ctx->ops->set_intx_trigger = vfio_pci_set_intx_trigger',
+    vfio_pci_set_intx_mask: 'intr_ctx->ops->set_intx_mask = vfio_pci_set_intx_mask',
+    vfio_pci_set_intx_unmask: 'intr_ctx->ops->set_intx_unmask = vfio_pci_set_intx_unmask',
+  },
+  'cleanup-2024': {
+    vfio_pci_set_intx_trigger: 'vfio_pci_set_trigger',
+    vfio_intx_enable: 'intr_ops[INTX].enable = vfio_intx_enable',
+    vfio_intx_set_signal: 'vfio_irq_set_vector_signal',
+    vfio_intx_disable: 'intr_ops[INTX].disable = vfio_intx_disable',
+  },
+};
+
+export function intxFn(design: DesignGeneration, merged: string): string {
+  return fn(INTX_BY_DESIGN[design][merged] ?? merged);
+}
 
 export const DESIGNS: Record<DesignGeneration, { label: string; table: Table }> = {
   'rfc-v1': { label: 'RFC v1 (Aug 2023): IMS library beside PCI MSI-X', table: RFC_V1 },

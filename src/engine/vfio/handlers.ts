@@ -18,15 +18,17 @@ export const EV_VFIO_MSI = defineEvent('vfio.msihandler', (e, irq, hostIrq) => {
   const v = h && h.owner !== null ? e.state.vfio[h.owner] : undefined;
   const ctx = v?.ctx[h.owner_vector];
   if (!v || !ctx || ctx.trigger === null) {
+    // free_irq removed the handler between the flow handler and the action (free_irq waits for running
+    // handlers with synchronize_irq; here the hop had not started yet)
     e.hop(
-      'vfio.no_trigger',
+      'host.no_handler',
       irq,
       'hostirq',
-      'eventfd',
+      'hostirq',
       'dropped',
-      `IRQ ${hostIrq}: the vector's trigger was released`,
+      `IRQ ${hostIrq}: its handler was freed before it ran`,
     );
-    e.dropped(irq, 'no trigger eventfd (de-assigned)');
+    e.dropped(irq, 'no handler: IRQ freed while the message was in flight');
     return;
   }
   const di = e.deviceOrdinal(v.device);

@@ -1,6 +1,6 @@
 // An IDXD (Intel DSA) work queue composed as a virtual device (intel/idxd-driver: drivers/dma/idxd/vdev.c,
 // drivers/vfio/mdev/idxd/). Its virtual MSI-X has one vector per work queue plus one: vector 0 is emulated
-// and signals the emulated command interface's completions; vector wq+1 is backed by an IMS entry of the
+// and signals the emulated command interface's completions; vector 1 (its one work queue) is backed by an IMS entry of the
 // parent that the hardware fires on work completion.
 //   intercepted path: the guest writes the command register (IDXD_CMD_OFFSET) -> VM exit -> QEMU ->
 //     VFIO region write -> vidxd_mmio_write -> vidxd_do_command -> idxd_complete_command ->
@@ -21,18 +21,25 @@ export const IDXD_CMDSTS_OFFSET = 0xa8;
 export const IDXD_CMD = {
   ENABLE_DEVICE: 1,
   DISABLE_DEVICE: 2,
-  ENABLE_WQ: 5,
-  DISABLE_WQ: 6,
-  RESET_DEVICE: 4,
+  DRAIN_ALL: 3,
+  ABORT_ALL: 4,
+  RESET_DEVICE: 5,
+  ENABLE_WQ: 6,
+  DISABLE_WQ: 7,
 } as const;
-const CMD_NAMES: Record<number, string> = {
-  1: 'ENABLE_DEVICE',
-  2: 'DISABLE_DEVICE',
-  4: 'RESET_DEVICE',
-  5: 'ENABLE_WQ',
-  6: 'DISABLE_WQ',
-};
-/** Command register bit 31: request an interrupt on completion. */
+const CMD_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(IDXD_CMD).map(([k, v]) => [v, k]),
+);
+/** Command status errors (registers.h: enum idxd_cmdsts_err). */
+export const IDXD_CMDSTS = {
+  SUCCESS: 0,
+  INVAL_CMD: 0x01,
+  INVAL_WQIDX: 0x02,
+  ERR_DEV_ENABLED: 0x10,
+  ERR_DEV_NOTEN: 0x20,
+  ERR_WQ_ENABLED: 0x21,
+} as const;
+/** Command register (union idxd_command_reg): operand bits 19:0, cmd bits 24:20, int_req bit 31. */
 export const IDXD_CMD_INT_REQ = 1 << 31;
 
 export function vdevCreate(t: VirtualDeviceTopology): VirtualDeviceState {
@@ -50,19 +57,40 @@ export function vdevCreate(t: VirtualDeviceTopology): VirtualDeviceState {
 /** The guest's write to an emulated register, after QEMU forwarded it: a = vdev ordinal, b = value. */
 export const EV_VDEV_WRITE = defineEvent('vdev.emulate', (e, irq, di, value) => {
   const vdev = e.state.vdevs[e.deviceNames[di]];
-  const cmd = (value >>> 20) & 0x1f; // registers.h: union idxd_command_reg, cmd in bits 24:20
+  const cmd = (value >>> 20) & 0x1f;
+  const operand = value & 0xfffff;
   const name = CMD_NAMES[cmd] ?? `command ${cmd}`;
   vdev.regs.cmd = value >>> 0;
-  let status = 0;
-  if (cmd === IDXD_CMD.ENABLE_DEVICE) vdev.regs.dev_enabled = true;
-  else if (cmd === IDXD_CMD.DISABLE_DEVICE || cmd === IDXD_CMD.RESET_DEVICE) {
-    vdev.regs.dev_enabled = false;
-    vdev.regs.wq_enabled = false;
-  } else if (cmd === IDXD_CMD.ENABLE_WQ) {
-    if (vdev.regs.dev_enabled) vdev.regs.wq_enabled = true;
-    else status = 0x20; // IDXD_CMDSTS_ERR_DEV_NOT_EN
-  } else if (cmd === IDXD_CMD.DISABLE_WQ) vdev.regs.wq_enabled = false;
-  else status = 0x01; // IDXD_CMDSTS_INVAL_CMD
+  const r = vdev.regs;
+  let status: number = IDXD_CMDSTS.SUCCESS;
+  // vidxd_do_command: each command checks the virtual device's state as the hardware would
+  switch (cmd) {
+    case IDXD_CMD.ENABLE_DEVICE:
+      if (r.dev_enabled) status = IDXD_CMDSTS.ERR_DEV_ENABLED;
+      else r.dev_enabled = true;
+      break;
+    case IDXD_CMD.DISABLE_DEVICE:
+    case IDXD_CMD.RESET_DEVICE:
+      r.dev_enabled = false;
+      r.wq_enabled = false;
+      break;
+    case IDXD_CMD.DRAIN_ALL:
+    case IDXD_CMD.ABORT_ALL:
+      break;
+    case IDXD_CMD.ENABLE_WQ:
+      // the virtual device has one work queue, index 0
+      if (operand !== 0) status = IDXD_CMDSTS.INVAL_WQIDX;
+      else if (!r.dev_enabled) status = IDXD_CMDSTS.ERR_DEV_NOTEN;
+      else if (r.wq_enabled) status = IDXD_CMDSTS.ERR_WQ_ENABLED;
+      else r.wq_enabled = true;
+      break;
+    case IDXD_CMD.DISABLE_WQ:
+      if (operand !== 0) status = IDXD_CMDSTS.INVAL_WQIDX;
+      else r.wq_enabled = false;
+      break;
+    default:
+      status = IDXD_CMDSTS.INVAL_CMD;
+  }
   vdev.regs.cmdsts = status;
   e.hop(
     'vdev.emulate',
@@ -104,7 +132,8 @@ const EV_VDEV_COMPLETE = defineEvent('vdev.complete', (e, irq, di) => {
 
 /** The guest's descriptor reaches the work queue portal; completion fires the WQ's IMS entry. */
 export function vdevSubmit(e: Engine, vdev: VirtualDeviceState): number {
-  const vector = vdev.wq + 1;
+  // One work queue per virtual device (VIDXD_MAX_WQS): its completions use vector 1, the misc vector 0.
+  const vector = 1;
   const backing = vdev.vectors[vector];
   if (!backing || backing.backend !== 'ims')
     raise('EINVAL', `${vdev.name} vector ${vector} is not IMS-backed`, 'device');

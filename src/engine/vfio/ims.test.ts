@@ -83,7 +83,7 @@ describe('IMS-backed vectors', () => {
         count: 1,
         data: [6],
       }),
-    ).toMatchObject({ ok: false, errno: 'ENOSPC' });
+    ).toMatchObject({ ok: false, errno: 'EBUSY' });
     expect(sys.snapshot().state.vfio.vdsa1.ctx).toEqual({});
   });
 

@@ -26,6 +26,7 @@ import {
   VFIO_PCI_NUM_IRQS,
   VFIO_PCI_REQ_IRQ_INDEX,
   vfioSetIrqsValidate,
+  dataElementSize,
   type VfioIrqSet,
 } from './uapi.ts';
 import { vfioPciSetMsiTrigger } from './msi.ts';
@@ -104,6 +105,14 @@ export function vfioSetIrqs(e: Engine, t: VfioTarget, hdr: VfioIrqSet, data: num
       'flags',
     );
   }
+  // memdup_user copies count elements from the caller; a shorter array is memory the caller lacks.
+  const size = dataElementSize(hdr.flags);
+  if (size > 0 && data.length < hdr.count)
+    raise(
+      'EFAULT',
+      `count ${hdr.count} needs ${hdr.count} ${size === 4 ? 'fds' : 'bytes'} of data; ${data.length} given`,
+      'data',
+    );
   return fn(e, t, hdr.start, hdr.count, hdr.flags, data);
 }
 

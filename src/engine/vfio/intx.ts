@@ -8,6 +8,7 @@
 import type { Engine } from '../engine.ts';
 import { raise } from '../errno.ts';
 import type { VfioTarget } from './device.ts';
+import { intxFn } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from './uapi.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
 import { hostAllocIrq, hostFreeDesc, hostIrqsOf, hostRequestIrq } from '../host/irq.ts';
@@ -20,7 +21,7 @@ import {
 
 const INTRS = 'drivers/vfio/pci/vfio_pci_intrs.c';
 
-function ctl(e: Engine, t: VfioTarget, fn: string, detail: string): void {
+function ctl(e: Engine, t: VfioTarget, merged: string, detail: string): void {
   e.hop(
     'ctl.intx',
     0,
@@ -28,7 +29,7 @@ function ctl(e: Engine, t: VfioTarget, fn: string, detail: string): void {
     `vfio:${t.vfio.device}/intx`,
     'done',
     detail,
-    `${fn}@${INTRS}`,
+    intxFn(e.state.design, merged),
   );
 }
 
@@ -41,6 +42,7 @@ export function vfioPciSetIntxTrigger(
   data: number[],
 ): number {
   const v = t.vfio;
+  ctl(e, t, 'vfio_pci_set_intx_trigger', `INTX TRIGGER start ${start} count ${count}`);
   if (v.irq_type === 'intx' && count === 0 && flags & VFIO_IRQ_SET_DATA_NONE) {
     vfioIntxDisable(e, t);
     return 0;
@@ -148,6 +150,7 @@ export function vfioPciSetIntxMask(
   data: number[],
 ): number {
   const v = t.vfio;
+  ctl(e, t, 'vfio_pci_set_intx_mask', `INTX MASK start ${start} count ${count}`);
   if (v.irq_type !== 'intx' || start !== 0 || count !== 1)
     raise(
       'EINVAL',
@@ -185,6 +188,7 @@ export function vfioPciSetIntxUnmask(
   data: number[],
 ): number {
   const v = t.vfio;
+  ctl(e, t, 'vfio_pci_set_intx_unmask', `INTX UNMASK start ${start} count ${count}`);
   if (v.irq_type !== 'intx' || start !== 0 || count !== 1)
     raise(
       'EINVAL',
@@ -234,7 +238,13 @@ function intxUnmaskAndResend(e: Engine, t: VfioTarget, why: string): void {
     return;
   }
   ctl(e, t, 'vfio_pci_intx_unmask_handler', `${why}: the device still asserts INTx: stays masked, re-sent`);
-  const irq = e.newIrq(`intx:${pci.name}`, 'direct');
+  // The interrupt still waiting at the pin is the one re-sent; if it was already passed on, this is a
+  // new signal of the same condition.
+  let irq = pci.intx.pending_irq;
+  if (irq) {
+    pci.intx.pending_irq = 0;
+    e.inFlight(irq);
+  } else irq = e.newIrq(`intx:${pci.name}`, 'direct');
   vfioSendIntxEventfd(e, t, irq, 'still asserted at unmask');
 }
 

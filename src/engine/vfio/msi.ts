@@ -16,6 +16,7 @@ import { backendKind, irqName, vectorBackend, type VfioTarget } from './device.t
 import { frontFn, type FrontOp } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from './uapi.ts';
 import { hostAllocIrq, hostFreeDesc, hostFreeIrq, hostIrqsOf, hostRequestIrq } from '../host/irq.ts';
+import { irteReserveBlock } from '../iommu/remap.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
 import { imsAllocEntry, imsFreeEntry } from '../ims/ims.ts';
 import { bypassSync } from '../kvm/bypass.ts';
@@ -52,7 +53,7 @@ export function vfioPciSetMsiTrigger(
     `vfio:${v.device}`,
     'done',
     `${type.toUpperCase()} TRIGGER start ${start} count ${count}`,
-    frontFn(e.state.design, 'set_trigger', kind),
+    frontFn(e.state.design, msix ? 'set_trigger' : 'set_trigger_msi', kind),
   );
 
   if (v.irq_type === type && count === 0 && flags & VFIO_IRQ_SET_DATA_NONE) {
@@ -68,7 +69,8 @@ export function vfioPciSetMsiTrigger(
 
   if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
     if (v.irq_type === type) return vfioMsiSetBlock(e, t, start, count, data, msix);
-    vfioMsiEnable(e, t, start + count, msix);
+    const got = vfioMsiEnable(e, t, start + count, msix);
+    if (got) return got;
     try {
       return vfioMsiSetBlock(e, t, start, count, data, msix);
     } catch (err) {
@@ -106,8 +108,11 @@ export function vfioPciSetMsiTrigger(
   return 0;
 }
 
-// vfio_msi_enable: allocate nvec host vectors (pci_alloc_irq_vectors), request none
-function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): void {
+/**
+ * vfio_msi_enable: allocate nvec host vectors (pci_alloc_irq_vectors), request none. Returns 0, or the
+ * number of vectors the host could give when it is fewer (the ioctl returns that positive count).
+ */
+function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): number {
   const v = t.vfio;
   const backend: VfioBackend = msix ? 'msix' : 'msi';
   if (t.vdev) {
@@ -127,22 +132,32 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): v
   const dev = t.pci!;
   if (msix) {
     const m = dev.msix!;
+    // msix_capability_init: Function Mask during setup, every entry masked (msix_mask_all), then enable
+    for (const entry of m.table) entry.vector_ctrl = 1;
     m.enable = true;
     m.function_mask = false;
     for (let i = 0; i < nvec; i++) hostAllocIrq(e, 'PCI-MSIX', dev, i);
   } else {
     const m = dev.msi!;
+    const remap = e.state.iommu.interrupt_remapping;
+    // x86 without interrupt remapping cannot do multiple MSI (pci_msi_domain_check_cap: one vector):
+    // vfio_msi_enable returns the count it could get and the ioctl returns it.
+    if (nvec > 1 && !remap) {
+      ctl(e, t, 'enable', backend, `only 1 of ${nvec} MSI vectors without interrupt remapping: return 1`);
+      return 1;
+    }
     m.enable = true;
     m.mme = 1 << Math.ceil(Math.log2(nvec));
-    for (let i = 0; i < nvec; i++) hostAllocIrq(e, 'PCI-MSI', dev, i);
+    if (m.per_vector_mask) m.mask_bits = m.mmc >= 32 ? -1 : (1 << m.mmc) - 1; // every vector masked until requested
+    // intel_irq_remapping_alloc: one aligned block of IRTEs; vector i is subhandle i of its handle
+    const base = remap ? irteReserveBlock(e, nvec) : 0;
+    for (let i = 0; i < nvec; i++)
+      hostAllocIrq(e, 'PCI-MSI', dev, i, remap ? { index: base + i, msgIndex: base } : undefined);
   }
   v.irq_type = msix ? 'msix' : 'msi';
-  if (e.state.profile === '6.1') {
-    v.num_ctx = nvec;
-    for (let i = 0; i < nvec; i++) v.ctx[i] = emptyCtx(backend);
-  } else {
-    v.num_ctx = nvec;
-  }
+  v.num_ctx = nvec;
+  if (e.state.profile === '6.1') for (let i = 0; i < nvec; i++) v.ctx[i] = emptyCtx(backend);
+  return 0;
 }
 
 function emptyCtx(backend: VfioBackend): VfioIrqCtx {
@@ -233,7 +248,7 @@ export function vfioMsiSetVectorSignal(
       const h = e.state.host.irqs[old.host_irq];
       if (backend === 'ims') {
         // pci_ims_free_irq: the IMS entry and its host interrupt go back to the parent
-        imsFreeEntry(t.hw, h.hwirq);
+        imsFreeEntry(e, t.hw, h.hwirq);
         hostFreeDesc(e, h);
       } else hostFreeIrq(e, h); // the host vector stays allocated until disable
     }
@@ -250,7 +265,8 @@ export function vfioMsiSetVectorSignal(
   const efd = eventfdCtxFdget(e, fd, 'data');
   if (backend === 'ims') {
     const index = imsAllocEntry(t.hw, v.device, t.vdev!.cookie);
-    if (index < 0) raise('ENOSPC', `${t.hw.name}: every IMS entry is in use`, 'data');
+    if (index < 0)
+      raise('EBUSY', `${t.hw.name}: every IMS entry is in use (msi_insert_desc: xa_alloc -EBUSY)`, 'data');
     host = hostAllocIrq(e, 'IMS', t.hw, index);
     t.hw.ims!.entries[index].host_irq = host.irq;
     t.vdev!.vectors[vector].ims_index = index;

@@ -238,6 +238,13 @@ export function vmmMaskUpdate(e: Engine, device: string, nr: number, wasMasked: 
 export const EV_VMM_INTERRUPT = defineEvent('vmm.interrupt', (e, irq, di, nr) => {
   const device = e.deviceNames[di];
   const d = e.state.vmm[device];
+  // event_notifier_test_and_clear
+  const fd = d.vectors[nr].interrupt;
+  const efd = fd === null ? undefined : e.state.eventfds[fd];
+  if (efd) {
+    efd.count = 0;
+    efd.reader_irq = 0;
+  }
   if (msixIsMasked(d.msix, nr) || !d.msix.enable) {
     const into = msixSetPending(d.msix, nr, irq);
     if (into) {
