@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { probeScript } from '../src/cli/probe.ts';
+import { PROFILES } from '../src/engine/index.ts';
 
 const FIXTURES = new URL('../oracle/fixtures/', import.meta.url);
 const SCRIPTS = new URL('../oracle/scripts/', import.meta.url);
@@ -23,6 +24,16 @@ describe('irqflow probe matches the real kernel', () => {
       0,
     );
     expect(calls).toBeGreaterThanOrEqual(150);
+  });
+
+  it('each profile names the kernel release its recordings come from (shown in the page)', () => {
+    for (const f of fixtures) {
+      const kernel = /\.(6\.1|6\.12)\./.exec(f)![1] as '6.1' | '6.12';
+      const first = JSON.parse(readFileSync(new URL(f, FIXTURES), 'utf8').split('\n')[0]) as {
+        release: string;
+      };
+      expect(first.release, f).toBe(PROFILES[kernel].release);
+    }
   });
 
   for (const f of fixtures) {

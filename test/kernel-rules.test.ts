@@ -152,7 +152,7 @@ describe('free_irq deactivates (irq_shutdown_and_deactivate)', () => {
   });
 
   it('never hands out a host vector already in use', () => {
-    const sys = createSystem({ devices: [{ name: 'nic0', msix: { table_size: 2048 } }] });
+    const sys = createSystem({ host: { cpus: 1 }, devices: [{ name: 'nic0', msix: { table_size: 2048 } }] });
     ok(sys, { op: 'eventfd.create' });
     ok(sys, {
       op: 'vfio.setIrqs',

@@ -8,7 +8,7 @@ export interface HopDef {
   key: string;
   /** Caption shown in the page. */
   label: string;
-  /** `function@file` in the current kernel (or QEMU, or the hardware specification). */
+  /** `function@file` in the kernel (or QEMU); `hw: what@specification` for a step the hardware performs. */
   fn: string;
   /** Per-design overrides of fn, for hops inside the VFIO front end and its backends. */
   by?: Partial<Record<DesignGeneration, string>>;
@@ -25,38 +25,38 @@ const QEMU_MSIX = 'hw/pci/msix.c';
 
 export const HOPS: readonly HopDef[] = [
   // ---- hardware
-  { key: 'dev.raise', label: 'device raises a vector', fn: 'hardware: device interrupt event@PCIe function' },
+  { key: 'dev.raise', label: 'device raises a vector', fn: 'hw: device event@PCIe function' },
   {
     key: 'msix.pending',
     label: 'masked: PBA bit set',
-    fn: 'hardware: MSI-X Pending Bit Array@PCIe Base Spec 6.1.4.5',
+    fn: 'hw: PBA bit set@PCIe Base Spec 6.1.4.5',
   },
   {
     key: 'msix.send',
     label: 'MSI-X message write',
-    fn: 'hardware: MSI-X memory write@PCIe Base Spec 6.1.4',
+    fn: 'hw: MSI-X write@PCIe Base Spec 6.1.4',
   },
   {
     key: 'msi.send',
     label: 'MSI message write',
-    fn: 'hardware: MSI memory write@PCIe Base Spec 6.1.1',
+    fn: 'hw: MSI write@PCIe Base Spec 6.1.1',
   },
   {
     key: 'ims.pending',
     label: 'masked: IMS pending set',
-    fn: 'hardware: IMS entry pending bit@Intel Scalable IOV spec 3.2',
+    fn: 'hw: IMS pending bit@Intel Scalable IOV spec 3.2',
   },
   {
     key: 'ims.send',
     label: 'IMS message write',
-    fn: 'hardware: IMS memory write@Intel Scalable IOV spec 3.2',
+    fn: 'hw: IMS write@Intel Scalable IOV spec 3.2',
   },
-  { key: 'intx.assert', label: 'INTx asserted', fn: 'hardware: INTx pin@PCI Local Bus Spec 2.2.6' },
+  { key: 'intx.assert', label: 'INTx asserted', fn: 'hw: INTx pin@PCI Local Bus Spec 2.2.6' },
   // ---- IOMMU
   {
     key: 'ir.remap',
     label: 'IRTE lookup: remapped',
-    fn: 'hardware: IRTE lookup (entry written by modify_irte)@' + IR,
+    fn: 'hw: IRTE lookup (modify_irte wrote it)@' + IR,
   },
   { key: 'ir.fault', label: 'remapping fault', fn: 'dmar_fault@drivers/iommu/intel/dmar.c' },
   {
@@ -67,19 +67,19 @@ export const HOPS: readonly HopDef[] = [
   {
     key: 'ir.post',
     label: 'IRTE posted: PIR bit set',
-    fn: 'hardware: posted-format IRTE (intel_ir_set_vcpu_affinity)@' + IR,
+    fn: 'hw: posted IRTE (intel_ir_set_vcpu_affinity)@' + IR,
   },
   // ---- posted interrupts
   {
     key: 'pi.notify',
     label: 'notification vector: PIR to vIRR, no VM exit',
-    fn: 'hardware: posted-interrupt processing, no VM exit@Intel SDM vol. 3 30.6',
+    fn: 'hw: PIR to vIRR, no VM exit@Intel SDM vol. 3 30.6',
   },
   { key: 'pi.wakeup', label: 'wake-up vector wakes the halted vCPU', fn: 'pi_wakeup_handler@' + PI },
   {
     key: 'pi.post',
     label: 'PIR bit set in the posted-interrupt descriptor',
-    fn: 'hardware: PIR, ON, notification event@Intel VT-d spec 9.12',
+    fn: 'hw: PIR bit, ON, notify@Intel VT-d spec 9.12',
   },
   { key: 'pi.sync', label: 'vCPU entry: PIR moved to IRR', fn: 'vmx_sync_pir_to_irr@arch/x86/kvm/vmx/vmx.c' },
   // ---- host IRQ layer

@@ -17,6 +17,7 @@ export {
   type StepResult,
 } from './scenario/runner.ts';
 export { DESIGNS } from './vfio/designs.ts';
+export { PROFILES } from './profiles.ts';
 export { HOPS, hopFn } from './hops.ts';
 export { DEFAULT_COST, type CostModel } from './cost.ts';
 export { COMMANDS, type CommandSpec } from './commands.ts';

@@ -21,6 +21,8 @@ export function topologyErrors(t: unknown): string[] {
     errs.push(`topology.profile '${String(top.profile)}' is not 6.1 or 6.12`);
   if (top.design !== undefined && !['rfc-v1', 'rfc-v3', 'cleanup-2024'].includes(top.design))
     errs.push(`topology.design '${String(top.design)}' is not rfc-v1, rfc-v3 or cleanup-2024`);
+  const cpus = top.host?.cpus ?? 8;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) errs.push('topology.host.cpus must be 1..256');
   const vcpus = top.vm?.vcpus ?? 1;
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) errs.push('topology.vm.vcpus must be 1..64');
   if (!Array.isArray(top.devices) || top.devices.length === 0)
@@ -98,7 +100,7 @@ export function buildState(t: Topology): SystemState {
     },
     devices: {},
     vdevs: {},
-    host: { irqs: {}, next_irq: 40, next_vector: 0x22 },
+    host: { cpus: t.host?.cpus ?? 8, irqs: {}, next_irq: 40 },
     vfio: {},
     eventfds: {},
     next_fd: FIRST_EVENTFD,

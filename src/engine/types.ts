@@ -58,6 +58,8 @@ export interface Topology {
   design?: DesignGeneration;
   iommu?: { interrupt_remapping?: boolean; posted_interrupts?: boolean };
   vm?: { vcpus?: number };
+  /** Host CPUs whose vectors the host IRQ layer hands out (default 8). */
+  host?: { cpus?: number };
   devices: PciDeviceTopology[];
   vdevs?: VirtualDeviceTopology[];
 }
@@ -327,7 +329,7 @@ export interface SystemState {
   };
   devices: Record<string, PciDeviceState>;
   vdevs: Record<string, VirtualDeviceState>;
-  host: { irqs: Record<string, HostIrq>; next_irq: number; next_vector: number };
+  host: { cpus: number; irqs: Record<string, HostIrq>; next_irq: number };
   vfio: Record<string, VfioDeviceState>;
   eventfds: Record<string, EventfdState>;
   next_fd: number;

@@ -2,6 +2,7 @@
 // scenario's description before the first step), plus the command's result when it failed.
 
 import { useApp } from '../store/index.ts';
+import { VerifiedBadge } from './VerifiedBadge.tsx';
 
 export function CaptionBar() {
   const current = useApp((s) => s.scenario.current);
@@ -11,6 +12,7 @@ export function CaptionBar() {
   return (
     <div className="caption-bar" data-testid="caption-bar">
       <span className="scenario-name">{current?.name ?? 'loading…'}</span>
+      <VerifiedBadge />
       {captionStep !== null && <span className="step-no">step {captionStep + 1}</span>}
       <span className="caption" data-testid="caption" title={caption ?? current?.description ?? ''}>
         {caption ?? current?.description ?? ''}

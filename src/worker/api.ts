@@ -27,7 +27,10 @@ export interface ScenarioStep {
 export interface Scenario {
   format: 1;
   name: string;
+  title?: string;
   description?: string;
+  /** What of this scenario the real kernel checked (oracle fixtures). */
+  verified?: { kernels: KernelProfile[]; scripts: string[]; note: string };
   topology: Topology;
   options?: { seed?: number; cost?: Partial<CostModel> };
   steps: ScenarioStep[];

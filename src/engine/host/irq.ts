@@ -26,20 +26,20 @@ const LAST_DYNAMIC_VECTOR = 0xeb;
 
 type Chip = 'PCI-MSIX' | 'PCI-MSI' | 'IO-APIC' | 'IMS';
 
-/** A free host vector on CPU 0, searching from the last one handed out; ENOSPC when all are taken. */
-function allocVector(e: Engine): number {
+/**
+ * A host vector and CPU, as the x86 vector matrix allocator picks them (kernel/irq/matrix.c:
+ * irq_matrix_alloc): the CPU with the fewest vectors in use, then its lowest free vector. It never hands
+ * out a vector in use; ENOSPC when every CPU is full.
+ */
+function allocVector(e: Engine): { vector: number; cpu: number } {
   const h = e.state.host;
-  const used = new Set(Object.values(h.irqs).map((x) => x.vector));
-  for (let k = 0; k <= LAST_DYNAMIC_VECTOR - FIRST_DYNAMIC_VECTOR; k++) {
-    const v =
-      FIRST_DYNAMIC_VECTOR +
-      ((h.next_vector - FIRST_DYNAMIC_VECTOR + k) % (LAST_DYNAMIC_VECTOR - FIRST_DYNAMIC_VECTOR + 1));
-    if (!used.has(v)) {
-      h.next_vector = v === LAST_DYNAMIC_VECTOR ? FIRST_DYNAMIC_VECTOR : v + 1;
-      return v;
-    }
-  }
-  return raise('ENOSPC', 'no free host vector on CPU 0 (irq_matrix_alloc: -ENOSPC)');
+  const used = Array.from({ length: h.cpus }, () => new Set<number>());
+  for (const x of Object.values(h.irqs)) used[x.cpu]?.add(x.vector);
+  let cpu = 0;
+  for (let c = 1; c < h.cpus; c++) if (used[c].size < used[cpu].size) cpu = c;
+  for (let v = FIRST_DYNAMIC_VECTOR; v <= LAST_DYNAMIC_VECTOR; v++)
+    if (!used[cpu].has(v)) return { vector: v, cpu };
+  return raise('ENOSPC', `no free host vector on any of the ${h.cpus} host CPUs (irq_matrix_alloc: -ENOSPC)`);
 }
 
 /**
@@ -54,7 +54,7 @@ export function hostAllocIrq(
   irte?: { index: number; msgIndex: number },
 ): HostIrq {
   const h = e.state.host;
-  const vector = allocVector(e);
+  const { vector, cpu } = allocVector(e);
   const irq = h.next_irq++;
   const remap = e.state.iommu.interrupt_remapping && chip !== 'IO-APIC';
   const hirq: HostIrq = {
@@ -64,17 +64,17 @@ export function hostAllocIrq(
     hwirq,
     action: null,
     vector,
-    cpu: 0,
+    cpu,
     irte: null,
     started: false,
     owner: null,
     owner_vector: -1,
-    msg_addr: compatAddress(0),
+    msg_addr: compatAddress(cpu),
     msg_data: vector,
     count: 0,
   };
   if (remap) {
-    const entry = irteAlloc(e, irq, dev.bdf, vector, 0, irte?.index);
+    const entry = irteAlloc(e, irq, dev.bdf, vector, cpu, irte?.index);
     hirq.irte = entry.index;
     // fill_msi_msg: the block's handle with SHV; the device adds the vector as the subhandle
     hirq.msg_addr = remappableAddress(irte ? irte.msgIndex : entry.index);

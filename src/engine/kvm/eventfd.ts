@@ -119,6 +119,11 @@ function qemuListener(e: Engine, fd: number): { device: string; vector: number }
 export function eventfdRead(e: Engine, fd: number): number {
   const efd = eventfdCtxFdget(e, fd);
   const n = efd.count;
+  if (efd.reader_irq) {
+    // read before QEMU's handler ran: the reader gets it, QEMU's handler will find nothing
+    efd.count_irqs.unshift(efd.reader_irq);
+    efd.reader_irq = 0;
+  }
   for (const irq of efd.count_irqs) {
     e.hop('eventfd.read', irq, 'eventfd', 'vmm', 'delivered', `eventfd ${fd}: user space read ${n}`);
     e.delivered(irq, `read by user space from eventfd ${fd}`);

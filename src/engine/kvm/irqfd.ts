@@ -31,9 +31,12 @@ export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
   // injection; irqfd_inject reads the whole count, so what was counted becomes one interrupt.
   const efd = e.state.eventfds[fd];
   if (efd.count > 0) {
-    const [first, ...rest] = efd.count_irqs;
+    // What was counted: interrupts waiting for a reader, or one QEMU's handler has not read yet.
+    const counted = efd.reader_irq ? [efd.reader_irq, ...efd.count_irqs] : efd.count_irqs;
+    const [first, ...rest] = counted;
     efd.count = 0;
     efd.count_irqs = [];
+    efd.reader_irq = 0;
     for (const irq of rest) {
       e.hop(
         'eventfd.signal',

@@ -74,6 +74,10 @@ export const topologySchema = z
       .object({ interrupt_remapping: z.boolean().optional(), posted_interrupts: z.boolean().optional() })
       .strict()
       .optional(),
+    host: z
+      .object({ cpus: int.min(1).max(256).optional() })
+      .strict()
+      .optional(),
     vm: z
       .object({ vcpus: int.min(1).max(64).optional() })
       .strict()

@@ -238,10 +238,11 @@ export function vmmMaskUpdate(e: Engine, device: string, nr: number, wasMasked: 
 export const EV_VMM_INTERRUPT = defineEvent('vmm.interrupt', (e, irq, di, nr) => {
   const device = e.deviceNames[di];
   const d = e.state.vmm[device];
-  // event_notifier_test_and_clear
+  // event_notifier_test_and_clear: someone else (a KVM irqfd, a read) may have taken the count first
   const fd = d.vectors[nr].interrupt;
   const efd = fd === null ? undefined : e.state.eventfds[fd];
   if (efd) {
+    if (efd.reader_irq !== irq) return;
     efd.count = 0;
     efd.reader_irq = 0;
   }
