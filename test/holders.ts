@@ -22,8 +22,8 @@ export function holders(s: SystemState): Map<number, string> {
   for (const e of Object.values(s.eventfds))
     for (const irq of e.count_irqs) put(irq, `eventfd ${e.fd} counter`);
   for (const v of s.kvm.vcpus) {
-    for (const vec of v.lapic.irr) put(v.lapic.irr_irq[vec], `vCPU ${v.id} IRR[${hex(vec)}]`);
-    for (const vec of v.pi.pir) put(v.pi.pir_irq[vec], `vCPU ${v.id} PIR[${hex(vec)}]`);
+    v.lapic.irr.forEach((vec, k) => put(v.lapic.irr_irq[k], `vCPU ${v.id} IRR[${hex(vec)}]`));
+    v.pi.pir.forEach((vec, k) => put(v.pi.pir_irq[k], `vCPU ${v.id} PIR[${hex(vec)}]`));
   }
   for (const d of Object.values(s.vmm))
     d.msix.pba.forEach((p, v) => p && put(d.msix.pba_irq[v], `${d.device} guest PBA[${v}] (QEMU)`));

@@ -192,17 +192,18 @@ export class Engine {
   /** Interned ids of the nodes that exist once (the IOMMU, the host IRQ layer, KVM, ...). */
   readonly ids: Record<'iommu' | 'hostirq' | 'eventfd' | 'irqfd' | 'kvm' | 'vmm' | 'guest', number>;
 
-  private placeCache = new Map<number, number>();
+  private placeCache: Map<number, number>[] = [];
   /**
-   * Interned id of a place or reason built from small integers (< 2^20) by a module-level function
-   * (no closure per call: this is on the hot path), built once per engine.
+   * Interned id of a place or reason built from small integers (a < 32768, b < 65536) by a module-level
+   * function (no closure per call: this is on the hot path), built once per engine.
    */
   place(site: number, a: number, b: number, build: (e: Engine, a: number, b: number) => string): number {
-    const k = (site * 1048576 + a) * 1048576 + b;
-    let id = this.placeCache.get(k);
+    const cache = (this.placeCache[site] ??= new Map());
+    const k = a * 65536 + b;
+    let id = cache.get(k);
     if (id === undefined) {
       id = this.trace.strings.id(build(this, a, b));
-      this.placeCache.set(k, id);
+      cache.set(k, id);
     }
     return id;
   }

@@ -83,7 +83,7 @@ export function buildState(t: Topology): SystemState {
     id,
     apic_id: id,
     state: 'running',
-    lapic: { irr: [], isr: [], irr_irq: {}, isr_irq: {} },
+    lapic: { irr: [], isr: [], irr_irq: [], isr_irq: [] },
     pi: piCreate(id),
     handled: {},
     accept_scheduled: false,

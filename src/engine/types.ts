@@ -179,7 +179,8 @@ export interface RemapFault {
 export interface PiDesc {
   /** Posted Interrupt Requests: guest vectors outstanding. */
   pir: number[];
-  pir_irq: Record<string, number>;
+  /** The interrupt each PIR bit stands for, at the same index (conservation bookkeeping). */
+  pir_irq: number[];
   on: boolean;
   sn: boolean;
   nv: number;
@@ -248,8 +249,8 @@ export interface Lapic {
   irr: number[];
   isr: number[];
   /** Interrupt id per vector in IRR / ISR (conservation bookkeeping). */
-  irr_irq: Record<string, number>;
-  isr_irq: Record<string, number>;
+  irr_irq: number[];
+  isr_irq: number[];
 }
 export interface Vcpu {
   id: number;

@@ -7,7 +7,8 @@
 import { defineEvent, type Engine } from '../engine.ts';
 import type { PiDesc, Vcpu } from '../types.ts';
 import { hex } from './msg.ts';
-import { hasBit, lapicSetIrr, scheduleAccept, setBit } from '../kvm/lapic.ts';
+import { lapicSetIrr, scheduleAccept } from '../kvm/lapic.ts';
+import { vecGet, vecSet } from '../kvm/vecset.ts';
 import { HOP } from '../hops.ts';
 
 // arch/x86/include/asm/irq_vectors.h
@@ -15,7 +16,7 @@ export const POSTED_INTR_VECTOR = 0xf2;
 export const POSTED_INTR_WAKEUP_VECTOR = 0xf1;
 
 export function piCreate(ndst: number): PiDesc {
-  return { pir: [], pir_irq: {}, on: false, sn: false, nv: POSTED_INTR_VECTOR, ndst };
+  return { pir: [], pir_irq: [], on: false, sn: false, nv: POSTED_INTR_VECTOR, ndst };
 }
 
 /** The descriptor as KVM leaves it for each vCPU state (vmx_vcpu_pi_load / vmx_vcpu_pi_put). */
@@ -29,14 +30,13 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const pi = v.pi;
   const at = `pi:${vcpuId}`;
-  if (hasBit(pi.pir, vector)) {
-    const into = pi.pir_irq[vector];
+  const into = vecGet(pi.pir, pi.pir_irq, vector);
+  if (into) {
     e.hop('pi.post', irq, at, at, 'coalesced', `PIR bit ${hex(vector)} already set by #${into}`);
     e.coalesced(irq, into, `vCPU ${vcpuId} PIR[${hex(vector)}]`);
     return;
   }
-  setBit(pi.pir, vector);
-  pi.pir_irq[vector] = irq;
+  vecSet(pi.pir, pi.pir_irq, vector, irq);
   e.pending(irq, `vCPU ${vcpuId} PIR[${hex(vector)}]`);
   if (pi.on || pi.sn) {
     const why = pi.sn
@@ -66,13 +66,11 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
 function piSyncToIrr(e: Engine, v: Vcpu, hop: number): void {
   const pi = v.pi;
   pi.on = false;
-  const vectors = pi.pir.slice(); // already sorted
-  pi.pir.length = 0;
-  for (const vector of vectors) {
-    const irq = pi.pir_irq[vector];
-    delete pi.pir_irq[vector];
-    lapicSetIrr(e, irq, v, vector, e.node('pi', v.id), hop);
-  }
+  const vectors = pi.pir;
+  const irqs = pi.pir_irq;
+  pi.pir = [];
+  pi.pir_irq = [];
+  for (let k = 0; k < vectors.length; k++) lapicSetIrr(e, irqs[k], v, vectors[k], e.node('pi', v.id), hop);
   scheduleAccept(e, v, e.cost.lapic);
 }
 

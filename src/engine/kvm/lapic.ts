@@ -8,42 +8,8 @@ import { hex } from '../iommu/msg.ts';
 import { guestHandle } from '../guest/driver.ts';
 import { piSetVcpuState } from '../iommu/posted.ts';
 import { HOP } from '../hops.ts';
+import { vecClear, vecGet, vecHighest, vecSet } from './vecset.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
-
-// IRR and ISR are kept as sorted lists of vectors (the 256-bit registers, readable in a snapshot): the
-// highest vector is the last element, found and removed in constant time.
-function highest(bits: number[]): number {
-  return bits.length === 0 ? -1 : bits[bits.length - 1];
-}
-
-function lowerBound(bits: number[], v: number): number {
-  let lo = 0;
-  let hi = bits.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (bits[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-export function hasBit(bits: number[], v: number): boolean {
-  const i = lowerBound(bits, v);
-  return i < bits.length && bits[i] === v;
-}
-
-export function setBit(bits: number[], v: number): void {
-  const i = lowerBound(bits, v);
-  if (bits[i] !== v) bits.splice(i, 0, v);
-}
-
-function removeBit(bits: number[], v: number): void {
-  if (bits.length > 0 && bits[bits.length - 1] === v) bits.pop();
-  else {
-    const i = lowerBound(bits, v);
-    if (bits[i] === v) bits.splice(i, 1);
-  }
-}
 
 const H_SET_IRR = HOP['kvm.set_irr'];
 const H_COALESCED = HOP['kvm.coalesced'];
@@ -77,14 +43,13 @@ export function lapicSetIrr(
   const l = vcpu.lapic;
   const to = e.node('lapic', vcpu.id);
   const where = e.place(P_IRR, vcpu.id, vector, irrPlace);
-  if (hasBit(l.irr, vector)) {
-    const into = l.irr_irq[vector];
+  const into = vecGet(l.irr, l.irr_irq, vector);
+  if (into) {
     e.hopf(H_COALESCED, irq, from, to, OUT.coalesced, F_COALESCED, vector, into, 0);
     e.coalesced(irq, into, where);
     return false;
   }
-  setBit(l.irr, vector);
-  l.irr_irq[vector] = irq;
+  vecSet(l.irr, l.irr_irq, vector, irq);
   e.pending(irq, where);
   e.hopf(hop, irq, from, to, OUT.pending, F_IRR, vector, STATES.indexOf(vcpu.state), 0);
   return true;
@@ -118,7 +83,7 @@ export function scheduleAccept(e: Engine, vcpu: Vcpu, delay: number): void {
 // new vector is taken only once ISR is clear again.
 function acceptable(v: Vcpu): number {
   if (v.lapic.isr.length > 0) return -1;
-  return highest(v.lapic.irr);
+  return vecHighest(v.lapic.irr);
 }
 
 export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
@@ -128,11 +93,8 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   const vector = acceptable(v);
   if (vector < 0) return;
   const l = v.lapic;
-  const irq = l.irr_irq[vector];
-  removeBit(l.irr, vector);
-  delete l.irr_irq[vector];
-  setBit(l.isr, vector);
-  l.isr_irq[vector] = irq;
+  const irq = vecClear(l.irr, l.irr_irq, vector);
+  vecSet(l.isr, l.isr_irq, vector, irq);
   e.hopf(H_ACCEPT, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
   e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
   v.handled[vector] = (v.handled[vector] ?? 0) + 1;
@@ -148,11 +110,8 @@ const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const l = v.lapic;
   // apic_set_eoi clears the highest ISR bit (apic_find_highest_isr), whichever vector the handler had
-  const top = highest(l.isr);
-  if (top >= 0) {
-    removeBit(l.isr, top);
-    delete l.isr_irq[top];
-  }
+  const top = vecHighest(l.isr);
+  if (top >= 0) vecClear(l.isr, l.isr_irq, top);
   e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
   scheduleAccept(e, v, 0);
 });

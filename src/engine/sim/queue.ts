@@ -1,6 +1,8 @@
-// The event queue: a binary min-heap ordered by (virtual time, sequence number), stored in typed arrays
-// so that an interrupt storm does not allocate an object per event. Sequence numbers make equal-time
-// events run in the order they were scheduled, which keeps the trace deterministic.
+// The event queue, ordered by (virtual time, sequence number). Events live in typed arrays (no object
+// per event); they are grouped in one FIFO bucket per distinct time, and only the distinct times are
+// kept in a binary min-heap. An interrupt storm has many events at each instant, so most pushes and
+// pops touch a bucket, not the heap. Within a bucket events keep the order they were scheduled in, which
+// is sequence order: the same order as a (time, seq) heap, so the trace stays deterministic.
 
 export interface QueuedEvent {
   time: number;
@@ -18,9 +20,16 @@ export class EventQueue {
   private irq = new Int32Array(1024);
   private a = new Int32Array(1024);
   private b = new Int32Array(1024);
-  private heap = new Int32Array(1024); // slot indices, heap-ordered
   private free: number[] = [];
   private nextSlot = 0;
+
+  /** Distinct times, heap-ordered; each has a bucket of slots in FIFO order. */
+  private times: number[] = [];
+  private buckets = new Map<number, number[]>();
+  private spare: number[][] = [];
+  /** The bucket being drained (the earliest time) and how far. */
+  private head = 0;
+
   size = 0;
   nextSeq = 0;
 
@@ -33,71 +42,71 @@ export class EventQueue {
     this.irq[slot] = irq;
     this.a[slot] = a;
     this.b[slot] = b;
-    let i = this.size++;
-    const heap = this.heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(slot, heap[p])) break;
-      heap[i] = heap[p];
-      i = p;
+    let bucket = this.buckets.get(time);
+    if (bucket === undefined) {
+      bucket = this.spare.pop() ?? [];
+      this.buckets.set(time, bucket);
+      this.heapPush(time);
     }
-    heap[i] = slot;
+    bucket.push(slot);
+    this.size++;
   }
 
   /** Time of the earliest event, or Infinity when empty. */
   peekTime(): number {
-    return this.size === 0 ? Infinity : this.time[this.heap[0]];
+    return this.size === 0 ? Infinity : this.times[0];
   }
 
   /** Removes the earliest event into `out`; returns false when empty. */
   pop(out: QueuedEvent): boolean {
     if (this.size === 0) return false;
-    const heap = this.heap;
-    const top = heap[0];
-    out.time = this.time[top];
-    out.seq = this.seqs[top];
-    out.kind = this.kind[top];
-    out.irq = this.irq[top];
-    out.a = this.a[top];
-    out.b = this.b[top];
-    this.free.push(top);
-    const last = heap[--this.size];
-    let i = 0;
-    const n = this.size;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && this.less(heap[r], heap[l]) ? r : l;
-      if (!this.less(heap[c], last)) break;
-      heap[i] = heap[c];
-      i = c;
+    const t = this.times[0];
+    const bucket = this.buckets.get(t)!;
+    const slot = bucket[this.head++];
+    if (this.head === bucket.length) {
+      this.buckets.delete(t);
+      this.heapPop();
+      bucket.length = 0;
+      this.spare.push(bucket);
+      this.head = 0;
     }
-    heap[i] = last;
+    out.time = this.time[slot];
+    out.seq = this.seqs[slot];
+    out.kind = this.kind[slot];
+    out.irq = this.irq[slot];
+    out.a = this.a[slot];
+    out.b = this.b[slot];
+    this.free.push(slot);
+    this.size--;
     return true;
   }
 
   /** All queued events in pop order, as plain data (snapshots). */
   toJSON(): QueuedEvent[] {
     const out: QueuedEvent[] = [];
-    for (let k = 0; k < this.size; k++) {
-      const s = this.heap[k];
-      out.push({
-        time: this.time[s],
-        seq: this.seqs[s],
-        kind: this.kind[s],
-        irq: this.irq[s],
-        a: this.a[s],
-        b: this.b[s],
-      });
+    const times = [...this.buckets.keys()].sort((x, y) => x - y);
+    for (const t of times) {
+      const bucket = this.buckets.get(t)!;
+      for (let k = t === this.times[0] ? this.head : 0; k < bucket.length; k++) {
+        const s = bucket[k];
+        out.push({
+          time: this.time[s],
+          seq: this.seqs[s],
+          kind: this.kind[s],
+          irq: this.irq[s],
+          a: this.a[s],
+          b: this.b[s],
+        });
+      }
     }
-    return out.sort((x, y) => x.time - y.time || x.seq - y.seq);
+    return out;
   }
 
   /** Rebuilds the queue from a snapshot, keeping each event's sequence number. */
   static fromJSON(events: QueuedEvent[], nextSeq: number): EventQueue {
     const q = new EventQueue();
-    for (const e of events) {
+    const sorted = [...events].sort((x, y) => x.time - y.time || x.seq - y.seq);
+    for (const e of sorted) {
       q.nextSeq = e.seq;
       q.push(e.time, e.kind, e.irq, e.a, e.b);
     }
@@ -105,10 +114,35 @@ export class EventQueue {
     return q;
   }
 
-  private less(x: number, y: number): boolean {
-    const tx = this.time[x];
-    const ty = this.time[y];
-    return tx < ty || (tx === ty && this.seqs[x] < this.seqs[y]);
+  private heapPush(t: number): void {
+    const h = this.times;
+    let i = h.length;
+    h.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p] <= t) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = t;
+  }
+
+  private heapPop(): void {
+    const h = this.times;
+    const last = h.pop()!;
+    const n = h.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && h[r] < h[l] ? r : l;
+      if (h[c] >= last) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = last;
   }
 
   private grow(): void {
@@ -124,6 +158,5 @@ export class EventQueue {
     this.irq = g(this.irq, Int32Array);
     this.a = g(this.a, Int32Array);
     this.b = g(this.b, Int32Array);
-    this.heap = g(this.heap, Int32Array);
   }
 }
