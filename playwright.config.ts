@@ -1,18 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
-import { existsSync } from 'node:fs';
-
-// Debian's Chromium when the machine has it (Playwright cannot download its own browser here);
-// elsewhere Playwright's own Chromium, installed with `npx playwright install chromium`.
-const systemChromium = '/usr/bin/chromium';
-const chromiumFlags = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { chromiumLaunchOptions } from './e2e/chromium.ts';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -25,9 +12,7 @@ export default defineConfig({
     ...devices['Desktop Chrome'],
     baseURL: 'http://localhost:4173',
     viewport: { width: 1440, height: 900 },
-    launchOptions: existsSync(systemChromium)
-      ? { executablePath: systemChromium, args: chromiumFlags }
-      : { args: chromiumFlags },
+    launchOptions: chromiumLaunchOptions(),
   },
   webServer: {
     command: 'npx vite preview --port 4173 --strictPort',

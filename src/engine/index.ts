@@ -18,6 +18,7 @@ export {
 } from './scenario/runner.ts';
 export { DESIGNS } from './vfio/designs.ts';
 export { PROFILES } from './profiles.ts';
+export { INDEX_NAMES, FLAG_NAMES } from './vfio/uapi.ts';
 export { HOPS, hopFn } from './hops.ts';
 export { DEFAULT_COST, type CostModel } from './cost.ts';
 export { COMMANDS, type CommandSpec } from './commands.ts';

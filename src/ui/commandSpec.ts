@@ -1,7 +1,7 @@
 // Reads the engine's command registry (COMMANDS) into form descriptions, and turns form text back into
 // a plain-JSON command. The palette is generated from this: one definition per command, in the engine.
 
-import { COMMANDS, type Command, type Json } from '../engine/index.ts';
+import { COMMANDS, INDEX_NAMES, type Command, type Json } from '../engine/index.ts';
 
 export type FieldKind = 'number' | 'text' | 'boolean' | 'list';
 
@@ -22,7 +22,7 @@ export interface CommandDesc {
   fields: FieldDesc[];
 }
 
-const INDEXES = ['INTX', 'MSI', 'MSIX', 'ERR', 'REQ'];
+const INDEXES = Object.keys(INDEX_NAMES);
 const FLAGS = [
   'EVENTFD|TRIGGER',
   'NONE|TRIGGER',
