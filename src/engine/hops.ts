@@ -145,7 +145,6 @@ export const HOPS: readonly HopDef[] = [
     fn: 'vfio_msi_interrupt@' + QEMU_VFIO,
   },
   { key: 'vmm.msix_pending', label: 'guest masked: virtual PBA bit set', fn: 'msix_notify@' + QEMU_MSIX },
-  { key: 'vmm.msix_notify', label: 'QEMU sends the guest MSI', fn: 'msix_notify@' + QEMU_MSIX },
   {
     key: 'vmm.unmask_pending',
     label: 'guest unmasked: pending message sent',
@@ -181,13 +180,7 @@ export const HOPS: readonly HopDef[] = [
   // ---- control plane (commands)
   { key: 'ctl.set_irqs', label: 'VFIO_DEVICE_SET_IRQS', fn: 'vfio_pci_set_irqs_ioctl@' + VFIO_INTRS },
   { key: 'ctl.msi_enable', label: 'enable MSI/MSI-X', fn: 'vfio_msi_enable@' + VFIO_INTRS },
-  { key: 'ctl.msi_disable', label: 'disable MSI/MSI-X', fn: 'vfio_msi_disable@' + VFIO_INTRS },
   { key: 'ctl.vector_signal', label: 'set a vector trigger', fn: 'vfio_msi_set_vector_signal@' + VFIO_INTRS },
-  {
-    key: 'ctl.ims_vector',
-    label: 'IMS vector: allocate from parent IMS domain',
-    fn: 'pci_ims_alloc_irq@drivers/pci/msi/api.c',
-  },
   { key: 'ctl.intx', label: 'INTx configuration', fn: 'vfio_pci_set_intx_trigger@' + VFIO_INTRS },
   { key: 'ctl.irqfd', label: 'KVM_IRQFD', fn: 'kvm_irqfd_assign@' + KVM_EVENTFD },
   { key: 'ctl.bypass', label: 'irq bypass: IRTE switched to posted mode', fn: 'vmx_pi_update_irte@' + PI },

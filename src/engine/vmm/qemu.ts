@@ -57,9 +57,8 @@ export function vmmDevice(e: Engine, device: string): VmmDeviceState {
   );
 }
 
-function ctl(e: Engine, device: string, fn: string, detail: string): void {
+function ctl(e: Engine, fn: string, detail: string): void {
   e.hop('ctl.vmm', 0, 'guest', 'vmm', 'done', detail, `${fn}@${QEMU_VFIO}`);
-  void device;
 }
 
 /** One VFIO_DEVICE_SET_IRQS(MSI-X, EVENTFD|TRIGGER) from QEMU (vfio_device_irq_set_signaling). */
@@ -88,7 +87,6 @@ export function vmmMsixEnable(e: Engine, device: string): void {
   if (!used && vfioTarget(e, device)!.vfio.irq_type === 'none') {
     ctl(
       e,
-      device,
       'vfio_enable_msix_no_vec',
       `${device}: guest enabled MSI-X with every vector masked: host MSI-X on with vector 0, fd -1`,
     );
@@ -104,7 +102,7 @@ export function vmmMsixDisable(e: Engine, device: string): void {
   if (!d.msix.enable) return;
   d.msix.enable = false;
   const t = vfioTarget(e, device)!;
-  ctl(e, device, 'vfio_msix_disable', `${device}: guest disabled MSI-X: VFIO index disabled, routes removed`);
+  ctl(e, 'vfio_msix_disable', `${device}: guest disabled MSI-X: VFIO index disabled, routes removed`);
   if (t.vfio.irq_type === 'msix')
     vfioSetIrqs(
       e,
@@ -151,7 +149,6 @@ export function vmmVectorUse(e: Engine, device: string, nr: number): void {
     // Without dynamic MSI-X the index must be torn down and re-enabled with every vector in use.
     ctl(
       e,
-      device,
       'vfio_msix_vector_do_use',
       `${device} vector ${nr} >= ${d.nr_vectors} enabled and NORESIZE: disable and re-enable with ${nr + 1}`,
     );
@@ -176,7 +173,6 @@ export function vmmVectorUse(e: Engine, device: string, nr: number): void {
   } else {
     ctl(
       e,
-      device,
       'vfio_msix_vector_do_use',
       `${device} vector ${nr}: KVM route GSI ${v.virq} ${hex(entry.addr_lo)}/${hex(entry.data)}, irqfd eventfd ${v.kvm_interrupt}`,
     );
@@ -192,7 +188,6 @@ export function vmmVectorRelease(e: Engine, device: string, nr: number): void {
   if (!v.in_use || v.interrupt === null) return;
   ctl(
     e,
-    device,
     'vfio_msix_vector_release',
     `${device} vector ${nr} masked by the guest: VFIO now signals QEMU's eventfd ${v.interrupt}`,
   );
