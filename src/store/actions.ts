@@ -6,6 +6,7 @@ import type { Command, DesignGeneration, KernelProfile } from '../engine/index.t
 import type { EngineClient, Update } from '../worker/client.ts';
 import type { AppState } from './slices.ts';
 import { mergeTrace } from './trace.ts';
+import { TRACE_WINDOW } from './slices.ts';
 import { DEFAULT_SCENARIO, fetchScenario, fetchScenarioIndex } from './scenarios.ts';
 import { startPlayback } from './playback.ts';
 
@@ -39,6 +40,8 @@ export function createActions(store: StoreApi<AppState>, client: () => EngineCli
         state: u.state,
         trace: mergeTrace(s.engine.trace, u.trace),
         traceLength: u.trace.length,
+        // History replaced (load, reset, Back): an older page may no longer exist as it was.
+        tracePage: u.rewound ? null : s.engine.tracePage,
         last: u.result ? { command: u.command, result: u.result } : s.engine.last,
         fates: u.fates,
         queued: u.queued,
@@ -60,7 +63,7 @@ export function createActions(store: StoreApi<AppState>, client: () => EngineCli
         scenario: { ...s.scenario, file, current, stepIndex: 0 },
         presentation: { caption: current.description ?? null, captionStep: null },
         selection: { node: null, irq: null, event: null },
-        engine: { ...s.engine, trace: [], last: null },
+        engine: { ...s.engine, trace: [], tracePage: null, last: null },
       }));
       await reload();
     } catch (err) {
@@ -71,7 +74,11 @@ export function createActions(store: StoreApi<AppState>, client: () => EngineCli
   function reload(): Promise<Update | null> {
     const { current, profile, design } = get().scenario;
     if (!current) return Promise.resolve(null);
-    set((s) => ({ engine: { ...s.engine, trace: [] } }));
+    // Back at the start of the scenario: the caption of a step applied before is no longer true.
+    set((s) => ({
+      engine: { ...s.engine, trace: [] },
+      presentation: { caption: current.description ?? null, captionStep: null },
+    }));
     return request((c) => c.load(current, { profile: profile ?? undefined, design: design ?? undefined }));
   }
 
@@ -105,9 +112,22 @@ export function createActions(store: StoreApi<AppState>, client: () => EngineCli
       return reload();
     },
     step: () => request((c) => c.step()),
-    back(): Promise<Update | null> {
+    async back(): Promise<Update | null> {
       pause();
-      return request((c) => c.back());
+      const u = await request((c) => c.back());
+      // Back undid a scenario step: caption the step before it (or the scenario) instead.
+      const { captionStep } = get().presentation;
+      if (u && captionStep !== null && captionStep >= u.scenarioIndex) {
+        const { current } = get().scenario;
+        const i = u.scenarioIndex - 1;
+        set({
+          presentation:
+            i >= 0
+              ? { caption: current?.steps[i]?.caption ?? null, captionStep: i }
+              : { caption: current?.description ?? null, captionStep: null },
+        });
+      }
+      return u;
     },
     reset(): Promise<Update | null> {
       pause();
@@ -133,6 +153,30 @@ export function createActions(store: StoreApi<AppState>, client: () => EngineCli
     },
     selectNode(node: string | null): void {
       set((s) => ({ selection: { ...s.selection, node } }));
+    },
+    /**
+     * Shows the page of the trace that starts at `start` (TRACE_WINDOW events, from the worker), or the
+     * newest events again with null. A page that reaches the newest window is the newest window.
+     */
+    tracePage(start: number | null): Promise<void> {
+      const next = queue.then(async () => {
+        const { trace, traceLength } = get().engine;
+        const liveFirst = trace.length > 0 ? trace[0].seq : traceLength;
+        if (start === null || start >= liveFirst) {
+          set((s) => ({ engine: { ...s.engine, tracePage: null } }));
+          return;
+        }
+        const from = Math.max(0, start);
+        const end = Math.min(from + TRACE_WINDOW, liveFirst, traceLength);
+        try {
+          const events = await client().trace(from, end);
+          set((s) => ({ engine: { ...s.engine, tracePage: { start: from, events } } }));
+        } catch (err) {
+          set((s) => ({ engine: { ...s.engine, error: String(err) } }));
+        }
+      });
+      queue = next;
+      return next;
     },
     selectEvent(seq: number | null, irq: number | null): void {
       set((s) => ({ selection: { ...s.selection, event: seq, irq } }));

@@ -18,6 +18,11 @@ export interface EngineSlice {
   /** The newest events of the trace (at most TRACE_WINDOW), oldest first; `trace[i].seq` is its index. */
   trace: TraceEvent[];
   traceLength: number;
+  /**
+   * An older page of the trace the user paged back to (fetched from the worker with `trace(start,
+   * end)`), shown instead of the newest window; null follows the newest events.
+   */
+  tracePage: { start: number; events: TraceEvent[] } | null;
   last: { command: Command | null; result: CommandResult } | null;
   fates: Record<Fate, number>;
   queued: number;
@@ -86,6 +91,7 @@ export function initialState(): AppState {
       state: null,
       trace: [],
       traceLength: 0,
+      tracePage: null,
       last: null,
       fates: { 'in-flight': 0, pending: 0, delivered: 0, coalesced: 0, dropped: 0 },
       queued: 0,

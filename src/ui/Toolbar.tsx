@@ -71,7 +71,7 @@ export function Toolbar() {
         <span>design</span>
         <select
           data-testid="design-picker"
-          value={design ?? 'cleanup-2024'}
+          value={design ?? 'rfc-v3'}
           onChange={(e) => void actions.setDesign(e.target.value as DesignGeneration)}
         >
           {DESIGNS.map((d) => (

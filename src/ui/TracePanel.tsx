@@ -1,18 +1,63 @@
-// The trace, newest first: time, interrupt, hop (from → to), the function and its source file, outcome.
-// Only the rows in view are rendered (fixed row height, absolute positioning), so a window of
-// thousands of events costs a few dozen DOM rows.
+// The trace, newest first. Each hop takes two lines: time, interrupt, hop (from → to), the function
+// that performs it and the outcome; under them what the hop did (its detail) and the function's source
+// file. Only the rows in view are rendered (fixed row height, absolute positioning), so a window of
+// thousands of events costs a few dozen DOM rows. The page keeps the newest TRACE_WINDOW events; older
+// ones are fetched from the worker a page at a time.
 
 import { useLayoutEffect, useRef, useState } from 'react';
 import type { TraceEvent } from '../engine/index.ts';
-import { actions, useApp } from '../store/index.ts';
+import { actions, TRACE_WINDOW, useApp } from '../store/index.ts';
 import { fmtTime } from './format.ts';
 import { PATH_COLOR } from './theme.ts';
 
-const ROW_H = 22;
-const OVERSCAN = 8;
+const ROW_H = 36;
+const OVERSCAN = 6;
+
+const n0 = (n: number) => n.toLocaleString('en-US');
+
+function Paging() {
+  const trace = useApp((s) => s.engine.trace);
+  const total = useApp((s) => s.engine.traceLength);
+  const page = useApp((s) => s.engine.tracePage);
+  const first = page ? page.start : trace.length > 0 ? trace[0].seq : total;
+  const last = page ? page.start + page.events.length : total;
+  if (first === 0 && !page) return null;
+  return (
+    <span className="paging" data-testid="trace-paging" data-page-start={page ? page.start : ''}>
+      <span className={page ? 'page-note older' : 'page-note'} data-testid="trace-range">
+        {page ? 'older page: ' : 'newest '}#{n0(first)}–{n0(Math.max(first, last - 1))}
+        {page ? '' : `; ${n0(first)} older not shown`}
+      </span>
+      <button
+        className="small"
+        data-testid="trace-older"
+        disabled={first === 0}
+        onClick={() => void actions.tracePage(Math.max(0, first - TRACE_WINDOW))}
+        title={`show the ${n0(TRACE_WINDOW)} events before #${n0(first)} (from the engine)`}
+      >
+        ◀ older
+      </button>
+      {page && (
+        <>
+          <button
+            className="small"
+            data-testid="trace-newer"
+            onClick={() => void actions.tracePage(page.start + TRACE_WINDOW)}
+          >
+            newer ▶
+          </button>
+          <button className="small" data-testid="trace-live" onClick={() => void actions.tracePage(null)}>
+            newest
+          </button>
+        </>
+      )}
+    </span>
+  );
+}
 
 export function TracePanel() {
-  const trace = useApp((s) => s.engine.trace);
+  const live = useApp((s) => s.engine.trace);
+  const page = useApp((s) => s.engine.tracePage);
   const total = useApp((s) => s.engine.traceLength);
   const queued = useApp((s) => s.engine.queued);
   const selIrq = useApp((s) => s.selection.irq);
@@ -31,7 +76,14 @@ export function TracePanel() {
     return () => ro.disconnect();
   }, []);
 
-  let rows: readonly TraceEvent[] = trace;
+  // A new page starts at its newest event.
+  useLayoutEffect(() => {
+    const el = scroller.current!;
+    el.scrollTop = 0;
+    setView({ top: 0, height: el.clientHeight });
+  }, [page]);
+
+  let rows: readonly TraceEvent[] = page ? page.events : live;
   if (onlyIrq && selIrq !== null) rows = rows.filter((e) => e.irq === selIrq);
   if (hideControl) rows = rows.filter((e) => e.irq !== 0);
   const n = rows.length;
@@ -45,8 +97,9 @@ export function TracePanel() {
       <div className="panel-head">
         <h2>Trace</h2>
         <span className="muted" data-testid="trace-count">
-          {total} events{total > trace.length ? ` (newest ${trace.length} kept)` : ''}, {queued} queued
+          {n0(total)} events, {n0(queued)} queued
         </span>
+        <Paging />
         <label className="check">
           <input type="checkbox" checked={hideControl} onChange={(e) => setHideControl(e.target.checked)} />
           hide control plane
@@ -65,13 +118,14 @@ export function TracePanel() {
         <span>#</span>
         <span>time</span>
         <span>irq</span>
-        <span>hop</span>
-        <span>function</span>
-        <span>file</span>
+        <span>hop: from → to</span>
+        <span>
+          function <span className="sub">· what it did · source file</span>
+        </span>
         <span>outcome</span>
       </div>
       <div
-        className="trace-scroll"
+        className={page ? 'trace-scroll paged' : 'trace-scroll'}
         ref={scroller}
         data-testid="trace-rows"
         onScroll={(ev) => setView({ top: ev.currentTarget.scrollTop, height: ev.currentTarget.clientHeight })}
@@ -88,24 +142,32 @@ export function TracePanel() {
               // Keyed by position, not seq: new events shift rows down, and React then updates text in
               // place instead of remounting every visible row on each batch.
               key={i - first}
-              className={`trace-row${e.seq === selEvent ? ' sel' : ''}${selIrq !== null && e.irq === selIrq ? ' same-irq' : ''} o-${e.outcome}`}
+              className={`trace-row${e.seq % 2 ? ' alt' : ''}${e.seq === selEvent ? ' sel' : ''}${selIrq !== null && e.irq === selIrq ? ' same-irq' : ''} o-${e.outcome}`}
               style={{ top: i * ROW_H }}
               data-testid="trace-row"
+              data-seq={e.seq}
               data-hop={e.hop}
               data-from={e.from}
               onClick={() => actions.selectEvent(e.seq, e.irq === 0 ? null : e.irq)}
               title={`${e.hop}: ${e.fn} (${e.file})${e.detail ? '\n' + e.detail : ''}`}
             >
-              <span className="muted">{e.seq}</span>
-              <span>{fmtTime(e.time)}</span>
-              <span>{e.irq === 0 ? 'ctl' : e.irq}</span>
+              <span className="muted seq">{e.seq}</span>
+              <span className="time">{fmtTime(e.time)}</span>
+              <span className="irq">{e.irq === 0 ? 'ctl' : e.irq}</span>
               <span className="hop">
                 <i className="path-dot" style={{ background: PATH_COLOR[e.path] }} />
                 {e.from} → {e.to}
               </span>
-              <span className="fn">{e.fn}</span>
-              <span className="file">{e.file}</span>
+              <span className="fn" data-testid="trace-fn">
+                {e.fn}
+              </span>
               <span className={`outcome o-${e.outcome}`}>{e.outcome}</span>
+              <span className="line2">
+                <span className="detail" data-testid="trace-detail">
+                  {e.detail || '–'}
+                </span>
+                <span className="file">{e.file}</span>
+              </span>
             </div>
           ))}
         </div>

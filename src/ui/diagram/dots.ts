@@ -82,7 +82,7 @@ export class DotLayer {
       this.dots.push({
         curve,
         tx: curve ? curve.x1 : b.x + b.w / 2,
-        ty: curve ? curve.y1 : b.y + Math.min(b.h / 2, 14),
+        ty: curve ? curve.y1 : b.y + b.anchor,
         box: b,
         start: now + (i - first) * spacing,
         dur: curve ? dur : dur * 0.6,

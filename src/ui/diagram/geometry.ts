@@ -15,8 +15,8 @@ export interface Curve {
 }
 
 export function curveBetween(a: LayoutNode, b: LayoutNode): Curve {
-  const ay = a.y + Math.min(a.h / 2, 14);
-  const by = b.y + Math.min(b.h / 2, 14);
+  const ay = a.y + a.anchor;
+  const by = b.y + b.anchor;
   if (b.x >= a.x + a.w) return horizontal(a.x + a.w, ay, b.x, by);
   // Backwards (the guest trapping to QEMU, a reply to user space): arc over the columns in between.
   // Next column back (an EOI): a horizontal curve a little lower than the forward one.

@@ -15,6 +15,19 @@ export interface LayoutNode extends NodeText {
   /** Cells geometry (when the node has cells). */
   cellSize: number;
   cellsPerRow: number;
+  /** Where hops leave and enter the box, from its top (the title line). */
+  anchor: number;
+}
+
+/** Sizes the drawing uses, scaled together so the boxes fill the height the diagram has. */
+export interface Metrics {
+  scale: number;
+  titleH: number;
+  lineH: number;
+  titleFont: number;
+  lineFont: number;
+  cell: number;
+  gap: number;
 }
 
 export interface Layout {
@@ -25,6 +38,7 @@ export interface Layout {
   byId: Map<string, LayoutNode>;
   /** The user space / kernel boundary in the host column. */
   kernelLine: { x1: number; x2: number; y: number } | null;
+  metrics: Metrics;
 }
 
 export const COLUMNS = ['Hardware', 'IOMMU', 'Host kernel', 'eventfd / irqfd', 'vCPU LAPIC', 'Guest'];
@@ -32,9 +46,44 @@ const WEIGHTS = [1.45, 1.05, 1.35, 0.95, 1.0, 0.8];
 const HEADER = 26;
 const GAP = 12;
 const PAD = 8;
-const TITLE_H = 18;
-const LINE_H = 14;
-const CELL = 11;
+/** Room kept above the boxes for the arcs that go back over the columns (guest to QEMU, replies). */
+const ARC_ROOM = 34;
+/** How far the boxes may grow to fill the height; fonts grow less, since the columns' widths do not. */
+const MAX_SCALE = 1.8;
+const MAX_FONT_SCALE = 1.2;
+
+export function metricsFor(scale: number): Metrics {
+  return {
+    scale,
+    titleH: Math.round(18 * scale),
+    lineH: Math.round(14 * Math.min(scale, 1.35)),
+    titleFont: 12,
+    lineFont: 11,
+    cell: Math.round(11 * Math.min(scale, 1.3)),
+    gap: Math.round(GAP * scale),
+  };
+}
+
+/** Monospace advance per character, as a fraction of the font size. */
+export const ADVANCE = { title: 0.61, line: 0.605 };
+
+/**
+ * Grows the fonts with the scale, at most as far as every title and line that fits its box at the base
+ * size still fits: a bigger font must never cut a name the base size showed whole.
+ */
+function fitFonts(nodes: LayoutNode[], m: Metrics): Metrics {
+  let f = Math.min(MAX_FONT_SCALE, 1 + (m.scale - 1) * 0.5);
+  for (const n of nodes) {
+    const tw = (n.w - (n.pending ? 24 : 12)) / (n.title.length * ADVANCE.title * 12);
+    if (tw >= 1) f = Math.min(f, tw);
+    for (const line of n.lines) {
+      const lw = (n.w - 12) / (line.length * ADVANCE.line * 11);
+      if (lw >= 1) f = Math.min(f, lw);
+    }
+  }
+  f = Math.max(1, Math.floor(f * 20) / 20);
+  return { ...m, titleFont: +(12 * f).toFixed(2), lineFont: +(11 * f).toFixed(2) };
+}
 
 interface Spec {
   id: string;
@@ -84,15 +133,38 @@ function specs(s: SystemState): Spec[][] {
   return cols;
 }
 
-function boxHeight(t: NodeText, w: number): { h: number; perRow: number } {
-  let h = TITLE_H + t.lines.length * LINE_H + 6;
-  const perRow = Math.max(1, Math.floor((w - 2 * PAD + 2) / (CELL + 2)));
+function boxHeight(t: NodeText, w: number, m: Metrics): { h: number; perRow: number } {
+  let h = m.titleH + t.lines.length * m.lineH + Math.round(6 * m.scale);
+  const perRow = Math.max(1, Math.floor((w - 2 * PAD + 2) / (m.cell + 2)));
   if (t.cells && t.cells.length > 0)
-    h += Math.ceil(Math.min(t.cells.length, MAX_CELLS) / perRow) * (CELL + 2) + 4;
+    h += Math.ceil(Math.min(t.cells.length, MAX_CELLS) / perRow) * (m.cell + 2) + 4;
   return { h, perRow };
 }
 
+/**
+ * Lays out at the largest scale (in steps of 0.1) whose tallest column fits the height, so a small
+ * topology is drawn large rather than as a thin band in the middle; a topology too tall even at scale
+ * 1 grows the drawing (the diagram scrolls).
+ */
 export function layout(s: SystemState, width: number, height: number, extra: Iterable<string> = []): Layout {
+  const ids = [...extra];
+  const base = layoutAt(s, width, height, ids, metricsFor(1));
+  if (base.used > base.room) return base.layout;
+  for (let scale = MAX_SCALE; scale > 1.001; scale -= 0.1) {
+    const m = metricsFor(+scale.toFixed(1));
+    const at = layoutAt(s, width, height, ids, m);
+    if (at.used <= at.room) return at.layout;
+  }
+  return base.layout;
+}
+
+function layoutAt(
+  s: SystemState,
+  width: number,
+  height: number,
+  extra: Iterable<string>,
+  m: Metrics,
+): { layout: Layout; used: number; room: number } {
   const cols = specs(s);
   const known = new Set(cols.flat().flatMap((sp) => [sp.id, ...(sp.children ?? [])]));
   for (const id of extra) {
@@ -113,22 +185,27 @@ export function layout(s: SystemState, width: number, height: number, extra: Ite
 
   const nodes: LayoutNode[] = [];
   let maxBottom = height;
+  let maxUsed = 0;
   let kernelLine: Layout['kernelLine'] = null;
+  const anchor = (h: number) => Math.min(h / 2, Math.round(m.titleH * 0.75));
+  const kidGap = Math.round(6 * m.scale);
+  const room = height - HEADER - GAP - ARC_ROOM - GAP;
+  const stacks: { placed: LayoutNode[]; used: number; cx: number; cw: number }[] = [];
   cols.forEach((col, ci) => {
     const { x: cx, w: cw } = columns[ci];
     const placed: LayoutNode[] = [];
     let y = 0;
     for (const sp of col) {
-      if (sp.id === 'hostirq') y += 22; // room for the user space / kernel line under QEMU
+      if (sp.id === 'hostirq') y += Math.max(22, m.gap + 10); // room for the user space / kernel line under QEMU
       const t = nodeText(s, sp.id);
       if (sp.children) {
         const top = y;
-        let cy = y + TITLE_H + t.lines.length * LINE_H + 4;
+        let cy = y + m.titleH + t.lines.length * m.lineH + 4;
         const kids: LayoutNode[] = [];
         for (const kid of sp.children) {
           const kt = nodeText(s, kid);
           const kw = cw - 2 * PAD;
-          const { h, perRow } = boxHeight(kt, kw);
+          const { h, perRow } = boxHeight(kt, kw, m);
           kids.push({
             ...kt,
             id: kid,
@@ -137,19 +214,31 @@ export function layout(s: SystemState, width: number, height: number, extra: Ite
             y: cy,
             w: kw,
             h,
-            cellSize: CELL,
+            cellSize: m.cell,
             cellsPerRow: perRow,
+            anchor: anchor(h),
           });
-          cy += h + 6;
+          cy += h + kidGap;
         }
         const gh = cy - top + (kids.length ? 2 : 6);
         placed.push(
-          { ...t, id: sp.id, kind: 'group', x: cx, y: top, w: cw, h: gh, cellSize: CELL, cellsPerRow: 1 },
+          {
+            ...t,
+            id: sp.id,
+            kind: 'group',
+            x: cx,
+            y: top,
+            w: cw,
+            h: gh,
+            cellSize: m.cell,
+            cellsPerRow: 1,
+            anchor: anchor(gh),
+          },
           ...kids,
         );
-        y = top + gh + GAP;
+        y = top + gh + m.gap;
       } else {
-        const { h, perRow } = boxHeight(t, cw);
+        const { h, perRow } = boxHeight(t, cw, m);
         placed.push({
           ...t,
           id: sp.id,
@@ -158,23 +247,39 @@ export function layout(s: SystemState, width: number, height: number, extra: Ite
           y,
           w: cw,
           h,
-          cellSize: CELL,
+          cellSize: m.cell,
           cellsPerRow: perRow,
+          anchor: anchor(h),
         });
-        y += h + GAP;
+        y += h + m.gap;
       }
     }
-    // Centre the column's stack under the header; a tall column grows the drawing instead.
-    const used = y - GAP;
-    const room = height - HEADER - GAP;
-    const dy = HEADER + GAP + Math.max(0, (room - used) / 2);
-    for (const n of placed) n.y += dy;
-    maxBottom = Math.max(maxBottom, HEADER + GAP + used + GAP);
+    const used = y - m.gap;
+    maxUsed = Math.max(maxUsed, used);
+    stacks.push({ placed, used, cx, cw });
+  });
+  // Centre each column's stack in the room under the arcs; a tall column grows the drawing instead.
+  for (const { placed, used, cx, cw } of stacks) {
+    const dy = HEADER + GAP + ARC_ROOM + Math.max(0, (room - used) / 2);
+    for (const n of placed) n.y = Math.round(n.y + dy);
+    maxBottom = Math.max(maxBottom, HEADER + GAP + ARC_ROOM + used + GAP);
     const host = placed.find((n) => n.id === 'hostirq');
     if (host) kernelLine = { x1: cx, x2: cx + cw, y: host.y - 11 };
     nodes.push(...placed);
-  });
-  return { width, height: maxBottom, columns, nodes, byId: new Map(nodes.map((n) => [n.id, n])), kernelLine };
+  }
+  return {
+    layout: {
+      width,
+      height: maxBottom,
+      columns,
+      nodes,
+      byId: new Map(nodes.map((n) => [n.id, n])),
+      kernelLine,
+      metrics: fitFonts(nodes, m),
+    },
+    used: maxUsed,
+    room,
+  };
 }
 
 export { HEADER };

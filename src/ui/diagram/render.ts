@@ -5,7 +5,7 @@
 import { select, type Selection } from 'd3';
 import type { TracePath } from '../../engine/index.ts';
 import { NODE, PATH_COLOR } from '../theme.ts';
-import { HEADER, type Layout, type LayoutNode } from './layout.ts';
+import { ADVANCE, HEADER, type Layout, type LayoutNode } from './layout.ts';
 import { curveBetween, curvePath } from './geometry.ts';
 
 export interface Edge {
@@ -37,7 +37,7 @@ export class StaticLayer {
   draw(l: Layout, edges: Edge[], selected: string | null, path: ReadonlySet<string>): void {
     this.drawColumns(l);
     this.drawEdges(l, edges, path);
-    this.drawNodes(l.nodes, selected, path);
+    this.drawNodes(l, selected, path);
   }
 
   private drawColumns(l: Layout): void {
@@ -94,8 +94,12 @@ export class StaticLayer {
       .classed('control', (e) => e.path === 'control');
   }
 
-  private drawNodes(nodes: LayoutNode[], selected: string | null, path: ReadonlySet<string>): void {
-    const j = this.nodes.selectAll<SVGGElement, LayoutNode>('g.node').data(nodes, (n) => n.id);
+  private drawNodes(l: Layout, selected: string | null, path: ReadonlySet<string>): void {
+    const m = l.metrics;
+    const titleAdv = m.titleFont * ADVANCE.title;
+    const lineAdv = m.lineFont * ADVANCE.line;
+    const titleY = Math.round(m.titleH * 0.72);
+    const j = this.nodes.selectAll<SVGGElement, LayoutNode>('g.node').data(l.nodes, (n) => n.id);
     j.exit().remove();
     const enter = j
       .enter()
@@ -107,6 +111,7 @@ export class StaticLayer {
         ev.stopPropagation();
         this.onSelect(n.id);
       });
+    enter.append('title');
     enter.append('rect').attr('class', 'frame').attr('rx', 4);
     enter.append('text').attr('class', 'title');
     enter.append('g').attr('class', 'lines');
@@ -117,6 +122,8 @@ export class StaticLayer {
       .attr('transform', (n) => `translate(${n.x},${n.y})`)
       .classed('selected', (n) => n.id === selected)
       .classed('on-path', (n) => path.has(n.id));
+    // The full text as a tooltip: a narrow column truncates its lines.
+    all.select('title').text((n) => [n.title, ...n.lines].join('\n'));
     all
       .select<SVGRectElement>('rect.frame')
       .attr('width', (n) => n.w)
@@ -125,26 +132,28 @@ export class StaticLayer {
     all
       .select('text.title')
       .attr('x', 7)
-      .attr('y', 13)
-      .text((n) => fit(n.title, n.w - (n.pending ? 24 : 12), 7.3));
+      .attr('y', titleY)
+      .style('font-size', `${m.titleFont}px`)
+      .text((n) => fit(n.title, n.w - (n.pending ? 24 : 12), titleAdv));
     all
       .select('g.lines')
       .selectAll<SVGTextElement, string>('text')
       .data((n) => n.lines)
       .join('text')
       .attr('x', 7)
-      .attr('y', (_, i) => 27 + i * 14)
+      .attr('y', (_, i) => m.titleH + Math.round(m.lineH * 0.64) + i * m.lineH)
+      .style('font-size', `${m.lineFont}px`)
       .text(function (d) {
         const n = select<SVGGElement, LayoutNode>(this.parentNode as SVGGElement).datum();
-        return fit(d, n.w - 12, 6.65);
+        return fit(d, n.w - 12, lineAdv);
       });
     all
       .select('circle.badge')
       .attr('cx', (n) => n.w - 8)
-      .attr('cy', 9)
+      .attr('cy', Math.round(titleY * 0.7))
       .attr('display', (n) => (n.pending ? null : 'none'));
     all.select<SVGGElement>('g.cells').each(function (n) {
-      const top = 18 + n.lines.length * 14 + 6;
+      const top = m.titleH + n.lines.length * m.lineH + Math.round(6 * m.scale);
       select(this)
         .selectAll<SVGRectElement, number>('rect')
         .data(n.cells ?? [])

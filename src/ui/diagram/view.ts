@@ -99,6 +99,7 @@ export class DiagramView {
     const sig = JSON.stringify([
       this.l.width,
       this.l.height,
+      this.l.metrics.scale,
       this.l.nodes.map((n) => [n.id, n.x, n.y, n.h, n.title, n.lines, n.cells, n.pending]),
       this.edges.size,
       s.selection.node,
@@ -109,6 +110,7 @@ export class DiagramView {
       this.layer.draw(this.l, [...this.edges.values()], s.selection.node, path);
     }
     this.host.dataset.nodes = String(this.l.nodes.length);
+    this.host.dataset.scale = String(this.l.metrics.scale);
   }
 
   /** Edges and nodes the selected interrupt went through (within the page's trace window). */

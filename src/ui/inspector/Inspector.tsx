@@ -96,7 +96,9 @@ export function Inspector() {
   const node = useApp((st) => st.selection.node);
   const seq = useApp((st) => st.selection.event);
   const trace = useApp((st) => st.engine.trace);
-  const ev = seq === null ? undefined : trace.find((e) => e.seq === seq);
+  const page = useApp((st) => st.engine.tracePage);
+  const ev =
+    seq === null ? undefined : (trace.find((e) => e.seq === seq) ?? page?.events.find((e) => e.seq === seq));
   return (
     <section className="panel inspector" data-testid="inspector">
       <div className="panel-head">

@@ -1,0 +1,53 @@
+import { back, doNextCommand, expect, openApp, runToIdle, settled, step, test } from './helpers.ts';
+
+test('the caption follows Back, and a new kernel profile starts the scenario over with its description', async ({
+  page,
+}) => {
+  await openApp(page);
+  await doNextCommand(page);
+  await doNextCommand(page);
+  await expect(page.locator('.step-no')).toHaveText('step 2');
+  await back(page);
+  await expect(page.locator('.step-no')).toHaveText('step 1');
+  await back(page);
+  await expect(page.locator('.step-no')).toHaveCount(0);
+
+  await doNextCommand(page);
+  await page.getByTestId('profile-picker').selectOption('6.1');
+  await expect(page.getByTestId('toolbar')).toHaveAttribute('data-history', '0');
+  await expect(page.locator('.step-no')).toHaveCount(0);
+  await expect(page.getByTestId('btn-next-command')).toContainText(/ 1\/\d+/);
+});
+
+test('space on a focused button toggles Run once, without also clicking the button', async ({ page }) => {
+  await openApp(page);
+  while (!(await page.getByTestId('btn-step').isEnabled())) await doNextCommand(page);
+  await step(page);
+  const history = Number(await page.getByTestId('toolbar').getAttribute('data-history'));
+  // The Step button has the focus now; space means Run/Pause, as the shortcut says.
+  await page.keyboard.press(' ');
+  await page.keyboard.press(' ');
+  await settled(page);
+  await expect(page.getByTestId('btn-run')).toBeVisible();
+  expect(Number(await page.getByTestId('toolbar').getAttribute('data-history'))).toBeGreaterThanOrEqual(
+    history,
+  );
+});
+
+for (const scenario of ['ims-vdev', 'posted-interrupts', 'intx-automask']) {
+  test(`the inspector shows every node of ${scenario}`, async ({ page }) => {
+    await openApp(page, `?scenario=${scenario}.json`);
+    while (await page.getByTestId('btn-next-command').isEnabled()) await doNextCommand(page);
+    await runToIdle(page);
+    const ids = await page
+      .locator('.diagram g.node')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-node-id')!));
+    expect(ids.length).toBeGreaterThan(8);
+    for (const id of ids) {
+      await page.locator(`[data-node-id="${id}"]`).click({ position: { x: 3, y: 3 } });
+      await expect(page.getByTestId('inspector-node')).toHaveText(id);
+      await expect(page.getByTestId('inspector')).not.toContainText('nothing to show');
+      expect(await page.getByTestId('inspector').locator('.panel-body').innerText()).not.toBe('');
+    }
+  });
+}
