@@ -3,7 +3,7 @@
 // naming the field; the handler never sees it.
 
 import type { Engine } from './engine.ts';
-import type { Command, Json, Vcpu } from './types.ts';
+import type { Command, Json, MsixState, PciDeviceState, Vcpu } from './types.ts';
 import { raise } from './errno.ts';
 import { vfioTarget } from './vfio/device.ts';
 import { vfioGetIrqInfo, vfioSetIrqs } from './vfio/intrs.ts';
@@ -52,6 +52,24 @@ const F = {
   device: { type: 'device', doc: 'device name from the topology' } as FieldSpec,
   vector: { type: 'int', doc: 'MSI-X table entry' } as FieldSpec,
 };
+
+/** The PCI function named by `device` (a virtual device raises through its parent). */
+function pciDevice(e: Engine, c: Args): PciDeviceState {
+  const dev = e.state.devices[str(c, 'device')];
+  if (!dev)
+    raise(
+      'ENODEV',
+      `${str(c, 'device')} is not a PCI device (a virtual device's hardware is its parent's)`,
+      'device',
+    );
+  return dev;
+}
+
+function msixDevice(e: Engine, c: Args): PciDeviceState & { msix: MsixState } {
+  const dev = pciDevice(e, c);
+  if (!dev.msix) raise('ENODEV', `${dev.name} has no MSI-X`, 'device');
+  return dev as PciDeviceState & { msix: MsixState };
+}
 
 function target(e: Engine, c: Args) {
   const t = vfioTarget(e, str(c, 'device'));
@@ -190,9 +208,7 @@ export const COMMANDS: CommandSpec[] = [
     },
     run: (e, c) => {
       const name = str(c, 'device');
-      const dev = e.state.devices[name];
-      if (!dev)
-        raise('ENODEV', `${name} is not a PCI device (a virtual device raises through its parent)`, 'device');
+      const dev = pciDevice(e, c);
       const n = int(c, 'count', 1);
       if (n < 1 || n > 1_000_000) raise('EINVAL', `count ${n} is outside 1..1000000`, 'count');
       const ims = c.ims as number | undefined;
@@ -224,8 +240,7 @@ export const COMMANDS: CommandSpec[] = [
       value: { type: 'int', doc: 'dword value' },
     },
     run: (e, c) => {
-      const dev = e.state.devices[str(c, 'device')];
-      if (!dev?.msix) raise('ENODEV', `${str(c, 'device')} has no MSI-X`, 'device');
+      const dev = msixDevice(e, c);
       const f = msixTableField(dev.msix, int(c, 'offset'));
       if (!f)
         raise(
@@ -245,8 +260,7 @@ export const COMMANDS: CommandSpec[] = [
     doc: "sets or clears Function Mask in the function's own Message Control (a host-side write)",
     fields: { device: F.device, masked: { type: 'bool', doc: 'Function Mask' } },
     run: (e, c) => {
-      const dev = e.state.devices[str(c, 'device')];
-      if (!dev?.msix) raise('ENODEV', `${str(c, 'device')} has no MSI-X`, 'device');
+      const dev = msixDevice(e, c);
       dev.msix.function_mask = c.masked as boolean;
       msixUpdateMasks(e, dev);
     },
@@ -258,8 +272,7 @@ export const COMMANDS: CommandSpec[] = [
     doc: 'the device driver services the device: its INTx condition (Interrupt Status) clears and the pin deasserts',
     fields: { device: F.device },
     run: (e, c) => {
-      const dev = e.state.devices[str(c, 'device')];
-      if (!dev) raise('ENODEV', `${str(c, 'device')} is not a PCI device`, 'device');
+      const dev = pciDevice(e, c);
       intxDeassert(e, dev);
     },
   },
