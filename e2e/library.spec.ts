@@ -24,6 +24,7 @@ for (const entry of index.scenarios) {
     await runToIdle(page);
     await expect(page.getByTestId('app-error')).toHaveCount(0);
     await expect(page.getByTestId('btn-next-command')).toBeDisabled();
+    await expect(page.getByTestId('btn-next-command')).toHaveText(`All ${scenario.steps.length} commands done`);
     await screenshot(page, `scenario-${entry.name}`);
   });
 }

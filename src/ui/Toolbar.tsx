@@ -130,7 +130,7 @@ export function Toolbar() {
           disabled={stepIndex >= steps || playing}
           title="Apply the scenario's next command (n)"
         >
-          Do next command {Math.min(stepIndex + 1, steps)}/{steps}
+          {stepIndex >= steps ? `All ${steps} commands done` : `Do next command ${stepIndex + 1}/${steps}`}
         </button>
       </div>
       <div className="clock" data-testid="clock">
