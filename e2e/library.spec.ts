@@ -24,7 +24,9 @@ for (const entry of index.scenarios) {
     await runToIdle(page);
     await expect(page.getByTestId('app-error')).toHaveCount(0);
     await expect(page.getByTestId('btn-next-command')).toBeDisabled();
-    await expect(page.getByTestId('btn-next-command')).toHaveText(`All ${scenario.steps.length} commands done`);
+    await expect(page.getByTestId('btn-next-command')).toHaveText(
+      `All ${scenario.steps.length} commands done`,
+    );
     await screenshot(page, `scenario-${entry.name}`);
   });
 }
