@@ -68,4 +68,19 @@ describe('QEMU vfio-pci MSI-X', () => {
       field: 'device',
     });
   });
+
+  it('enabling MSI-X again sends what QEMU held pending while it was off (msix_write_config)', () => {
+    const sys = nic('6.12');
+    sys.apply({ op: 'guest.unmask', device: 'nic0', vector: 0 });
+    sys.apply({ op: 'guest.msixEnable', device: 'nic0', enable: false });
+    const fd = sys.snapshot().state.vmm.nic0.vectors[0].interrupt!;
+    sys.apply({ op: 'eventfd.signal', fd });
+    sys.run();
+    expect(sys.snapshot().state.vmm.nic0.msix.pba[0]).toBe(true);
+    sys.apply({ op: 'guest.msixEnable', device: 'nic0' });
+    sys.run();
+    const snap = sys.snapshot();
+    expect(snap.state.vmm.nic0.msix.pba[0]).toBe(false);
+    expect(snap.interrupts[0]).toMatchObject({ fate: 'delivered', where: 'guest vector 0x40 on vCPU 0' });
+  });
 });

@@ -93,7 +93,9 @@ export function vmmMsixEnable(e: Engine, device: string): void {
     setIrqs(e, device, 0, [-1]);
     d.nr_vectors = 1;
   }
-  for (let n = 0; n < d.msix.table_size; n++) if (!msixIsMasked(d.msix, n)) vmmVectorUse(e, device, n);
+  // msix_write_config: MSI-X off counts as function-masked, so enabling unmasks every vector whose own
+  // mask is clear, and what QEMU held pending for it goes out once (msix_handle_mask_update).
+  for (let n = 0; n < d.msix.table_size; n++) if (!msixIsMasked(d.msix, n)) vectorUnmasked(e, device, n);
 }
 
 /** The guest clears MSI-X Enable: vfio_msix_disable releases every vector and disables the index. */
@@ -213,6 +215,12 @@ export function vmmMaskUpdate(e: Engine, device: string, nr: number, wasMasked: 
     vmmVectorRelease(e, device, nr);
     return;
   }
+  vectorUnmasked(e, device, nr);
+}
+
+/** A vector the guest can now take: QEMU uses it, then sends what it held pending, once. */
+function vectorUnmasked(e: Engine, device: string, nr: number): void {
+  const d = vmmDevice(e, device);
   vmmVectorUse(e, device, nr);
   if (d.msix.pba[nr]) {
     const irq = msixClearPending(d.msix, nr);
