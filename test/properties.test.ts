@@ -8,6 +8,11 @@ import { holders } from './holders.ts';
 import { OUTCOMES } from '../src/engine/sim/trace.ts';
 
 const RUNS = Number(process.env.IRQFLOW_PROPERTY_RUNS ?? 10_000);
+// A fixed seed keeps `npm test` reproducible; IRQFLOW_PROPERTY_SEED=random explores new sequences (a
+// failure prints the seed and path that replay it).
+const SEED_ENV = process.env.IRQFLOW_PROPERTY_SEED ?? '20261125';
+const SEED = SEED_ENV === 'random' ? {} : { seed: Number(SEED_ENV) };
+const TIMEOUT = Math.max(120_000, RUNS * 20);
 
 const topology = (profile: '6.1' | '6.12', posted: boolean): Topology => ({
   profile,
@@ -293,41 +298,49 @@ function play(sys: System, commands: Command[]): string[] {
 }
 
 describe('engine properties over random command sequences', () => {
-  it(`conservation, masking, exactly-once and no throw (${RUNS} sequences)`, () => {
-    fc.assert(
-      fc.property(scenario, ({ profile, posted, commands }) => {
-        const sys = createSystem(topology(profile, posted), { seed: 7 });
-        play(sys, commands);
-        checkConservation(sys);
-        sys.run();
-        checkConservation(sys);
-      }),
-      { numRuns: RUNS },
-    );
-  });
+  it(
+    `conservation, masking, exactly-once and no throw (${RUNS} sequences)`,
+    () => {
+      fc.assert(
+        fc.property(scenario, ({ profile, posted, commands }) => {
+          const sys = createSystem(topology(profile, posted), { seed: 7 });
+          play(sys, commands);
+          checkConservation(sys);
+          sys.run();
+          checkConservation(sys);
+        }),
+        { numRuns: RUNS, ...SEED },
+      );
+    },
+    TIMEOUT,
+  );
 
-  it(`snapshot, restore and replay give the same trace (${Math.ceil(RUNS / 10)} sequences)`, () => {
-    fc.assert(
-      fc.property(scenario, ({ profile, posted, commands, cut }) => {
-        const sys = createSystem(topology(profile, posted), { seed: 3 });
-        const k = cut % (commands.length + 1);
-        play(sys, commands.slice(0, k));
-        const snap = sys.snapshot();
-        const first = play(sys, commands.slice(k));
-        sys.run();
-        const trace = sys.traceSlice(snap.trace_length, sys.traceLength());
-        sys.restore(snap);
-        const again = play(sys, commands.slice(k));
-        sys.run();
-        expect(again).toEqual(first);
-        expect(sys.traceSlice(snap.trace_length, sys.traceLength())).toEqual(trace);
-        // A second system fed the same commands gives the same trace, bit for bit.
-        const other = createSystem(topology(profile, posted), { seed: 3 });
-        play(other, commands);
-        other.run();
-        expect(other.traceSlice(0, other.traceLength())).toEqual(sys.traceSlice(0, sys.traceLength()));
-      }),
-      { numRuns: Math.ceil(RUNS / 10) },
-    );
-  });
+  it(
+    `snapshot, restore and replay give the same trace (${Math.ceil(RUNS / 10)} sequences)`,
+    () => {
+      fc.assert(
+        fc.property(scenario, ({ profile, posted, commands, cut }) => {
+          const sys = createSystem(topology(profile, posted), { seed: 3 });
+          const k = cut % (commands.length + 1);
+          play(sys, commands.slice(0, k));
+          const snap = sys.snapshot();
+          const first = play(sys, commands.slice(k));
+          sys.run();
+          const trace = sys.traceSlice(snap.trace_length, sys.traceLength());
+          sys.restore(snap);
+          const again = play(sys, commands.slice(k));
+          sys.run();
+          expect(again).toEqual(first);
+          expect(sys.traceSlice(snap.trace_length, sys.traceLength())).toEqual(trace);
+          // A second system fed the same commands gives the same trace, bit for bit.
+          const other = createSystem(topology(profile, posted), { seed: 3 });
+          play(other, commands);
+          other.run();
+          expect(other.traceSlice(0, other.traceLength())).toEqual(sys.traceSlice(0, sys.traceLength()));
+        }),
+        { numRuns: Math.ceil(RUNS / 10), ...SEED },
+      );
+    },
+    TIMEOUT,
+  );
 });
