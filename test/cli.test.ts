@@ -1,6 +1,6 @@
 // The command line: `irqflow run` exit codes and --json, `irqflow probe` line format and bad lines.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,19 @@ describe('irqflow run', () => {
     const json = JSON.parse(r.out) as { files: { result: { passed: boolean; steps: { op: string }[] } }[] };
     expect(json.files[0].result.passed).toBe(true);
     expect(json.files[0].result.steps.map((s) => s.op)).toContain('device.raise');
+  });
+
+  it('runs a library index as the scenarios it lists, each once', () => {
+    const index = new URL('../public/scenarios/index.json', import.meta.url).pathname;
+    const r = irqflow(['run', index, SCENARIO]);
+    expect(r.code).toBe(0);
+    const listed = (JSON.parse(readFileSync(index, 'utf8')) as { scenarios: unknown[] }).scenarios.length;
+    expect(
+      r.out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('PASS')),
+    ).toHaveLength(listed);
   });
 
   it('exits 1 when an expectation fails, naming the step', () => {

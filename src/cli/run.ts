@@ -2,6 +2,7 @@
 // Exit 0 when all hold, 1 when one fails, 2 for invalid input (unreadable file, bad JSON, bad scenario).
 
 import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseScenario, runScenario, type ScenarioResult } from '../engine/index.ts';
 
 export async function runScenarioFiles(args: string[]): Promise<number> {
@@ -12,7 +13,7 @@ export async function runScenarioFiles(args: string[]): Promise<number> {
     return 2;
   }
   const reports: { file: string; error?: string[]; result?: ScenarioResult }[] = [];
-  for (const file of files) {
+  for (const file of expandLibraries(files)) {
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -31,6 +32,31 @@ export async function runScenarioFiles(args: string[]): Promise<number> {
   else for (const r of reports) printReport(r);
   if (reports.some((r) => r.error)) return 2;
   return reports.every((r) => r.result!.passed) ? 0 : 1;
+}
+
+/**
+ * A library index (public/scenarios/index.json: `{ default, scenarios: [{ file }] }`) stands for the
+ * scenarios it lists; each file runs once however it was named.
+ */
+function expandLibraries(files: string[]): string[] {
+  const out: string[] = [];
+  for (const file of files) {
+    let listed: string[] | null = null;
+    try {
+      const raw = JSON.parse(readFileSync(file, 'utf8')) as {
+        format?: unknown;
+        scenarios?: { file?: unknown }[];
+      };
+      if (raw.format === undefined && Array.isArray(raw.scenarios))
+        listed = raw.scenarios
+          .filter((x) => typeof x.file === 'string')
+          .map((x) => join(dirname(file), x.file as string));
+    } catch {
+      // not readable or not JSON: reported as invalid below
+    }
+    for (const f of listed ?? [file]) if (!out.some((o) => resolve(o) === resolve(f))) out.push(f);
+  }
+  return out;
 }
 
 function printReport(r: { file: string; error?: string[]; result?: ScenarioResult }): void {
