@@ -229,6 +229,21 @@ describe('KVM', () => {
     expect(snap.state.kvm.vcpus[0].handled[0x45]).toBe(1);
   });
 
+  it('irqfd_wakeup injects with the route it holds when signalled: a later route change does not redirect it', () => {
+    const sys = createSystem({ vm: { vcpus: 2 }, devices: [{ name: 'nic0', msix: { table_size: 1 } }] });
+    ok(sys, { op: 'guest.msixEnable', device: 'nic0' });
+    ok(sys, { op: 'guest.program', device: 'nic0', vector: 0, guest_vector: 0x40, vcpu: 0 });
+    ok(sys, { op: 'guest.unmask', device: 'nic0', vector: 0 });
+    ok(sys, { op: 'device.raise', device: 'nic0', vector: 0 });
+    while (!sys.step().some((h) => h.hop === 'eventfd.signal'));
+    ok(sys, { op: 'guest.program', device: 'nic0', vector: 0, guest_vector: 0x41, vcpu: 1 });
+    sys.run();
+    expect(sys.snapshot().interrupts[0]).toMatchObject({
+      fate: 'delivered',
+      where: 'guest vector 0x40 on vCPU 0',
+    });
+  });
+
   it('a vCPU halts only while running, and not with an interrupt pending', () => {
     const sys = createSystem({ devices: [{ name: 'nic0', msix: { table_size: 1 } }] });
     ok(sys, { op: 'kvm.vcpu', vcpu: 0, state: 'preempted' });

@@ -241,6 +241,10 @@ function checkStep(sys: System, from: number): void {
   }
   for (const d of Object.values(s.vmm)) {
     const m = d.msix;
+    // QEMU keeps a guest-visible pending bit only for a vector in use (msix_vector_unuse clears it)
+    m.pba.forEach((p, v) =>
+      expect(p && !d.vectors[v].in_use, `${d.device} guest PBA[${v}] set on a vector not in use`).toBe(false),
+    );
     if (m.enable)
       m.pba.forEach((p, v) =>
         expect(

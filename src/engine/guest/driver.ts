@@ -9,7 +9,7 @@ import type { GuestDriverState } from '../types.ts';
 import { raise } from '../errno.ts';
 import { compatAddress, hex } from '../iommu/msg.ts';
 import { msixIsMasked } from '../pci/msix.ts';
-import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable, vmmVectorUpdate } from '../vmm/qemu.ts';
+import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable } from '../vmm/qemu.ts';
 import { intxDeassert } from '../pci/intx.ts';
 import { EV_VDEV_WRITE } from '../vfio/idxd_vdev.ts';
 import { HOP } from '../hops.ts';
@@ -51,13 +51,18 @@ export function guestProgram(e: Engine, device: string, nr: number, vector: numb
     raise('EINVAL', `guest vector ${hex(vector)} is outside 0x10..0xff`, 'guest_vector');
   const cpu = e.state.kvm.vcpus[vcpu];
   if (!cpu) raise('EINVAL', `vCPU ${vcpu} does not exist`, 'vcpu');
-  const entry = vmmDevice(e, device).msix.table[nr];
+  const m = vmmDevice(e, device).msix;
+  const entry = m.table[nr];
+  // drivers/pci/msi/msi.c: pci_write_msg_msix masks an unmasked entry around the write, so QEMU sees a
+  // mask (vector release), the new message, then an unmask (vector use with the new route)
+  const unmasked = (entry.vector_ctrl & 1) === 0;
+  if (unmasked) guestSetMask(e, device, nr, true);
   entry.addr_lo = compatAddress(cpu.apic_id);
   entry.addr_hi = 0;
   entry.data = vector;
   g.vectors[nr] = { vector, dest: cpu.apic_id, enabled: g.vectors[nr].enabled };
   e.guestIndex = null;
-  if (!msixIsMasked(vmmDevice(e, device).msix, nr)) vmmVectorUpdate(e, device, nr);
+  if (unmasked) guestSetMask(e, device, nr, false);
 }
 
 export function guestSetMask(e: Engine, device: string, nr: number, masked: boolean): void {

@@ -8,7 +8,7 @@ import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
 import type { EventfdState } from '../types.ts';
 import { raise } from '../errno.ts';
-import { EV_IRQFD } from './irqfd.ts';
+import { EV_IRQFD, irqfdTarget } from './irqfd.ts';
 import { vfioVirqfdWakeup } from '../vfio/intx.ts';
 import { EV_VMM_INTERRUPT } from '../vmm/qemu.ts';
 
@@ -53,7 +53,7 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
     // virt/kvm/eventfd.c: irqfd_wakeup reads the counter (eventfd_ctx_do_read) and injects
     const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
     e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
-    e.schedule(e.cost.eventfd, EV_IRQFD, irq, irqfd.gsi);
+    e.schedule(e.cost.eventfd, EV_IRQFD, irq, irqfd.gsi, irqfdTarget(e, irqfd.gsi));
     return;
   }
   const from = typeof fromNode === 'number' ? e.trace.strings.list[fromNode] : fromNode;
@@ -113,6 +113,25 @@ function qemuListener(e: Engine, fd: number): { device: string; vector: number }
     if (vector >= 0) return { device: dev.device, vector };
   }
   return null;
+}
+
+/** close(2): what was counted and not read is gone; an irqfd on it is released (irqfd_shutdown). */
+export function eventfdClose(e: Engine, fd: number, why: string): void {
+  const efd = e.state.eventfds[fd];
+  if (!efd) return;
+  for (const irq of efd.reader_irq ? [efd.reader_irq, ...efd.count_irqs] : efd.count_irqs) {
+    e.hop(
+      'eventfd.count',
+      irq,
+      'eventfd',
+      'eventfd',
+      'dropped',
+      `eventfd ${fd} closed with its count unread`,
+    );
+    e.dropped(irq, why);
+  }
+  delete e.state.kvm.irqfds[fd];
+  delete e.state.eventfds[fd];
 }
 
 /** read(2) on the eventfd: returns the counter and resets it; what was counted is consumed by user space. */

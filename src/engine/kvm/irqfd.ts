@@ -57,7 +57,7 @@ export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
       'forwarded',
       `KVM_IRQFD on a signalled eventfd ${fd}: injected at once`,
     );
-    e.schedule(e.cost.eventfd, EV_IRQFD, first, gsi);
+    e.schedule(e.cost.eventfd, EV_IRQFD, first, gsi, irqfdTarget(e, gsi));
   }
 }
 
@@ -106,28 +106,34 @@ export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: num
 }
 
 /** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi. */
-export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi) => {
+/**
+ * The route a signal takes, resolved when the eventfd is signalled: irqfd_wakeup injects in the
+ * signaller's context with the routing entry it holds, so a later route change cannot redirect it.
+ * Encoded for the queue: vCPU * 256 + vector, -1 no route, -2 no such vCPU.
+ */
+export function irqfdTarget(e: Engine, gsi: number): number {
   const route = e.state.kvm.gsi_routes[gsi];
-  if (!route) {
+  if (!route) return -1;
+  const t = routeTarget(e, route);
+  return t ? t.vcpu * 256 + t.vector : -2;
+}
+
+/** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi, b = irqfdTarget at signal time. */
+export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi, target) => {
+  if (target === -1) {
     e.hop('irqfd.wakeup', irq, 'irqfd', 'kvm', 'dropped', `GSI ${gsi} has no route`);
     e.dropped(irq, 'GSI without a route');
     return;
   }
-  const t = routeTarget(e, route);
-  if (!t) {
-    e.hop(
-      'irqfd.wakeup',
-      irq,
-      'irqfd',
-      'kvm',
-      'dropped',
-      `route of GSI ${gsi} names APIC id ${compatDest(route.address_lo)}: no such vCPU`,
-    );
+  if (target < 0) {
+    e.hop('irqfd.wakeup', irq, 'irqfd', 'kvm', 'dropped', `the route of GSI ${gsi} names no vCPU`);
     e.dropped(irq, 'MSI route to no vCPU');
     return;
   }
-  e.hopf(H_WAKEUP, irq, e.ids.irqfd, e.ids.kvm, OUT.forwarded, F_WAKEUP, gsi, t.vector, t.vcpu);
-  kvmDeliver(e, irq, t.vcpu, t.vector, 'kvm');
+  const vcpu = target >> 8;
+  const vector = target & 0xff;
+  e.hopf(H_WAKEUP, irq, e.ids.irqfd, e.ids.kvm, OUT.forwarded, F_WAKEUP, gsi, vector, vcpu);
+  kvmDeliver(e, irq, vcpu, vector, 'kvm');
 });
 
 const H_WAKEUP = HOP['irqfd.wakeup'];

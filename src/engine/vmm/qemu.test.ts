@@ -69,18 +69,31 @@ describe('QEMU vfio-pci MSI-X', () => {
     });
   });
 
-  it('enabling MSI-X again sends what QEMU held pending while it was off (msix_write_config)', () => {
+  it('disabling MSI-X drops what QEMU held pending (msix_vector_unuse) and closes its eventfds', () => {
     const sys = nic('6.12');
     sys.apply({ op: 'guest.unmask', device: 'nic0', vector: 0 });
-    sys.apply({ op: 'guest.msixEnable', device: 'nic0', enable: false });
+    sys.apply({ op: 'guest.mask', device: 'nic0', vector: 0 });
+    sys.apply({ op: 'device.raise', device: 'nic0', vector: 0 });
+    sys.run();
     const fd = sys.snapshot().state.vmm.nic0.vectors[0].interrupt!;
-    sys.apply({ op: 'eventfd.signal', fd });
-    sys.run();
     expect(sys.snapshot().state.vmm.nic0.msix.pba[0]).toBe(true);
-    sys.apply({ op: 'guest.msixEnable', device: 'nic0' });
-    sys.run();
+    sys.apply({ op: 'guest.msixEnable', device: 'nic0', enable: false });
     const snap = sys.snapshot();
     expect(snap.state.vmm.nic0.msix.pba[0]).toBe(false);
-    expect(snap.interrupts[0]).toMatchObject({ fate: 'delivered', where: 'guest vector 0x40 on vCPU 0' });
+    expect(snap.interrupts[0]).toMatchObject({
+      fate: 'dropped',
+      where: 'MSI-X disabled: msix_vector_unuse cleared the pending bit',
+    });
+    expect(sys.apply({ op: 'eventfd.signal', fd })).toMatchObject({ ok: false, errno: 'EBADF' });
+  });
+
+  it('reprogramming an unmasked entry masks it around the write, as Linux does (pci_write_msg_msix)', () => {
+    const sys = nic('6.12');
+    sys.apply({ op: 'guest.unmask', device: 'nic0', vector: 0 });
+    const at = sys.traceLength();
+    sys.apply({ op: 'guest.program', device: 'nic0', vector: 0, guest_vector: 0x41 });
+    const fns = sys.traceSlice(at, sys.traceLength()).map((h) => h.fn);
+    expect(fns.indexOf('vfio_msix_vector_release')).toBeGreaterThanOrEqual(0);
+    expect(fns.indexOf('vfio_msix_vector_do_use')).toBeGreaterThan(fns.indexOf('vfio_msix_vector_release'));
   });
 });

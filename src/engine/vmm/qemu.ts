@@ -14,7 +14,7 @@ import { defineEvent, type Engine } from '../engine.ts';
 import type { VmmDeviceState, VmmVector } from '../types.ts';
 import { raise } from '../errno.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixSetPending } from '../pci/msix.ts';
-import { eventfdCreate } from '../kvm/eventfd.ts';
+import { eventfdClose, eventfdCreate } from '../kvm/eventfd.ts';
 import { kvmDeliver, kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, routeTarget } from '../kvm/irqfd.ts';
 import { vfioTarget } from '../vfio/device.ts';
 import { vfioSetIrqs, vfioGetIrqInfo } from '../vfio/intrs.ts';
@@ -121,7 +121,23 @@ export function vmmMsixDisable(e: Engine, device: string): void {
   d.vectors.forEach((v, n) => {
     if (v.virq !== null && v.kvm_interrupt !== null) kvmIrqfdDeassign(e, v.kvm_interrupt, v.virq);
     if (v.virq !== null) delete e.state.kvm.gsi_routes[v.virq];
-    d.vectors[n] = { ...v, virq: null, vfio_fd: null, in_use: false };
+    if (v.in_use && d.msix.pba[n]) {
+      // msix_vector_unuse ends in msix_clr_pending: what QEMU held for the guest is gone
+      const irq = msixClearPending(d.msix, n);
+      e.hop(
+        'vmm.msix_pending',
+        irq,
+        'vmm',
+        'vmm',
+        'dropped',
+        `${device} vector ${n}: MSI-X disabled, msix_vector_unuse clears the pending bit`,
+      );
+      e.dropped(irq, 'MSI-X disabled: msix_vector_unuse cleared the pending bit');
+    }
+    // vfio_msi_disable_common closes QEMU's eventfds for the vector
+    for (const fd of [v.interrupt, v.kvm_interrupt])
+      if (fd !== null) eventfdClose(e, fd, 'QEMU closed the eventfd (vfio_msi_disable_common)');
+    d.vectors[n] = { virq: null, kvm_interrupt: null, interrupt: null, vfio_fd: null, in_use: false };
   });
   d.nr_vectors = 0;
 }
@@ -197,15 +213,6 @@ export function vmmVectorRelease(e: Engine, device: string, nr: number): void {
   setIrqs(e, device, nr, [v.interrupt]);
 }
 
-/** The guest's entry changed while in use: vfio_update_kvm_msi_virq refreshes the route. */
-export function vmmVectorUpdate(e: Engine, device: string, nr: number): void {
-  const d = vmmDevice(e, device);
-  const v = d.vectors[nr];
-  if (v.virq === null) return;
-  const entry = d.msix.table[nr];
-  kvmSetMsiRoute(e, { gsi: v.virq, address_lo: entry.addr_lo, address_hi: entry.addr_hi, data: entry.data });
-}
-
 /** hw/pci/msix.c: msix_handle_mask_update: a vector that became unmasked sends its pending message once. */
 export function vmmMaskUpdate(e: Engine, device: string, nr: number, wasMasked: boolean): void {
   const d = vmmDevice(e, device);
@@ -241,14 +248,12 @@ function vectorUnmasked(e: Engine, device: string, nr: number): void {
 export const EV_VMM_INTERRUPT = defineEvent('vmm.interrupt', (e, irq, di, nr) => {
   const device = e.deviceNames[di];
   const d = e.state.vmm[device];
-  // event_notifier_test_and_clear: someone else (a KVM irqfd, a read) may have taken the count first
+  // event_notifier_test_and_clear: someone else (a KVM irqfd, a read, a close) may have taken it first
   const fd = d.vectors[nr].interrupt;
   const efd = fd === null ? undefined : e.state.eventfds[fd];
-  if (efd) {
-    if (efd.reader_irq !== irq) return;
-    efd.count = 0;
-    efd.reader_irq = 0;
-  }
+  if (!efd || efd.reader_irq !== irq) return;
+  efd.count = 0;
+  efd.reader_irq = 0;
   if (msixIsMasked(d.msix, nr) || !d.msix.enable) {
     const into = msixSetPending(d.msix, nr, irq);
     if (into) {
