@@ -101,7 +101,9 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
 /** Resolves an MSI route to (vCPU, vector) as kvm_set_msi_irq does; null when no vCPU has that APIC id. */
 export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
   const dest = compatDest(r.address_lo);
-  const vcpu = e.state.kvm.vcpus.findIndex((v) => v.apic_id === dest);
+  const vcpus = e.state.kvm.vcpus;
+  // vCPU n has APIC id n unless a topology says otherwise: look there first
+  const vcpu = vcpus[dest]?.apic_id === dest ? dest : vcpus.findIndex((v) => v.apic_id === dest);
   return vcpu < 0 ? null : { vcpu, vector: msiVector(r.data) };
 }
 
