@@ -9,7 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kernels="6.1 6.12"
-jobs=2
+jobs=${ORACLE_JOBS:-2} # ORACLE_JOBS=1: one QEMU at a time
 
 slug() {
   case "$1" in
