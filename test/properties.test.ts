@@ -3,7 +3,7 @@
 // ever throwing. IRQFLOW_PROPERTY_RUNS raises the number of sequences (default 10,000).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSystem, type Command, type System, type Topology } from '../src/engine/index.ts';
+import { createSystem, type Command, type Json, type System, type Topology } from '../src/engine/index.ts';
 import { holders } from './holders.ts';
 import { OUTCOMES } from '../src/engine/sim/trace.ts';
 
@@ -169,6 +169,31 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('run'), maxEvents: fc.integer({ min: 0, max: 20 }) }) },
+  // Out of range: vectors past any table or negative, device names outside the topology (prototype
+  // names among them). Each must be refused without changing anything, and the sequence goes on.
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constantFrom('device.raise', 'guest.unmask', 'guest.mask'),
+      device: fc.constantFrom('nic0', 'dsa0', 'vdsa0', 'constructor', '__proto__', 'toString', 'nic1'),
+      vector: fc.oneof(
+        fc.integer({ min: -3, max: 2100 }),
+        fc.constantFrom<Json>(2 ** 31, 2 ** 32, -(2 ** 31) - 1, 1.5, '', ' ', '0x1', '7'),
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('vfio.setIrqs'),
+      device: dev,
+      flags,
+      index,
+      start: fc.constantFrom<Json>(-1, 2 ** 31, 2 ** 32 - 1, 0),
+      count: fc.constantFrom<Json>(-1, 2 ** 31, 2 ** 32 - 1, 1),
+      data: fc.array(fc.integer({ min: -(2 ** 31) - 2, max: 2 ** 31 + 2 }), { maxLength: 3 }),
+    }),
+  },
   // Malformed commands: unknown ops, wrong types, missing fields.
   {
     weight: 1,
@@ -178,6 +203,9 @@ const command: fc.Arbitrary<Command> = fc.oneof(
       { op: 'vfio.setIrqs', device: 'nic0' },
       { op: 'guest.program', device: 'ghost', vector: 0, guest_vector: 64 },
       { op: 'run', until: -1 },
+      { op: 'toString' },
+      { op: 'run', maxEvent: 2 },
+      { op: 'device.raise', device: 'nic0', vector: 0, count: 0 },
     ),
   },
 );
@@ -290,11 +318,18 @@ function play(sys: System, commands: Command[]): string[] {
   const results: string[] = [];
   for (const cmd of commands) {
     const before = sys.traceLength();
+    const raised = sys.engine.state.counters.raised;
+    const queued = sys.engine.queue.size;
     const r = sys.apply(cmd);
     expect(
       !r.ok && r.errno === 'EIO',
       `internal error on ${JSON.stringify(cmd)}: ${!r.ok ? r.message : ''}`,
     ).toBe(false);
+    // irqflow's own refusals (malformed commands) raise nothing and queue nothing
+    if (!r.ok && r.tool) {
+      expect(sys.engine.state.counters.raised, JSON.stringify(cmd)).toBe(raised);
+      expect(sys.engine.queue.size, JSON.stringify(cmd)).toBe(queued);
+    }
     results.push(JSON.stringify(r));
     checkStep(sys, before);
   }

@@ -7,15 +7,26 @@ import { probeScript } from './probe.ts';
 import { runScenarioFiles } from './run.ts';
 
 const USAGE = `usage:
-  irqflow run FILE... [--json]                 run scenarios, check expectations (exit 0 pass, 1 fail, 2 invalid)
+  irqflow run FILE... [--json] [--max-trace-events N] [--max-interrupts N]
+                                               run scenarios, check expectations (exit 0 pass, 1 fail, 2 invalid)
   irqflow probe SCRIPT [--kernel 6.1|6.12] [--device e1000e|virtio-net-pci,vectors=N]`;
 
+/** Exit status of a crash inside irqflow itself (sysexits.h EX_SOFTWARE): neither a failure nor bad input. */
+export const EXIT_INTERNAL = 70;
+
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd === 'run') return runScenarioFiles(rest);
-  if (cmd === 'probe') return probe(rest);
-  console.error(USAGE);
-  return 2;
+  try {
+    const [cmd, ...rest] = argv;
+    if (cmd === 'run') return await runScenarioFiles(rest);
+    if (cmd === 'probe') return probe(rest);
+    console.error(USAGE);
+    return 2;
+  } catch (err) {
+    console.error(
+      `irqflow: internal error (please report it with the input): ${(err as Error).stack ?? String(err)}`,
+    );
+    return EXIT_INTERNAL;
+  }
 }
 
 function probe(args: string[]): number {

@@ -72,14 +72,14 @@ const INDEX: Record<string, number> = { INTX: 0, MSI: 1, MSIX: 2, ERR: 3, REQ: 4
 const FLAG: Record<string, number> = { NONE: 1, BOOL: 2, EVENTFD: 4, MASK: 8, UNMASK: 16, TRIGGER: 32 };
 
 function parseIndex(word: string): number | null {
-  return word in INDEX ? INDEX[word] : parseU32(word);
+  return Object.hasOwn(INDEX, word) ? INDEX[word] : parseU32(word);
 }
 
 function parseFlags(word: string): number | null {
   if (word === '' || word.endsWith('|') || word.length >= 256) return null;
   let f = 0;
   for (const part of word.split('|').filter((x) => x !== '')) {
-    const bit = part in FLAG ? FLAG[part] : parseU32(part);
+    const bit = Object.hasOwn(FLAG, part) ? FLAG[part] : parseU32(part);
     if (bit === null) return null;
     f |= bit;
   }
@@ -92,8 +92,13 @@ function parseEventfdRef(word: string): number | null {
   return n === null || n < 0 || n >= 16 ? null : n;
 }
 
+// As oracle/vfio-probe.c's print_label: quote and backslash escaped, control characters as \u00XX, so a
+// label is always valid JSON.
 function jsonLabel(label: string): string {
-  return label.replace(/["\\]/g, (c) => '\\' + c);
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return label.replace(/["\\\x00-\x1f\x7f]/g, (c) =>
+    c === '"' || c === '\\' ? '\\' + c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 // oracle/vfio-probe.c: errno_names; any other errno prints EUNKNOWN.

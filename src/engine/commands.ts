@@ -4,7 +4,8 @@
 
 import type { Engine } from './engine.ts';
 import type { Command, Json, MsixState, PciDeviceState, Vcpu } from './types.ts';
-import { raise } from './errno.ts';
+import { raise, raiseTool } from './errno.ts';
+import { own } from './own.ts';
 import { vfioTarget } from './vfio/device.ts';
 import { vfioGetIrqInfo, vfioSetIrqs } from './vfio/intrs.ts';
 import { dataElementSize, parseFlags, parseIndex, VFIO_IRQ_SET_MINSZ } from './vfio/uapi.ts';
@@ -26,11 +27,14 @@ import { hex } from './iommu/msg.ts';
 import { intxDeassert } from './pci/intx.ts';
 
 export type FieldType =
-  'device' | 'int' | 'bool' | 'flags' | 'index' | 'ints' | 'string' | 'vcpu-state' | 'msix-field';
+  'device' | 'int' | 'time' | 'bool' | 'flags' | 'index' | 'ints' | 'string' | 'vcpu-state' | 'msix-field';
 export interface FieldSpec {
   type: FieldType;
   optional?: boolean;
   doc: string;
+  /** Integer fields ('int', and each element of 'ints'): the range the real field holds. */
+  min?: number;
+  max?: number;
 }
 export interface CommandSpec {
   op: string;
@@ -38,6 +42,10 @@ export interface CommandSpec {
   group: 'uAPI' | 'eventfd' | 'KVM' | 'device' | 'guest' | 'IOMMU';
   doc: string;
   fields: Record<string, FieldSpec>;
+  /** Where the real system answers this command (function@file): named on the trace row of a refusal. */
+  fn: string;
+  /** The trace node the command acts on, for the row of a refusal. */
+  node: (c: Command) => string;
   run: (e: Engine, c: Args) => Json | void;
 }
 
@@ -48,10 +56,32 @@ export interface Args {
 const int = (c: Args, k: string, d = 0): number => (c[k] === undefined ? d : (c[k] as number));
 const str = (c: Args, k: string): string => c[k] as string;
 
+const U32 = 0xffffffff;
+const S32_MIN = -0x80000000;
+const S32_MAX = 0x7fffffff;
+/** An integer field holding what the real one holds: a u32 of the uAPI, an fd (int), a table index. */
+const u32 = (doc: string, optional = false): FieldSpec => ({ type: 'int', doc, optional, min: 0, max: U32 });
+const fd = (doc: string): FieldSpec => ({ type: 'int', doc, min: S32_MIN, max: S32_MAX });
+const range = (min: number, max: number, doc: string, optional = false): FieldSpec => ({
+  type: 'int',
+  doc,
+  optional,
+  min,
+  max,
+});
+
 const F = {
   device: { type: 'device', doc: 'device name from the topology' } as FieldSpec,
-  vector: { type: 'int', doc: 'MSI-X table entry' } as FieldSpec,
+  // An MSI-X table has at most 2048 entries (11-bit Table Size); MSI at most 32 vectors. A vector past
+  // the device's table is the hardware's business (a clear drop); past any table, a malformed command.
+  vector: range(0, 2047, 'MSI-X table entry'),
 };
+
+const at = (node: string) => (): string => node;
+const name = (c: Command): string => (typeof c.device === 'string' ? c.device : '?');
+const vfioNode = (c: Command): string => `vfio:${name(c)}`;
+const devNode = (c: Command): string => `dev:${name(c)}`;
+const msixNode = (c: Command): string => `msix:${name(c)}`;
 
 /** The PCI function named by `device` (a virtual device raises through its parent). */
 function pciDevice(e: Engine, c: Args): PciDeviceState {
@@ -80,18 +110,22 @@ function target(e: Engine, c: Args) {
 export const COMMANDS: CommandSpec[] = [
   {
     op: 'vfio.getIrqInfo',
+    fn: 'vfio_pci_ioctl_get_irq_info@drivers/vfio/pci/vfio_pci_core.c',
+    node: vfioNode,
     label: 'VFIO_DEVICE_GET_IRQ_INFO',
     group: 'uAPI',
     doc: 'struct vfio_irq_info { argsz, flags, index, count }',
     fields: {
       device: F.device,
       index: { type: 'index', doc: 'INTX MSI MSIX ERR REQ or a number' },
-      argsz: { type: 'int', optional: true, doc: 'default 16' },
+      argsz: u32('default 16', true),
     },
     run: (e, c) => vfioGetIrqInfo(e, target(e, c), c.index as number, int(c, 'argsz', 16)),
   },
   {
     op: 'vfio.setIrqs',
+    fn: 'vfio_pci_ioctl_set_irqs@drivers/vfio/pci/vfio_pci_core.c',
+    node: vfioNode,
     label: 'VFIO_DEVICE_SET_IRQS',
     group: 'uAPI',
     doc: 'struct vfio_irq_set { argsz, flags, index, start, count, data[] }',
@@ -99,10 +133,17 @@ export const COMMANDS: CommandSpec[] = [
       device: F.device,
       flags: { type: 'flags', doc: 'e.g. EVENTFD|TRIGGER, or a number' },
       index: { type: 'index', doc: 'INTX MSI MSIX ERR REQ or a number' },
-      start: { type: 'int', doc: 'first vector' },
-      count: { type: 'int', doc: 'number of vectors' },
-      data: { type: 'ints', optional: true, doc: 'eventfd fds (-1 de-assigns) or bool bytes' },
-      argsz: { type: 'int', optional: true, doc: 'default: header + the data given' },
+      start: u32('first vector'),
+      count: u32('number of vectors'),
+      // __s32 fds for DATA_EVENTFD (include/uapi/linux/vfio.h), __u8 bools for DATA_BOOL: both fit an s32
+      data: {
+        type: 'ints',
+        optional: true,
+        doc: 'eventfd fds (-1 de-assigns) or bool bytes',
+        min: S32_MIN,
+        max: S32_MAX,
+      },
+      argsz: u32('default: header + the data given', true),
     },
     run: (e, c) => {
       const flags = c.flags as number;
@@ -119,6 +160,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'eventfd.create',
+    fn: 'eventfd_create@fs/eventfd.c',
+    node: at('eventfd'),
     label: 'eventfd()',
     group: 'eventfd',
     doc: 'creates an eventfd; returns its fd',
@@ -127,18 +170,22 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'eventfd.read',
+    fn: 'eventfd_read@fs/eventfd.c',
+    node: at('eventfd'),
     label: 'read(eventfd)',
     group: 'eventfd',
     doc: 'reads and resets the counter',
-    fields: { fd: { type: 'int', doc: 'eventfd' } },
+    fields: { fd: fd('eventfd') },
     run: (e, c) => eventfdRead(e, int(c, 'fd')),
   },
   {
     op: 'eventfd.signal',
+    fn: 'eventfd_write@fs/eventfd.c',
+    node: at('eventfd'),
     label: 'write(eventfd, 1)',
     group: 'eventfd',
     doc: 'user space signals an eventfd (e.g. an unmask eventfd)',
-    fields: { fd: { type: 'int', doc: 'eventfd' } },
+    fields: { fd: fd('eventfd') },
     run: (e, c) => {
       const efd = eventfdCtxFdget(e, int(c, 'fd'));
       const irq = e.newIrq('user', 'emulated');
@@ -148,12 +195,14 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'kvm.irqfd',
+    fn: 'kvm_irqfd@virt/kvm/eventfd.c',
+    node: at('irqfd'),
     label: 'KVM_IRQFD',
     group: 'KVM',
     doc: 'binds (or with deassign, unbinds) an eventfd to a GSI',
     fields: {
-      fd: { type: 'int', doc: 'eventfd' },
-      gsi: { type: 'int', doc: 'GSI' },
+      fd: fd('eventfd'),
+      gsi: u32('GSI'),
       deassign: { type: 'bool', optional: true, doc: 'KVM_IRQFD_FLAG_DEASSIGN' },
     },
     run: (e, c) =>
@@ -163,14 +212,16 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'kvm.route',
+    fn: 'kvm_set_irq_routing@virt/kvm/irqchip.c',
+    node: at('kvm'),
     label: 'KVM_SET_GSI_ROUTING (one MSI entry)',
     group: 'KVM',
     doc: 'maps a GSI to an MSI address/data',
     fields: {
-      gsi: { type: 'int', doc: 'GSI' },
-      address_lo: { type: 'int', doc: 'e.g. 0xfee00000 | apic_id << 12' },
-      address_hi: { type: 'int', optional: true, doc: 'default 0' },
-      data: { type: 'int', doc: 'guest vector in bits 7:0' },
+      gsi: u32('GSI'),
+      address_lo: u32('e.g. 0xfee00000 | apic_id << 12'),
+      address_hi: u32('default 0', true),
+      data: u32('guest vector in bits 7:0'),
     },
     run: (e, c) =>
       kvmSetMsiRoute(e, {
@@ -182,11 +233,13 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'kvm.vcpu',
+    fn: 'kvm_arch_vcpu_ioctl_run@arch/x86/kvm/x86.c',
+    node: at('kvm'),
     label: 'vCPU state',
     group: 'KVM',
     doc: 'running, halted (HLT: blocked) or preempted (descheduled by the host)',
     fields: {
-      vcpu: { type: 'int', doc: 'vCPU id' },
+      vcpu: u32('vCPU id'),
       state: { type: 'vcpu-state', doc: 'running | halted | preempted' },
     },
     run: (e, c) => {
@@ -197,20 +250,22 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'device.raise',
+    fn: 'hw: device event@PCIe function',
+    node: devNode,
     label: 'device raises a vector',
     group: 'device',
     doc: 'the hardware fires MSI-X/MSI vector (or INTx), or an IMS entry with `ims`; `count` repeats it',
     fields: {
       device: F.device,
-      vector: { type: 'int', optional: true, doc: 'MSI-X/MSI vector (default 0)' },
-      ims: { type: 'int', optional: true, doc: 'IMS entry index instead of a vector' },
-      count: { type: 'int', optional: true, doc: 'how many interrupts (default 1)' },
+      vector: range(0, 2047, 'MSI-X/MSI vector (default 0)', true),
+      ims: range(0, 32767, 'IMS entry index instead of a vector', true),
+      count: range(1, 1_000_000, 'how many interrupts (default 1)', true),
     },
     run: (e, c) => {
       const name = str(c, 'device');
       const dev = pciDevice(e, c);
       const n = int(c, 'count', 1);
-      if (n < 1 || n > 1_000_000) raise('EINVAL', `count ${n} is outside 1..1000000`, 'count');
+      e.reserveIrqs(n, 'count');
       const ims = c.ims as number | undefined;
       if (ims !== undefined && (!dev.ims || ims < 0 || ims >= dev.ims.size))
         raise(
@@ -231,13 +286,15 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'device.msixWrite',
+    fn: 'hw: MSI-X table write@PCIe Base Spec 6.1.4.2',
+    node: msixNode,
     label: 'write the physical MSI-X table',
     group: 'device',
     doc: "a raw write into the function's table (what a buggy host driver or a backdoor reset does)",
     fields: {
       device: F.device,
-      offset: { type: 'int', doc: 'byte offset in the table (16 bytes per entry)' },
-      value: { type: 'int', doc: 'dword value' },
+      offset: u32('byte offset in the table (16 bytes per entry)'),
+      value: u32('dword value'),
     },
     run: (e, c) => {
       const dev = msixDevice(e, c);
@@ -255,6 +312,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'device.functionMask',
+    fn: 'hw: Message Control write@PCIe Base Spec 7.7.2.2',
+    node: msixNode,
     label: 'physical MSI-X Function Mask',
     group: 'device',
     doc: "sets or clears Function Mask in the function's own Message Control (a host-side write)",
@@ -267,6 +326,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'device.ack',
+    fn: 'hw: Interrupt Status cleared@PCI Local Bus Spec 6.2.3',
+    node: devNode,
     label: 'driver acknowledges INTx',
     group: 'device',
     doc: 'the device driver services the device: its INTx condition (Interrupt Status) clears and the pin deasserts',
@@ -278,10 +339,12 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'iommu.irtePresent',
+    fn: 'modify_irte@drivers/iommu/intel/irq_remapping.c',
+    node: at('iommu'),
     label: 'IRTE present bit',
     group: 'IOMMU',
     doc: 'clear or set the present bit of an interrupt remapping entry',
-    fields: { index: { type: 'int', doc: 'IRTE index' }, present: { type: 'bool', doc: 'present' } },
+    fields: { index: u32('IRTE index'), present: { type: 'bool', doc: 'present' } },
     run: (e, c) => {
       const irte = e.state.iommu.irte[int(c, 'index')];
       if (!irte) raise('EINVAL', `IRTE ${int(c, 'index')} is not allocated`, 'index');
@@ -290,6 +353,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'guest.msixEnable',
+    fn: 'vfio_pci_write_config@hw/vfio/pci.c',
+    node: at('vmm'),
     label: 'guest: MSI-X Enable',
     group: 'guest',
     doc: 'the guest sets or clears MSI-X Enable in the virtual config space',
@@ -298,20 +363,24 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'guest.program',
+    fn: 'msix_table_mmio_write@hw/pci/msix.c',
+    node: at('vmm'),
     label: 'guest: program an MSI-X entry',
     group: 'guest',
     doc: 'address = destination vCPU APIC id, data = guest vector',
     fields: {
       device: F.device,
       vector: F.vector,
-      guest_vector: { type: 'int', doc: 'guest IDT vector' },
-      vcpu: { type: 'int', optional: true, doc: 'destination vCPU (default 0)' },
+      guest_vector: range(0, 255, 'guest IDT vector'),
+      vcpu: u32('destination vCPU (default 0)', true),
     },
     run: (e, c) =>
       guestProgram(e, str(c, 'device'), int(c, 'vector'), int(c, 'guest_vector'), int(c, 'vcpu')),
   },
   {
     op: 'guest.unmask',
+    fn: 'msix_table_mmio_write@hw/pci/msix.c',
+    node: at('vmm'),
     label: 'guest: unmask an MSI-X entry',
     group: 'guest',
     doc: 'clears the mask bit of a virtual table entry',
@@ -320,6 +389,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'guest.mask',
+    fn: 'msix_table_mmio_write@hw/pci/msix.c',
+    node: at('vmm'),
     label: 'guest: mask an MSI-X entry',
     group: 'guest',
     doc: 'sets the mask bit of a virtual table entry',
@@ -328,6 +399,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'guest.functionMask',
+    fn: 'vfio_pci_write_config@hw/vfio/pci.c',
+    node: at('vmm'),
     label: 'guest: Function Mask',
     group: 'guest',
     doc: 'sets or clears MSI-X Function Mask in the virtual config space',
@@ -336,6 +409,8 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'guest.submit',
+    fn: 'hw: work queue portal write@Intel DSA spec 3.3',
+    node: at('guest'),
     label: 'guest: submit work (direct path)',
     group: 'guest',
     doc: "a descriptor to a virtual device's work queue portal; the hardware completes it on its IMS entry",
@@ -353,19 +428,37 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     op: 'guest.mmioWrite',
+    fn: 'vfio_region_write@hw/vfio/common.c',
+    node: at('vmm'),
     label: 'guest: write an emulated register (intercepted path)',
     group: 'guest',
     doc: 'e.g. offset 0xa0 (IDXD_CMD_OFFSET), value 0x80100000 = ENABLE_DEVICE with INT_REQ',
     fields: {
       device: F.device,
-      offset: { type: 'int', doc: 'BAR0 offset' },
-      value: { type: 'int', doc: 'dword value' },
+      offset: u32('BAR0 offset'),
+      value: u32('dword value'),
     },
     run: (e, c) => guestMmioWrite(e, str(c, 'device'), int(c, 'offset'), int(c, 'value') >>> 0),
   },
 ];
 
-export const COMMAND_BY_OP: Record<string, CommandSpec> = Object.fromEntries(COMMANDS.map((s) => [s.op, s]));
+// A Map, not an object: `op: "toString"` must not find Object.prototype.toString.
+export const COMMAND_BY_OP: Map<string, CommandSpec> = new Map(COMMANDS.map((s) => [s.op, s]));
+
+/** `run`: handled by the System (it drives the queue), checked here like every other command. */
+export const RUN_SPEC: CommandSpec = {
+  op: 'run',
+  label: 'run',
+  group: 'device',
+  doc: 'runs queued events until idle, a virtual time or a number of events',
+  fields: {
+    until: { type: 'time', optional: true, doc: 'stop before the first event later than this (ns)' },
+    maxEvents: range(0, Number.MAX_SAFE_INTEGER, 'at most this many events', true),
+  },
+  fn: 'irqflow: run@src/engine/system.ts',
+  node: at('kvm'),
+  run: () => raiseTool('EINVAL', 'run is handled by the system'),
+};
 
 /** Checks a command's fields against its spec; returns normalized args or raises EINVAL naming the field. */
 const FIELD_LISTS = new WeakMap<CommandSpec, [string, FieldSpec][]>();
@@ -374,14 +467,18 @@ export function checkArgs(e: Engine, spec: CommandSpec, cmd: Command): Args {
   const out: Args = {};
   for (const key in cmd) {
     if (key !== 'op' && !Object.hasOwn(spec.fields, key))
-      raise('EINVAL', `${spec.op} has no field '${key}'`, key);
+      raiseTool(
+        'EINVAL',
+        `${spec.op} has no field '${key}' (it takes: ${Object.keys(spec.fields).join(', ') || 'none'})`,
+        key,
+      );
   }
   let fields = FIELD_LISTS.get(spec);
   if (!fields) FIELD_LISTS.set(spec, (fields = Object.entries(spec.fields)));
   for (const [key, f] of fields) {
-    const v = cmd[key];
+    const v = Object.hasOwn(cmd, key) ? cmd[key] : undefined;
     if (v === undefined || v === null) {
-      if (!f.optional) raise('EINVAL', `${spec.op} needs '${key}' (${f.doc})`, key);
+      if (!f.optional) raiseTool('EINVAL', `${spec.op} needs '${key}' (${f.doc})`, key);
       continue;
     }
     out[key] = checkField(e, key, f, v);
@@ -389,22 +486,55 @@ export function checkArgs(e: Engine, spec: CommandSpec, cmd: Command): Args {
   return out;
 }
 
-const U32 = 0xffffffff;
 function bad(key: string, what: string): never {
-  return raise('EINVAL', `'${key}' must be ${what}`, key);
+  return raiseTool('EINVAL', `'${key}' must be ${what}`, key);
+}
+
+// Decimal or 0x hex, optionally negative; no blanks, no '', no '1e3': Number('') would be 0.
+const INT_TEXT = /^-?(?:0x[0-9a-f]+|[0-9]+)$/i;
+
+function checkInt(key: string, f: FieldSpec, v: Json): number {
+  const min = f.min ?? S32_MIN;
+  const max = f.max ?? U32;
+  const n = typeof v === 'string' && INT_TEXT.test(v) ? parseIntText(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max)
+    bad(key, `an integer in ${min}..${max} (got ${describeValue(v)})`);
+  return n;
+}
+
+function parseIntText(t: string): number {
+  const neg = t.startsWith('-');
+  const n = Number(neg ? t.slice(1) : t);
+  return neg ? -n : n;
+}
+
+/** A bad value, quoted for a message: short, and control characters escaped. */
+export function describeValue(v: unknown): string {
+  let text: string;
+  if (typeof v === 'number') text = String(v);
+  else if (Array.isArray(v)) text = `an array of ${v.length}`;
+  else if (typeof v === 'object' && v !== null) text = 'an object';
+  else text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 function checkField(e: Engine, key: string, f: FieldSpec, v: Json): Json {
   switch (f.type) {
     case 'device':
       if (typeof v !== 'string') return bad(key, 'a device name');
-      if (!(v in e.state.devices) && !(v in e.state.vdevs)) raise('ENODEV', `no device named '${v}'`, key);
+      if (own(e.state.devices, v) === undefined && own(e.state.vdevs, v) === undefined)
+        raiseTool(
+          'ENODEV',
+          `no device named ${describeValue(v)} in the topology (devices: ${e.deviceNames.join(', ')})`,
+          key,
+        );
       return v;
-    case 'int': {
-      const n = typeof v === 'string' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < -0x80000000 || n > U32) bad(key, 'an integer');
-      return n;
-    }
+    case 'int':
+      return checkInt(key, f, v);
+    case 'time':
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        bad(key, `a virtual time in ns, finite and >= 0 (got ${describeValue(v)})`);
+      return v;
     case 'bool':
       if (typeof v !== 'boolean') bad(key, 'true or false');
       return v;
@@ -415,17 +545,18 @@ function checkField(e: Engine, key: string, f: FieldSpec, v: Json): Json {
     }
     case 'index': {
       const n = typeof v === 'string' || typeof v === 'number' ? parseIndex(v) : null;
-      if (n === null || n < 0 || n > U32) bad(key, 'INTX, MSI, MSIX, ERR, REQ or a number');
+      if (n === null || !Number.isSafeInteger(n) || n < 0 || n > U32)
+        bad(key, 'INTX, MSI, MSIX, ERR, REQ or a number');
       return n;
     }
-    case 'ints':
-      if (
-        !Array.isArray(v) ||
-        v.length > 4096 ||
-        !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= -0x80000000 && x <= U32)
-      )
-        bad(key, 'an array of at most 4096 integers');
+    case 'ints': {
+      if (!Array.isArray(v) || v.length > 4096) bad(key, 'an array of at most 4096 integers');
+      const min = f.min ?? S32_MIN;
+      const max = f.max ?? U32;
+      const i = v.findIndex((x) => typeof x !== 'number' || !Number.isSafeInteger(x) || x < min || x > max);
+      if (i >= 0) bad(key, `an array of integers in ${min}..${max} (element ${i} is ${describeValue(v[i])})`);
       return v;
+    }
     case 'string':
       if (typeof v !== 'string') bad(key, 'a string');
       return v;

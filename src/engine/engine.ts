@@ -8,6 +8,7 @@ import { EventQueue, type QueuedEvent } from './sim/queue.ts';
 import { Trace, PATH, PATHS, OUT } from './sim/trace.ts';
 import { HOP, HOPS, hopFn } from './hops.ts';
 import type { RngState } from './sim/rng.ts';
+import { raiseTool } from './errno.ts';
 
 export type EventHandler = (e: Engine, irq: number, a: number, b: number) => void;
 
@@ -25,6 +26,11 @@ let nextPlaceSite = 1;
 /** A call site of Engine.place: each module takes its own at load. */
 export function placeSite(): number {
   return nextPlaceSite++;
+}
+
+/** How many event kinds the modules registered (a queued event's kind is below this). */
+export function eventCount(): number {
+  return handlers.length;
 }
 
 export function eventName(kind: number): string {
@@ -209,6 +215,20 @@ export class Engine {
   }
 
   // ---- interrupts and their fates (conservation)
+
+  /** The system's interrupt limit (Limits.interrupts): device.raise refuses a count that passes it. */
+  maxIrqs = Infinity;
+
+  /** Refuses, naming the limit, a command that would raise `n` more interrupts than the system may hold. */
+  reserveIrqs(n: number, field: string): void {
+    const used = this.nextIrq - 1;
+    if (used + n > this.maxIrqs)
+      raiseTool(
+        'ENOSPC',
+        `raising ${n} more interrupts would pass the limit of ${this.maxIrqs} (options.limits.interrupts; ${used} raised so far): raise the limit in the scenario's options, or raise fewer`,
+        field,
+      );
+  }
 
   newIrq(source: string, path: PathName): number {
     const id = this.nextIrq++;

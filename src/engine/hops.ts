@@ -178,6 +178,8 @@ export const HOPS: readonly HopDef[] = [
     fn: 'MOVDIR64B/ENQCMD to the WQ portal@drivers/dma/idxd/submit.c',
   },
   // ---- control plane (commands)
+  // A refused command: fn names the entry point that refused it (CommandSpec.fn), or irqflow's own check.
+  { key: 'ctl.failed', label: 'command refused', fn: 'irqflow: checkArgs@src/engine/commands.ts' },
   { key: 'ctl.set_irqs', label: 'VFIO_DEVICE_SET_IRQS', fn: 'vfio_pci_set_irqs_ioctl@' + VFIO_INTRS },
   { key: 'ctl.msi_enable', label: 'enable MSI/MSI-X', fn: 'vfio_msi_enable@' + VFIO_INTRS },
   { key: 'ctl.vector_signal', label: 'set a vector trigger', fn: 'vfio_msi_set_vector_signal@' + VFIO_INTRS },

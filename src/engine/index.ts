@@ -1,7 +1,16 @@
 // The engine's public surface: everything the worker, the CLI, the tests and the benchmarks use.
-export { createSystem, TopologyError, type System, type SystemOptions } from './system.ts';
+export {
+  createSystem,
+  TopologyError,
+  SnapshotError,
+  DEFAULT_LIMITS,
+  type Limits,
+  type System,
+  type SystemOptions,
+} from './system.ts';
 export {
   parseScenario,
+  parseScenarioText,
   scenarioSchema,
   CURRENT_FORMAT,
   type Scenario,

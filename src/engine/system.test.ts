@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSystem, TopologyError } from './system.ts';
 import { COMMAND_BY_OP } from './commands.ts';
-import type { Topology } from './types.ts';
+import type { Snapshot, Topology } from './types.ts';
 
 const topo: Topology = { devices: [{ name: 'nic0', intx_pin: 1, msix: { table_size: 4 } }] };
 
@@ -60,7 +60,11 @@ describe('createSystem / apply', () => {
         data: [6],
       }).ok,
     ).toBe(false);
-    expect(sys.snapshot()).toEqual(before);
+    expect(model(sys.snapshot())).toEqual(model(before));
+    // the refusal is a trace row where the kernel refused it
+    const row = sys.traceSlice(before.trace_length, sys.traceLength());
+    expect(row).toMatchObject([{ outcome: 'failed', fn: 'vfio_pci_ioctl_set_irqs', to: 'vfio:nic0' }]);
+    expect(row[0].detail).toMatch(/^EINVAL.*by kernel/);
   });
 
   it('undoes a command that fails inside the engine (a bug) and says so', () => {
@@ -68,24 +72,26 @@ describe('createSystem / apply', () => {
     sys.apply({ op: 'eventfd.create' });
     sys.apply({ op: 'device.raise', device: 'nic0' });
     const before = sys.snapshot();
-    COMMAND_BY_OP['test.crash'] = {
+    COMMAND_BY_OP.set('test.crash', {
       op: 'test.crash',
       label: '',
       group: 'device',
       doc: '',
       fields: {},
+      fn: 'test',
+      node: () => 'kvm',
       run: (e) => {
         e.state.devices.nic0.command = 0xffff;
         e.newIrq('x', 'direct');
         throw new TypeError('boom');
       },
-    };
+    });
     try {
       const r = sys.apply({ op: 'test.crash' });
-      expect(r).toMatchObject({ ok: false, errno: 'EIO' });
-      expect(sys.snapshot()).toEqual(before);
+      expect(r).toMatchObject({ ok: false, errno: 'EIO', tool: true });
+      expect(model(sys.snapshot())).toEqual(model(before));
     } finally {
-      delete COMMAND_BY_OP['test.crash'];
+      COMMAND_BY_OP.delete('test.crash');
     }
   });
 
@@ -108,3 +114,9 @@ describe('createSystem / apply', () => {
     expect(sys.step()).toEqual([]);
   });
 });
+
+/** A snapshot without the trace's length: what a refused command must leave as it was. */
+function model(s: Snapshot): Omit<Snapshot, 'trace_length' | 'trace_strings'> {
+  const { trace_length: _l, trace_strings: _s, ...rest } = s;
+  return rest;
+}

@@ -15,16 +15,36 @@ import type {
 } from './types.ts';
 import { Engine, type SavedIrqs } from './engine.ts';
 import { DEFAULT_COST, type CostModel } from './cost.ts';
-import { EngineError, fail, ok } from './errno.ts';
+import { EngineError, fail, failTool, ok } from './errno.ts';
 import { rngCreate } from './sim/rng.ts';
 import { EventQueue } from './sim/queue.ts';
-import { COMMAND_BY_OP, checkArgs } from './commands.ts';
+import { COMMAND_BY_OP, RUN_SPEC, checkArgs, describeValue, type CommandSpec } from './commands.ts';
 import { buildState, topologyErrors } from './topology.ts';
+import { eventName } from './engine.ts';
+import { HOP } from './hops.ts';
+import { OUT, PATH } from './sim/trace.ts';
+import { snapshotErrors } from './snapshot.ts';
 
 export interface SystemOptions {
   seed?: number;
   cost?: Partial<CostModel>;
+  limits?: Partial<Limits>;
 }
+
+/**
+ * What one system may hold, so that a small scenario cannot exhaust memory (a trace row is 42 bytes, an
+ * interrupt 14): reaching a limit stops the run with an error naming it, and the state stays consistent.
+ */
+export interface Limits {
+  /** Interrupts raised over the system's life. */
+  interrupts: number;
+  /** Trace rows (hop events) held. */
+  trace_events: number;
+}
+export const DEFAULT_LIMITS: Limits = { interrupts: 1_000_000, trace_events: 4_000_000 };
+const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
+// A hop costs at most this many virtual ns: a clock pushed to Infinity would stop meaning anything.
+export const MAX_COST_NS = 1e12;
 
 export interface System {
   readonly topology: Topology;
@@ -40,6 +60,15 @@ export interface System {
   idle(): boolean;
 }
 
+const HOP_FAILED_FN = 'irqflow: checkArgs@src/engine/commands.ts';
+
+/** restore() refused a snapshot: nothing changed. */
+export class SnapshotError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`invalid snapshot, nothing restored: ${errors.slice(0, 5).join('; ')}`);
+  }
+}
+
 export class TopologyError extends Error {
   constructor(readonly errors: string[]) {
     super(`invalid topology: ${errors.join('; ')}`);
@@ -47,11 +76,39 @@ export class TopologyError extends Error {
 }
 
 export function createSystem(topology: Topology, options: SystemOptions = {}): System {
-  const errors = topologyErrors(topology);
+  const errors = [...topologyErrors(topology), ...optionErrors(options)];
   if (errors.length) throw new TopologyError(errors);
   const cost = { ...DEFAULT_COST, ...options.cost };
   const seed = options.seed ?? 1;
-  return new SystemImpl(topology, () => new Engine(buildState(topology), cost, rngCreate(seed)));
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  return new SystemImpl(
+    topology,
+    () => {
+      const e = new Engine(buildState(topology), cost, rngCreate(seed));
+      e.maxIrqs = limits.interrupts;
+      return e;
+    },
+    limits,
+  );
+}
+
+/** Cost keys, limits and the seed, checked like a topology: every message names the option. */
+export function optionErrors(o: SystemOptions): string[] {
+  const errs: string[] = [];
+  if (o.seed !== undefined && !Number.isSafeInteger(o.seed)) errs.push('options.seed must be an integer');
+  for (const [k, v] of Object.entries(o.cost ?? {})) {
+    if (!Object.hasOwn(DEFAULT_COST, k))
+      errs.push(`options.cost.${k} is not a cost of the model (${Object.keys(DEFAULT_COST).join(', ')})`);
+    else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_COST_NS)
+      errs.push(`options.cost.${k} must be 0..${MAX_COST_NS} virtual ns (got ${describeValue(v)})`);
+  }
+  for (const [k, v] of Object.entries(o.limits ?? {})) {
+    if (!LIMIT_KEYS.includes(k as keyof Limits))
+      errs.push(`options.limits.${k} is not a limit (${LIMIT_KEYS.join(', ')})`);
+    else if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1)
+      errs.push(`options.limits.${k} must be an integer 1..${2 ** 31 - 1} (got ${describeValue(v)})`);
+  }
+  return errs;
 }
 
 interface Checkpoint {
@@ -65,7 +122,7 @@ interface Checkpoint {
 }
 
 /** What changed the system since the journal's base, to replay after an internal error. */
-type JournalEntry = { apply: Command } | { run: RunOptions } | { step: true };
+type JournalEntry = { apply: Command } | { run: RunOptions } | { step: true } | { drop: string };
 // A new base every so many entries bounds the replay; snapshots cost O(state), so not too often.
 const JOURNAL_LENGTH = 65536;
 
@@ -78,6 +135,7 @@ class SystemImpl implements System {
   constructor(
     readonly topology: Topology,
     private readonly initial: () => Engine,
+    private readonly limits: Limits,
   ) {
     this.engine = initial();
   }
@@ -108,58 +166,86 @@ class SystemImpl implements System {
         trace,
       );
       e.loadIrqs(b.irqs);
+      e.maxIrqs = this.limits.interrupts;
       this.engine = e;
     } else {
       trace.truncate(0, 1);
       const e = this.initial();
       this.engine = new Engine(e.state, e.cost, e.rng, e.queue, trace);
+      this.engine.maxIrqs = this.limits.interrupts;
     }
     this.journal = [];
     for (const j of journal) {
       if ('apply' in j) this.apply(j.apply);
       else if ('run' in j) this.run(j.run);
+      else if ('drop' in j) this.dropEvent(j.drop);
       else this.step();
     }
   }
 
   apply(cmd: Command): CommandResult {
-    if (typeof cmd !== 'object' || cmd === null || typeof cmd.op !== 'string')
-      return fail('EINVAL', 'a command is an object with an op', 'op');
-    if (cmd.op === 'run') return this.runCommand(cmd);
-    const spec = COMMAND_BY_OP[cmd.op];
-    if (!spec) return fail('ENOTTY', `unknown command '${cmd.op}'`, 'op');
+    if (typeof cmd !== 'object' || cmd === null || Array.isArray(cmd))
+      return failTool('EINVAL', 'a command is an object with an op', 'op');
+    const op = Object.hasOwn(cmd, 'op') ? cmd.op : undefined;
+    if (typeof op !== 'string') return failTool('EINVAL', 'a command needs an op (a string)', 'op');
+    if (op === 'run') return this.runCommand(cmd);
+    const spec = COMMAND_BY_OP.get(op);
+    if (!spec)
+      return this.refused(cmd, null, failTool('ENOTTY', `unknown command ${describeValue(op)}`, 'op'));
     try {
       const value = spec.run(this.engine, checkArgs(this.engine, spec, cmd));
       this.record({ apply: cmd });
       return ok(value === undefined ? undefined : (value as Json));
     } catch (err) {
       // An errno is the kernel's answer: what the kernel changed before failing stays changed.
-      if (err instanceof EngineError) {
-        this.record({ apply: cmd });
-        return fail(err.errno, err.message, err.field);
-      }
+      if (err instanceof EngineError)
+        return this.refused(cmd, spec, fail(err.errno, err.message, err.field, err.tool));
       this.rollback();
-      return fail('EIO', `internal error in ${cmd.op}, state restored: ${(err as Error).message}`);
+      return this.refused(
+        cmd,
+        spec,
+        failTool('EIO', `internal error in ${op}, state restored: ${(err as Error).message}`),
+      );
     }
   }
 
-  private runCommand(cmd: Command): CommandResult {
-    const until = cmd.until;
-    const maxEvents = cmd.maxEvents;
-    if (until !== undefined && (typeof until !== 'number' || until < 0))
-      return fail('EINVAL', "'until' must be a virtual time in ns", 'until');
-    if (
-      maxEvents !== undefined &&
-      (typeof maxEvents !== 'number' || !Number.isInteger(maxEvents) || maxEvents < 0)
-    )
-      return fail('EINVAL', "'maxEvents' must be a non-negative integer", 'maxEvents');
-    try {
-      const r = this.run({ until: until as number | undefined, maxEvents: maxEvents as number | undefined });
-      return ok({ events: r.events, time: r.time, idle: r.idle });
-    } catch (err) {
-      return fail('EIO', (err as Error).message);
-    }
+  /** A refused command leaves a trace row where it was refused, naming the errno and the field. */
+  private refused(cmd: Command, spec: CommandSpec | null, r: CommandResult): CommandResult {
+    if (r.ok) return r;
+    this.record({ apply: cmd });
+    const e = this.engine;
+    const node = spec ? spec.node(cmd) : 'vmm';
+    const fn = r.tool || !spec ? HOP_FAILED_FN : spec.fn;
+    const field = r.field === undefined ? '' : ` ('${r.field}')`;
+    const who = r.tool ? 'irqflow' : 'kernel';
+    e.hop('ctl.failed', 0, 'vmm', node, 'failed', `${r.errno}${field}, by ${who}: ${r.message}`, fn);
+    return r;
   }
+
+  private runCommand(cmd: Command): CommandResult {
+    let args;
+    try {
+      args = checkArgs(this.engine, RUN_SPEC, cmd);
+    } catch (err) {
+      if (err instanceof EngineError)
+        return this.refused(cmd, RUN_SPEC, failTool(err.errno, err.message, err.field));
+      throw err;
+    }
+    const r = this.run({
+      until: args.until as number | undefined,
+      maxEvents: args.maxEvents as number | undefined,
+    });
+    if (this.fault) {
+      const f = this.fault;
+      this.fault = null;
+      return failTool('EIO', f);
+    }
+    if (r.limit) return failTool('ENOSPC', r.limit);
+    return ok({ events: r.events, time: r.time, idle: r.idle });
+  }
+
+  /** Set when the last run or step met an internal error (and dropped the event that caused it). */
+  private fault: string | null = null;
 
   step(): TraceEvent[] {
     const before = this.engine.trace.length;
@@ -169,26 +255,67 @@ class SystemImpl implements System {
     } catch (err) {
       this.journal.pop();
       this.rollback();
-      throw new Error(`internal error in step, state restored: ${(err as Error).message}`, { cause: err });
+      this.fault = this.dropEvent((err as Error).message);
     }
     return this.engine.trace.slice(before);
   }
 
-  run(opts: RunOptions = {}): RunResult {
+  run(opts: RunOptions = {}): RunResult & { limit?: string } {
     this.record({ run: opts });
     const e = this.engine;
     const until = opts.until ?? Infinity;
     const max = opts.maxEvents ?? 10_000_000;
+    const rows = this.limits.trace_events;
     let n = 0;
     try {
-      while (n < max && e.queue.peekTime() <= until && e.stepOne()) n++;
+      while (n < max && e.queue.peekTime() <= until && e.trace.length < rows && e.stepOne()) n++;
     } catch (err) {
+      // A bug, never bad input: undo the run, replay it up to the event that threw (the engine is
+      // deterministic), and drop that event, so the system goes on instead of meeting it again.
       this.journal.pop();
       this.rollback();
-      throw new Error(`internal error in run, state restored: ${(err as Error).message}`, { cause: err });
+      this.run({ ...opts, maxEvents: n });
+      this.fault = this.dropEvent((err as Error).message);
+      return { events: n, time: this.engine.state.time, idle: this.engine.queue.size === 0 };
     }
     if (until !== Infinity && e.queue.peekTime() > until && e.state.time < until) e.state.time = until;
-    return { events: n, time: e.state.time, idle: e.queue.size === 0 };
+    const idle = e.queue.size === 0;
+    const limit =
+      !idle && e.trace.length >= rows && n < max && e.queue.peekTime() <= until
+        ? `the trace holds its limit of ${rows} hop events (options.limits.trace_events): the run stopped after ${n} events with ${e.queue.size} still queued; raise the limit in the scenario's options (or irqflow run --max-trace-events N), or raise fewer interrupts`
+        : undefined;
+    return limit ? { events: n, time: e.state.time, idle, limit } : { events: n, time: e.state.time, idle };
+  }
+
+  /**
+   * Removes the earliest event without running it, after it threw: its interrupt is dropped with the
+   * reason, so conservation still holds. Returns the message a caller reports.
+   */
+  private dropEvent(message: string): string {
+    this.record({ drop: message });
+    const e = this.engine;
+    const ev = { time: 0, seq: 0, kind: 0, irq: 0, a: 0, b: 0 };
+    if (!e.queue.pop(ev)) return `internal error: ${message}`;
+    e.state.time = ev.time;
+    const name = eventName(ev.kind);
+    const reason = `irqflow internal error in ${name}`;
+    if (ev.irq > 0 && e.fateOf(ev.irq) === 'in-flight') e.dropped(ev.irq, reason);
+    e.trace.push(
+      ev.time,
+      ev.irq,
+      HOP['ctl.failed'],
+      ev.irq > 0 ? e.ipath[ev.irq] : PATH.control,
+      OUT.dropped,
+      e.sid('kvm'),
+      e.sid('kvm'),
+      e.sid(HOP_FAILED_FN),
+      0,
+      e.sid(`${reason}: ${message}`),
+      0,
+      0,
+    );
+    const who = ev.irq > 0 ? `; interrupt #${ev.irq} is dropped` : '';
+    return `internal error in ${name} (${message}): that event was dropped${who}, the rest of the state is as before it; please report this with the scenario`;
   }
 
   idle(): boolean {
@@ -211,6 +338,9 @@ class SystemImpl implements System {
   }
 
   restore(s: Snapshot): void {
+    // Checked whole before the live state is touched: a bad snapshot changes nothing.
+    const errors = snapshotErrors(s, this.engine);
+    if (errors.length) throw new SnapshotError(errors);
     const old = this.engine;
     const trace = old.trace;
     if (s.trace_length <= trace.length) trace.truncate(s.trace_length, s.trace_strings);
@@ -223,6 +353,7 @@ class SystemImpl implements System {
       trace,
     );
     e.restoreInterrupts(s.interrupts, s.next_irq);
+    e.maxIrqs = this.limits.interrupts;
     this.engine = e;
     this.base = this.checkpoint();
     this.journal = [];

@@ -364,7 +364,15 @@ export type Errno =
   | 'EIO';
 
 export type CommandResult =
-  { ok: true; value?: Json } | { ok: false; errno: Errno; message: string; field?: string };
+  | { ok: true; value?: Json }
+  | {
+      ok: false;
+      errno: Errno;
+      message: string;
+      field?: string;
+      /** Refused by irqflow itself (malformed command, unknown device, a limit, an internal error), not by the modelled kernel. */
+      tool?: true;
+    };
 
 /** One plain-JSON command; `op` names it (see commands.ts for the registry). */
 export interface Command {
@@ -375,7 +383,8 @@ export interface Command {
 // ---------------------------------------------------------------- trace
 
 export type TracePath = 'direct' | 'posted' | 'intercepted' | 'emulated' | 'control';
-export type TraceOutcome = 'forwarded' | 'pending' | 'coalesced' | 'dropped' | 'delivered' | 'done';
+export type TraceOutcome =
+  'forwarded' | 'pending' | 'coalesced' | 'dropped' | 'delivered' | 'done' | 'failed';
 
 export interface TraceEvent {
   seq: number;

@@ -17,6 +17,7 @@ export const OUTCOME_COLOR: Record<TraceOutcome, string> = {
   dropped: '#ff5c5c',
   delivered: '#8fd46b',
   done: '#8a93a3',
+  failed: '#ff5c5c',
 };
 
 export const NODE = {

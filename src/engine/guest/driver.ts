@@ -4,6 +4,7 @@
 // to the hardware (direct path) or through emulated registers (intercepted path). Every access to the
 // MSI-X table or to an emulated register traps to QEMU (vmm/qemu.ts).
 
+import { own } from '../own.ts';
 import type { Engine } from '../engine.ts';
 import type { GuestDriverState } from '../types.ts';
 import { raise } from '../errno.ts';
@@ -25,7 +26,7 @@ export function guestDriverCreate(device: string, tableSize: number): GuestDrive
 }
 
 function driver(e: Engine, device: string): GuestDriverState {
-  const d = e.state.guest[device];
+  const d = own(e.state.guest, device);
   if (d) return d;
   vmmDevice(e, device); // names why: not assigned, or no MSI-X
   raise('ENODEV', `the guest has no driver for ${device}`, 'device');
@@ -147,7 +148,7 @@ export function guestHandle(e: Engine, irq: number, vcpuId: number, vector: numb
 /** A guest write to an emulated register of a virtual device: the intercepted path. Returns the irq. */
 export function guestMmioWrite(e: Engine, device: string, offset: number, value: number): number {
   driver(e, device);
-  const vdev = e.state.vdevs[device];
+  const vdev = own(e.state.vdevs, device);
   if (!vdev)
     raise(
       'EINVAL',

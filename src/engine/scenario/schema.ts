@@ -6,6 +6,8 @@
 // file still loads (tested on old files kept in test/scenarios-old/).
 
 import { z } from 'zod';
+import { DEFAULT_COST } from '../cost.ts';
+import { DEFAULT_LIMITS, MAX_COST_NS } from '../system.ts';
 
 const int = z.number().int();
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
@@ -124,7 +126,7 @@ export const stepSchema = z
   .object({
     command: z.object({ op: z.string() }).catchall(jsonValue),
     expect: expectSchema.optional(),
-    caption: z.string().optional(),
+    caption: z.string().max(2000).optional(),
   })
   .strict();
 
@@ -132,12 +134,41 @@ export const scenarioSchema = z
   .object({
     $schema: z.string().optional(),
     format: z.literal(1),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-    title: z.string(),
-    description: z.string(),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and -, at most 64'),
+    title: z.string().max(200),
+    description: z.string().max(20_000),
     topology: topologySchema,
     options: z
-      .object({ seed: int.optional(), cost: z.record(z.string(), z.number().min(0)).optional() })
+      .object({
+        seed: int
+          .min(-(2 ** 53) + 1)
+          .max(2 ** 53 - 1)
+          .optional(),
+        /** Virtual ns per hop, by cost name (cost.ts); an unknown name is an error, not ignored. */
+        cost: z
+          .object(
+            Object.fromEntries(
+              Object.keys(DEFAULT_COST).map((k) => [k, z.number().min(0).max(MAX_COST_NS).optional()]),
+            ),
+          )
+          .strict()
+          .optional(),
+        /** What one run may hold (system.ts: Limits); reaching one stops the run with an error naming it. */
+        limits: z
+          .object(
+            Object.fromEntries(
+              Object.keys(DEFAULT_LIMITS).map((k) => [
+                k,
+                int
+                  .min(1)
+                  .max(2 ** 31 - 1)
+                  .optional(),
+              ]),
+            ),
+          )
+          .strict()
+          .optional(),
+      })
       .strict()
       .optional(),
     /** What of this scenario the real kernel has checked (oracle fixtures), shown in the page. */
@@ -157,12 +188,43 @@ export type Expectation = z.infer<typeof expectSchema>;
 export const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
 export const CURRENT_FORMAT = 1;
 
+export type ParsedScenario = { ok: true; scenario: Scenario } | { ok: false; errors: string[] };
+
+/** Parses a scenario file's text: a UTF-8 byte order mark is allowed, bad JSON names its position. */
+export function parseScenarioText(text: string): ParsedScenario {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    return { ok: false, errors: [`not JSON: ${(err as Error).message}`] };
+  }
+  return parseScenario(raw);
+}
+
+/** No scenario nests this deep; deeper input would overflow the stack of a recursive validator. */
+export const MAX_DEPTH = 64;
+
+/** The JSON path of the first value nested deeper than MAX_DEPTH, or null. Iterative: any depth is safe. */
+export function tooDeep(root: unknown): string | null {
+  const stack: [unknown, string[]][] = [[root, []]];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (path.length >= MAX_DEPTH) {
+      const head = path.slice(0, 6).join('.');
+      return path.length > 6 ? `${head}...(${path.length} levels)` : head;
+    }
+    for (const [k, c] of Object.entries(v)) stack.push([c, [...path, k]]);
+  }
+  return null;
+}
+
 /** Parses a scenario: migrates an older format, then validates. Returns the scenario or readable errors. */
-export function parseScenario(
-  raw: unknown,
-): { ok: true; scenario: Scenario } | { ok: false; errors: string[] } {
+export function parseScenario(raw: unknown): ParsedScenario {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { ok: false, errors: ['a scenario is a JSON object'] };
+  const deep = tooDeep(raw);
+  if (deep !== null) return { ok: false, errors: [`${deep}: nested deeper than ${MAX_DEPTH} levels`] };
   let doc = raw as Record<string, unknown>;
   const format = doc.format;
   if (typeof format !== 'number' || !Number.isInteger(format))

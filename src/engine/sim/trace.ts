@@ -14,9 +14,19 @@ export const OUTCOMES: readonly TraceOutcome[] = [
   'dropped',
   'delivered',
   'done',
+  'failed',
 ];
 export const PATH = { direct: 0, posted: 1, intercepted: 2, emulated: 3, control: 4 } as const;
-export const OUT = { forwarded: 0, pending: 1, coalesced: 2, dropped: 3, delivered: 4, done: 5 } as const;
+export const OUT = {
+  forwarded: 0,
+  pending: 1,
+  coalesced: 2,
+  dropped: 3,
+  delivered: 4,
+  done: 5,
+  /** A command the kernel (or irqflow itself) refused: the row names the errno and the field. */
+  failed: 6,
+} as const;
 
 /** Detail formatters, registered at module load; index 0 means "the detail column is a string id". */
 const FORMATS: ((a: number, b: number, c: number) => string)[] = [() => ''];

@@ -2,6 +2,7 @@
 // vfio-pci devices back MSI/MSI-X vectors with the function's own vectors; a composed virtual device
 // (idxd-vdev) backs each virtual MSI-X vector with an IMS entry of its parent or with nothing (emulated).
 
+import { own } from '../own.ts';
 import type { Engine } from '../engine.ts';
 import type { PciDeviceState, VfioBackend, VfioDeviceState, VirtualDeviceState } from '../types.ts';
 import {
@@ -36,11 +37,12 @@ export interface VfioTarget {
 }
 
 export function vfioTarget(e: Engine, name: string): VfioTarget | null {
-  const vfio = e.state.vfio[name];
+  const vfio = own(e.state.vfio, name);
   if (!vfio) return null;
-  const vdev = e.state.vdevs[name] ?? null;
-  const pci = vdev ? null : e.state.devices[name];
-  const hw = vdev ? e.state.devices[vdev.parent] : pci!;
+  const vdev = own(e.state.vdevs, name) ?? null;
+  const pci = vdev ? null : (own(e.state.devices, name) ?? null);
+  const hw = vdev ? e.state.devices[vdev.parent] : pci;
+  if (!hw) return null;
   return { vfio, pci, vdev, hw };
 }
 

@@ -114,10 +114,11 @@ export function parseFlags(v: string | number): number | null {
       .trim()
       .toUpperCase()
       .replace(/^VFIO_IRQ_SET_(DATA|ACTION)_/, '');
-    if (name in FLAG_NAMES) f |= FLAG_NAMES[name];
+    if (Object.hasOwn(FLAG_NAMES, name)) f |= FLAG_NAMES[name];
     else {
+      // a u32 (struct vfio_irq_set.flags): a negative or wider number is malformed, not wrapped
       const n = parseCInt(t.trim());
-      if (n === null) return null;
+      if (n === null || !Number.isSafeInteger(n) || n < 0 || n > U32_MAX) return null;
       f |= n;
     }
   }
@@ -131,7 +132,7 @@ export function parseIndex(v: string | number): number | null {
     .toUpperCase()
     .replace(/^VFIO_PCI_/, '')
     .replace(/_IRQ_INDEX$/, '');
-  if (name in INDEX_NAMES) return INDEX_NAMES[name];
+  if (Object.hasOwn(INDEX_NAMES, name)) return INDEX_NAMES[name];
   return parseCInt(v);
 }
 

@@ -10,6 +10,7 @@
 //             interrupt and sets the guest-visible pending bit (msix_notify);
 //   unmask again: msix_handle_mask_update sends what was pending, once.
 
+import { own } from '../own.ts';
 import { defineEvent, type Engine } from '../engine.ts';
 import type { VmmDeviceState, VmmVector } from '../types.ts';
 import { raise } from '../errno.ts';
@@ -45,9 +46,9 @@ export function vmmDeviceCreate(device: string, tableSize: number): VmmDeviceSta
 }
 
 export function vmmDevice(e: Engine, device: string): VmmDeviceState {
-  const d = e.state.vmm[device];
+  const d = own(e.state.vmm, device);
   if (d) return d;
-  const dev = e.state.devices[device];
+  const dev = own(e.state.devices, device);
   if (dev && !dev.passthrough)
     raise('ENODEV', `${device} is not assigned to the VM (it only parents virtual devices)`, 'device');
   raise(
