@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # oracle/record.sh: records the fixtures. Runs every oracle/scripts/*.script on kernels 6.1 and 6.12 and
 # on each device the script declares in its first line ("# devices: e1000e virtio-net-pci,vectors=9"),
-# writing oracle/fixtures/<script>.<kernel>.<device-slug>.jsonl (slugs: e1000e, virtio-net-v9).
+# writing oracle/fixtures/<script>.<kernel>.<device-slug>.jsonl (slugs: e1000e, virtio-net-v9); and
+# every oracle/kvm-scripts/*.script through run-kvm.sh, writing oracle/kvm-fixtures/<script>.<kernel>.jsonl.
 # Two runs at a time. A failed run keeps the old fixture, keeps its log, and makes record.sh exit 1
 # after every other run has finished.
 #
-#   record.sh [SCRIPT_NAME...]    e.g. record.sh intx msix-trigger (default: every script)
+#   record.sh [SCRIPT_NAME...]    e.g. record.sh intx msix-trigger kvm-lapic (default: every script)
+#   ORACLE_JOBS=1 record.sh ...   one QEMU at a time (default 2)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 kernels="6.1 6.12"
@@ -20,29 +22,43 @@ slug() {
 
 if [ $# -gt 0 ]; then
   scripts=()
-  for name in "$@"; do scripts+=("$here/scripts/${name%.script}.script"); done
+  for name in "$@"; do
+    name=${name%.script}
+    if [ -r "$here/kvm-scripts/$name.script" ]; then scripts+=("$here/kvm-scripts/$name.script")
+    else scripts+=("$here/scripts/$name.script"); fi
+  done
 else
-  scripts=("$here"/scripts/*.script)
+  scripts=("$here"/scripts/*.script "$here"/kvm-scripts/*.script)
 fi
 
-# One line per run: SCRIPT KERNEL DEVICE
+# One line per run: SCRIPT KERNEL DEVICE (device "kvm" for oracle/kvm-scripts: run-kvm.sh, no device)
 runs=$(for s in "${scripts[@]}"; do
   [ -r "$s" ] || { echo "oracle/record.sh: no script $s" >&2; exit 2; }
+  if [ "$(basename "$(dirname "$s")")" = kvm-scripts ]; then
+    for k in $kernels; do echo "$s $k kvm"; done
+    continue
+  fi
   devices=$(sed -n '1s/^# *devices: *//p' "$s")
   [ -n "$devices" ] || { echo "oracle/record.sh: $s does not start with '# devices: ...'" >&2; exit 2; }
   for k in $kernels; do for d in $devices; do echo "$s $k $d"; done; done
 done)
 
-mkdir -p "$here/fixtures"
+mkdir -p "$here/fixtures" "$here/kvm-fixtures"
 logs=$(mktemp -d "${TMPDIR:-/tmp}/irqflow-oracle.XXXXXX")
 export here logs
 export -f slug
 status=0
 echo "$runs" | xargs -P "$jobs" -L 1 bash -c '
   script=$0 kernel=$1 device=$2
-  out="$here/fixtures/$(basename "$script" .script).$kernel.$(slug "$device").jsonl"
+  if [ "$device" = kvm ]; then
+    out="$here/kvm-fixtures/$(basename "$script" .script).$kernel.jsonl"
+    set -- "$here/run-kvm.sh" "$script" --kernel "$kernel"
+  else
+    out="$here/fixtures/$(basename "$script" .script).$kernel.$(slug "$device").jsonl"
+    set -- "$here/run.sh" "$script" --kernel "$kernel" --device "$device"
+  fi
   log="$logs/$(basename "$out" .jsonl).log" answers="$logs/$(basename "$out")"
-  if bash "$here/run.sh" "$script" --kernel "$kernel" --device "$device" >"$answers" 2>"$log"; then
+  if bash "$@" >"$answers" 2>"$log"; then
     mv "$answers" "$out"
     echo "recorded $(basename "$out") ($(($(wc -l <"$out") - 1)) calls)"
   else

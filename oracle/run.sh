@@ -5,6 +5,7 @@
 # and one PCI device bound to vfio-pci.
 #
 #   run.sh SCRIPT [--kernel 6.1|6.12] [--kernel-image PATH] [--device DEVICE]
+#   run.sh --kvm SCRIPT [...]   the KVM oracle instead: oracle/run-kvm.sh SCRIPT [...] (see there)
 #
 #   --kernel R         an installed Debian kernel /boot/vmlinuz-R* (default: the newest installed)
 #   --kernel-image P   any x86-64 bzImage; its modules must be installed under /lib/modules/<release>
@@ -19,6 +20,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 usage="usage: run.sh SCRIPT [--kernel 6.1|6.12] [--kernel-image PATH] [--device e1000e|virtio-net-pci,vectors=N]"
 die() { echo "oracle/run.sh: $*" >&2; exit 2; }
 
+# --kvm anywhere: the KVM oracle (oracle/run-kvm.sh) with the other arguments.
+for a in "$@"; do
+  if [ "$a" = --kvm ]; then
+    rest=(); for b in "$@"; do [ "$b" = --kvm ] || rest+=("$b"); done
+    exec bash "$here/run-kvm.sh" "${rest[@]}"
+  fi
+done
 [ $# -ge 1 ] || die "$usage"
 script=$1; shift
 want=""; image=""; device=e1000e
@@ -27,7 +35,7 @@ while [ $# -gt 0 ]; do
     --kernel) [ $# -ge 2 ] || die "$usage"; want=$2; shift 2 ;;
     --kernel-image) [ $# -ge 2 ] || die "$usage"; image=$2; shift 2 ;;
     --device) [ $# -ge 2 ] || die "$usage"; device=$2; shift 2 ;;
-    -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) die "unknown option $1 ($usage)" ;;
   esac
 done
