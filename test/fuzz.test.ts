@@ -288,6 +288,7 @@ describe('adversarial commands (issue 10)', () => {
       for (const odd of [null, 1, 'run', [], {}, { op: 3 }])
         attempt(sys, odd as unknown as Command, 'op', state.delivers, t);
       expect(t.refused).toBeGreaterThan(t.tried / 2);
+      console.log(`fuzz ${state.name}: ${t.tried} commands, ${t.refused} refused, ${t.accepted} accepted`);
     });
   }
 
