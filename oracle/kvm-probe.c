@@ -12,7 +12,8 @@
 //                                         guest memory at 0 holding the built-in guest, then
 //                                         KVM_CREATE_IRQCHIP (irqchip, the default), KVM_ENABLE_CAP
 //                                         KVM_CAP_SPLIT_IRQCHIP with 24 pins (split), or nothing (none)
-//   vcpu     LABEL ID                     KVM_CREATE_VCPU, then the built-in guest's registers (below)
+//   vcpu     LABEL ID                     KVM_CREATE_VCPU, then the built-in guest's registers (below);
+//                                         the probe keeps vCPUs 0-15 (others are created and closed)
 //   lapic    LABEL ID                     KVM_GET_LAPIC
 //   setlapic LABEL ID REG=VAL ...         KVM_GET_LAPIC, change 32-bit registers, KVM_SET_LAPIC, then
 //                                         KVM_GET_LAPIC again for the printed state. REG: id tpr ldr dfr
@@ -54,7 +55,7 @@
 //   IVT at 0; vector V's handler at 0x1000 + 8V: push ax; mov al, V; jmp common.
 //   common: out 0x10, al (reports V); if V >= 16, write EOI (a 32-bit store of 0 to the LAPIC's 0xB0,
 //     through FS, whose base is 0xfee00000) as many times as the word at 0x500 says, with out 0x13
-//     after each; pop ax; iret.
+//     after each; a return address on main's sti or hlt (an NMI taken there) becomes main; pop ax; iret.
 //   main: 0x2000: out 0x11 (the idle check point); sti; hlt; cli; jmp main. Interrupts are taken only at
 //     the hlt (sti's shadow covers it) or right after a handler's iret, before the cli.
 //   Registers at vcpu: cs, ds, es, ss base 0; fs base 0xfee00000; rip 0x2000; rsp 0xf000; rflags 0x2.
@@ -90,8 +91,9 @@
 // A failed call prints zeros (and empty lists) in its other fields; a failed lapic/setlapic prints the
 // state it could read (zeros if none). mpstate's ret/errno are the SET's when STATE is given and it
 // failed, else the GET's. run's ret is -1 only when KVM_RUN fails with something other than EINTR (end
-// "error"). A line that does not parse, or names a vCPU not created, makes no call and prints the
-// error line.
+// "error"). A line that does not parse, or names a vCPU the probe does not hold (not created, or
+// >= 16), makes no call and prints the error line. vcpu, route, irqfd, msi and irq
+// before any vm print EBADF without a call.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -289,8 +291,16 @@ static void load_guest(void) {
       0x49,                                // 19 dec cx
       0xeb, 0xef,                          // 1a jmp eoiloop (0x0b)
       0x59,                                // 1c eoidone: pop cx
-      0x58,                                // 1d done: pop ax
-      0xcf,                                // 1e iret
+      0x55,                                // 1d done: push bp
+      0x89, 0xe5,                          // 1e mov bp, sp
+      0x81, 0x7e, 0x04, (MAIN_ADDR + 2) & 0xff, (MAIN_ADDR + 2) >> 8, // 20 cmp word [bp+4], main+2 (sti)
+      0x72, 0x0c,                          // 25 jb skip (0x33)
+      0x81, 0x7e, 0x04, (MAIN_ADDR + 4) & 0xff, (MAIN_ADDR + 4) >> 8, // 27 cmp word [bp+4], main+4 (cli)
+      0x73, 0x05,                          // 2c jae skip (0x33)
+      0xc7, 0x46, 0x04, MAIN_ADDR & 0xff, MAIN_ADDR >> 8, // 2e mov word [bp+4], main: return to the check
+      0x5d,                                // 33 skip: pop bp
+      0x58,                                // 34 pop ax
+      0xcf,                                // 35 iret
   };
   memcpy(mem + COMMON_ADDR, common, sizeof common);
   static const unsigned char main_loop[] = {
@@ -365,11 +375,12 @@ static void set_guest_registers(int fd) {
 // vcpu LABEL ID
 static int run_vcpu(char **w, int n) {
   uint32_t id;
-  if (n != 3 || !parse_u32(w[2], &id) || id >= MAX_VCPUS || vcpu_fd[id] >= 0) return 0;
+  if (n != 3 || !parse_u32(w[2], &id)) return 0;
   int ret = 0, err = 0;
   int fd = vm_fd < 0 ? -1 : ioctl(vm_fd, KVM_CREATE_VCPU, id);
   if (vm_fd < 0) ret = -1, err = EBADF;
   else if (fd < 0) ret = -1, err = errno;
+  else if (id >= MAX_VCPUS || vcpu_fd[id] >= 0) close(fd); // created, but the probe keeps 16
   else {
     void *m = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
