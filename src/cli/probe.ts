@@ -2,7 +2,16 @@
 // and prints the same JSON lines the real kernel gives through the oracle, so the two can be diffed.
 // Parsing follows the C probe to the letter (strtoul/strtol/atoi semantics, the 16 eventfds e0..e15).
 
-import { createSystem, type KernelProfile, type PciDeviceTopology, type Topology } from '../engine/index.ts';
+import {
+  createSystem,
+  type Command,
+  type KernelProfile,
+  type PciDeviceTopology,
+  type Topology,
+} from '../engine/index.ts';
+
+/** 0x hex with 2 digits per byte, as vfio-probe prints values. */
+const hex = (v: number, bytes: number): string => `0x${(v >>> 0).toString(16).padStart(bytes * 2, '0')}`;
 
 export interface ProbeDevice {
   /** The name the oracle prints: `e1000e` or `virtio-net-pci,vectors=N`. */
@@ -22,8 +31,12 @@ export function probeDevice(spec: string): ProbeDevice | string {
         device: 0x10d3,
         pcie: true,
         intx_pin: 1,
-        msix: { table_size: 5 },
-        msi: { vectors: 1 },
+        // QEMU's e1000e: MSI-X capability at 0xa0 (table in BAR3 at 0, PBA at 0x2000), MSI at 0xd0
+        // (64-bit, no per-vector mask); SeaBIOS leaves I/O and Memory Space on, the kernel SERR#
+        msix: { table_size: 5, cap: 0xa0, table_bir: 3, table_offset: 0, pba_bir: 3, pba_offset: 0x2000 },
+        msi: { vectors: 1, cap: 0xd0, addr64: true },
+        command: 0x0103,
+        model: 'e1000e',
       },
     };
   const m = /^virtio-net-pci,vectors=(\d+)$/.exec(spec);
@@ -152,6 +165,18 @@ export function probeScript(script: string, opts: ProbeOptions): string[] {
   ];
   const errname = (r: { ok: boolean; errno?: string }): string =>
     r.ok ? 'OK' : KNOWN_ERRNO.has(r.errno!) ? r.errno! : 'EUNKNOWN';
+  const result = (ret: number, r: { ok: boolean; errno?: string } | undefined): string =>
+    `"ret":${ret},"errno":"${r && !r.ok ? errname(r) : 'OK'}"`;
+  // vfio-probe waits 20 ms after an access that makes the device fire: here, run the engine to idle
+  const settle = (): void => {
+    sys.apply({ op: 'run' });
+  };
+  const notModelled = (label: string, message: string): true => {
+    out.push(
+      `{"op":"error","label":"${jsonLabel(label)}","message":"irqflow does not model this: ${jsonLabel(message)}"}`,
+    );
+    return true;
+  };
   const run = (w: string[]): boolean => {
     const [op, label] = w;
     if (op === 'info') {
@@ -205,8 +230,141 @@ export function probeScript(script: string, opts: ProbeOptions): string[] {
           );
       else if (flags & 2) for (let i = 0; i < n; i++) data.push(byte(i));
       const r = sys.apply({ op: 'vfio.setIrqs', device: 'dev0', flags, index, start, count, data, argsz });
+      settle();
       const ret = r.ok ? ((r.value as number | undefined) ?? 0) : -1;
       out.push(`{"op":"set","label":"${jsonLabel(label)}","ret":${ret},"errno":"${errname(r)}"}`);
+      return true;
+    }
+    if (op === 'setup') {
+      if (w.length !== 2) return false;
+      const before = sys.apply({ op: 'vfio.configRead', device: 'dev0', offset: 4, size: 2 });
+      const v = before.ok ? (before.value as number) : 0;
+      const wr = sys.apply({ op: 'vfio.configWrite', device: 'dev0', offset: 4, size: 2, value: v | 6 });
+      const after = sys.apply({ op: 'vfio.configRead', device: 'dev0', offset: 4, size: 2 });
+      const bad = [before, wr, after].find((r) => !r.ok);
+      if (bad && !bad.ok && bad.tool) return notModelled(label, bad.message);
+      out.push(
+        `{"op":"setup","label":"${jsonLabel(label)}",${result(bad ? -1 : 0, bad)},"command_before":"${hex(v, 2)}","command_after":"${hex(after.ok ? (after.value as number) : 0, 2)}"}`,
+      );
+      return true;
+    }
+    if (op === 'raise' || op === 'ack') {
+      const cause = op === 'raise' && w.length === 3 ? parseU32(w[2]) : null;
+      if (op === 'raise' ? w.length !== 3 || cause === null || cause > 4 : w.length !== 2) return false;
+      // oracle/vfio-probe.c run_raise / run_ack: e1000e's registers through BAR0, stopping at a failure
+      const bit = (1 << (20 + (cause ?? 0))) >>> 0;
+      const seq: Command[] =
+        op === 'raise'
+          ? [
+              { op: 'vfio.barWrite', device: 'dev0', bar: 0, offset: 0xe4, value: 0x000cba98 },
+              { op: 'vfio.barWrite', device: 'dev0', bar: 0, offset: 0xd8, value: 0xffffffff },
+              { op: 'vfio.barRead', device: 'dev0', bar: 0, offset: 0xc0 },
+              { op: 'vfio.barWrite', device: 'dev0', bar: 0, offset: 0xd0, value: bit },
+              { op: 'vfio.barWrite', device: 'dev0', bar: 0, offset: 0xc8, value: bit },
+            ]
+          : [
+              { op: 'vfio.barRead', device: 'dev0', bar: 0, offset: 0xc0 },
+              { op: 'vfio.barWrite', device: 'dev0', bar: 0, offset: 0xc0, value: 0xffffffff },
+            ];
+      let bad: ReturnType<typeof sys.apply> | undefined;
+      for (const c of seq) {
+        const r = sys.apply(c);
+        if (!r.ok) {
+          if (r.tool) return notModelled(label, r.message);
+          bad = r;
+          break;
+        }
+      }
+      settle();
+      const tail = op === 'raise' ? `,"vector":${cause}` : '';
+      out.push(`{"op":"${op}","label":"${jsonLabel(label)}",${result(bad ? -1 : 0, bad)}${tail}}`);
+      return true;
+    }
+    if (op === 'signal') {
+      const e = w.length === 3 ? parseEventfdRef(w[2]) : null;
+      if (e === null) return false;
+      sys.apply({ op: 'eventfd.signal', fd: efd[e] });
+      settle();
+      out.push(`{"op":"signal","label":"${jsonLabel(label)}"}`);
+      return true;
+    }
+    if (op === 'sleep') {
+      if (w.length !== 3 || parseU32(w[2]) === null) return false;
+      settle();
+      out.push(`{"op":"sleep","label":"${jsonLabel(label)}"}`);
+      return true;
+    }
+    if (op === 'cfgr' || op === 'cfgw') {
+      const write = op === 'cfgw';
+      if (w.length !== (write ? 5 : 4)) return false;
+      const off = parseU32(w[2]);
+      const size = parseU32(w[3]);
+      const val = write ? parseU32(w[4]) : 0;
+      if (off === null || size === null || val === null || ![1, 2, 4].includes(size)) return false;
+      if (write && size < 4 && val >= 2 ** (8 * size)) return false;
+      const r = write
+        ? sys.apply({ op: 'vfio.configWrite', device: 'dev0', offset: off, size, value: val })
+        : sys.apply({ op: 'vfio.configRead', device: 'dev0', offset: off, size });
+      if (!r.ok && r.tool) return notModelled(label, r.message);
+      settle();
+      const shown = write ? val : r.ok ? (r.value as number) : 0;
+      out.push(
+        `{"op":"${op}","label":"${jsonLabel(label)}",${result(r.ok ? size : -1, r)},"offset":"0x${off.toString(16)}","value":"${hex(shown, size)}"}`,
+      );
+      return true;
+    }
+    if (op === 'barr' || op === 'barw') {
+      const write = op === 'barw';
+      if (w.length !== (write ? 5 : 4)) return false;
+      const bar = parseU32(w[2]);
+      const off = parseU32(w[3]);
+      const val = write ? parseU32(w[4]) : 0;
+      if (bar === null || bar > 5 || off === null || val === null) return false;
+      const r = write
+        ? sys.apply({ op: 'vfio.barWrite', device: 'dev0', bar, offset: off, value: val })
+        : sys.apply({ op: 'vfio.barRead', device: 'dev0', bar, offset: off });
+      if (!r.ok && r.tool) return notModelled(label, r.message);
+      settle();
+      const shown = write ? val : r.ok ? (r.value as number) : 0;
+      out.push(
+        `{"op":"${op}","label":"${jsonLabel(label)}",${result(r.ok ? 4 : -1, r)},"bar":${bar},"offset":"0x${off.toString(16)}","value":"${hex(shown, 4)}"}`,
+      );
+      return true;
+    }
+    // What the hardware holds behind VFIO's back: the engine's device and host state.
+    if (op === 'msix') {
+      const dev = sys.engine.state.devices.dev0;
+      const vec = w.length === 3 ? parseU32(w[2]) : null;
+      if (vec === null || !dev.msix || vec >= dev.msix.table_size) return false;
+      const m = dev.msix;
+      const x = m.table[vec];
+      out.push(
+        `{"op":"msix","label":"${jsonLabel(label)}","vector":${vec},"masked":${(x.vector_ctrl & 1) === 1},"pending":${m.pba[vec]},"msg_zero":${!x.addr_lo && !x.addr_hi && !x.data},"enabled":${m.enable},"fmask":${m.function_mask}}`,
+      );
+      return true;
+    }
+    if (op === 'intx') {
+      if (w.length !== 2) return false;
+      const dev = sys.engine.state.devices.dev0;
+      out.push(
+        `{"op":"intx","label":"${jsonLabel(label)}","disintx":${(dev.command & 0x400) !== 0},"status_intx":${(dev.status & 8) !== 0}}`,
+      );
+      return true;
+    }
+    if (op === 'hostirq') {
+      if (w.length !== 2) return false;
+      // /proc/interrupts lists a descriptor by its action's name: vfio-msix[3](0000:00:02.0)
+      const irqs = Object.values(sys.engine.state.host.irqs)
+        .filter((h) => h.action?.startsWith('vfio-'))
+        .map((h) => {
+          const name = h.action!.replace(/\(.*$/, '');
+          const br = /\[(\d+)\]/.exec(name);
+          return { name, index: br ? Number(br[1]) : -1, count: h.count };
+        })
+        .sort((a, b) => a.index - b.index || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      out.push(
+        `{"op":"hostirq","label":"${jsonLabel(label)}","irqs":{${irqs.map((h) => `"${h.name}":${h.count}`).join(',')}}}`,
+      );
       return true;
     }
     if (op === 'read') {

@@ -25,6 +25,8 @@ import { vdevSubmit } from './vfio/idxd_vdev.ts';
 import { vcpuSetState } from './kvm/vcpu.ts';
 import { hex } from './iommu/msg.ts';
 import { intxDeassert } from './pci/intx.ts';
+import { vfioConfigRead, vfioConfigWrite } from './pci/config.ts';
+import { vfioBarRead, vfioBarWrite } from './vfio/region.ts';
 
 export type FieldType =
   'device' | 'int' | 'time' | 'bool' | 'flags' | 'index' | 'ints' | 'string' | 'vcpu-state' | 'msix-field';
@@ -157,6 +159,66 @@ export const COMMANDS: CommandSpec[] = [
         data,
       );
     },
+  },
+  {
+    op: 'vfio.configRead',
+    fn: 'vfio_pci_config_rw@drivers/vfio/pci/vfio_pci_config.c',
+    node: vfioNode,
+    label: 'pread(VFIO config region)',
+    group: 'uAPI',
+    doc: 'reads config space as vfio-pci shows it (virtualized bits from vconfig)',
+    fields: {
+      device: F.device,
+      offset: range(0, 4095, 'byte offset in config space'),
+      size: range(1, 4, '1, 2 or 4 bytes'),
+    },
+    run: (e, c) => vfioConfigRead(target(e, c), int(c, 'offset'), int(c, 'size')),
+  },
+  {
+    op: 'vfio.configWrite',
+    fn: 'vfio_pci_config_rw@drivers/vfio/pci/vfio_pci_config.c',
+    node: vfioNode,
+    label: 'pwrite(VFIO config region)',
+    group: 'uAPI',
+    doc: 'writes config space through vfio-pci (e.g. offset 4, size 2: the command register)',
+    fields: {
+      device: F.device,
+      offset: range(0, 4095, 'byte offset in config space'),
+      size: range(1, 4, '1, 2 or 4 bytes'),
+      value: u32('the value written'),
+    },
+    run: (e, c) => {
+      const size = int(c, 'size');
+      const value = int(c, 'value');
+      if (size < 4 && value >= 2 ** (8 * size))
+        raiseTool('EINVAL', `value ${hex(value)} does not fit ${size} bytes`, 'value');
+      vfioConfigWrite(e, target(e, c), int(c, 'offset'), size, value);
+    },
+  },
+  {
+    op: 'vfio.barRead',
+    fn: 'vfio_pci_bar_rw@drivers/vfio/pci/vfio_pci_rdwr.c',
+    node: vfioNode,
+    label: 'pread(VFIO BAR region)',
+    group: 'uAPI',
+    doc: 'a 32-bit read of a BAR through the device fd (the MSI-X table reads as all ones)',
+    fields: { device: F.device, bar: range(0, 5, 'BAR 0..5'), offset: u32('byte offset in the BAR') },
+    run: (e, c) => vfioBarRead(e, target(e, c), int(c, 'bar'), int(c, 'offset')),
+  },
+  {
+    op: 'vfio.barWrite',
+    fn: 'vfio_pci_bar_rw@drivers/vfio/pci/vfio_pci_rdwr.c',
+    node: vfioNode,
+    label: 'pwrite(VFIO BAR region)',
+    group: 'uAPI',
+    doc: "a 32-bit write of a BAR through the device fd (e.g. e1000e's ICS at BAR0 0xc8 raises a cause)",
+    fields: {
+      device: F.device,
+      bar: range(0, 5, 'BAR 0..5'),
+      offset: u32('byte offset in the BAR'),
+      value: u32('dword value'),
+    },
+    run: (e, c) => vfioBarWrite(e, target(e, c), int(c, 'bar'), int(c, 'offset'), int(c, 'value')),
   },
   {
     op: 'eventfd.create',

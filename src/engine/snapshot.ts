@@ -22,6 +22,7 @@ const msix = z
     table_size: int.min(1).max(2048),
     enable: z.boolean(),
     function_mask: z.boolean(),
+    cap: int.min(0x40).max(0xfc),
     table_bir: int.min(0).max(5),
     table_offset: u32,
     pba_bir: int.min(0).max(5),
@@ -36,6 +37,7 @@ const msix = z
   });
 const msi = z
   .object({
+    cap: int.min(0x40).max(0xfc),
     mmc: int.min(1).max(32),
     mme: int.min(0).max(32),
     enable: z.boolean(),
@@ -81,6 +83,7 @@ const pciDevice = z
       .object({ size: int.min(1).max(32768), entries: z.array(imsEntry) })
       .strict()
       .nullable(),
+    e1000e: z.object({ icr: u32, ims: u32, ivar: u32, msi_causes_pending: u32 }).strict().nullable(),
   })
   .strict();
 const vdev = z
@@ -162,6 +165,15 @@ const vfioDevice = z
       .strict(),
     err_trigger: fd.nullable(),
     req_trigger: fd.nullable(),
+    vconfig: z
+      .object({
+        virq_disabled: z.boolean(),
+        msi_flags: int.min(0).max(0xffff),
+        msi_addr_lo: u32,
+        msi_addr_hi: u32,
+        msi_data: int.min(0).max(0xffff),
+      })
+      .strict(),
   })
   .strict();
 const eventfd = z

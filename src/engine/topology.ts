@@ -10,6 +10,8 @@ import { guestDriverCreate } from './guest/driver.ts';
 import { piCreate } from './iommu/posted.ts';
 import { FIRST_EVENTFD } from './kvm/eventfd.ts';
 import { MSIX_MAX_ENTRIES } from './pci/msix.ts';
+import { msiMessageControl } from './pci/msi.ts';
+import { PCI_COMMAND_INTX_DISABLE } from './pci/intx.ts';
 
 const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
@@ -46,6 +48,18 @@ export function topologyErrors(t: unknown): string[] {
     }
     if (d.ims && (!Number.isInteger(d.ims.size) || d.ims.size < 1 || d.ims.size > 32768))
       errs.push(`${at}.ims.size must be 1..32768`);
+    if (d.command !== undefined && (!Number.isInteger(d.command) || d.command < 0 || d.command > 0xffff))
+      errs.push(`${at}.command must be a 16-bit command register value`);
+    if (d.model !== undefined && d.model !== 'e1000e')
+      errs.push(`${at}.model '${String(d.model)}' is unsupported: only e1000e's registers are modelled`);
+    for (const [cap, c] of [
+      ['msix', d.msix?.cap],
+      ['msi', d.msi?.cap],
+    ] as const)
+      if (c !== undefined && (!Number.isInteger(c) || c < 0x40 || c > 0xf0 || c % 4 !== 0))
+        errs.push(`${at}.${cap}.cap must be a dword-aligned offset 0x40..0xf0 in config space`);
+    if ((d.msix?.cap ?? 0x70) === (d.msi?.cap ?? 0x50) && d.msix && d.msi)
+      errs.push(`${at}: the MSI and MSI-X capabilities cannot share an offset`);
     if (d.intx_pin !== undefined && (!Number.isInteger(d.intx_pin) || d.intx_pin < 0 || d.intx_pin > 4))
       errs.push(`${at}.intx_pin must be 0..4`);
     return 0;
@@ -113,7 +127,11 @@ export function buildState(t: Topology): SystemState {
     const dev = deviceCreate(d, i);
     s.devices[d.name] = dev;
     if (dev.passthrough) {
-      s.vfio[d.name] = vfioDeviceCreate(d.name, 'vfio-pci');
+      const vfio = vfioDeviceCreate(d.name, 'vfio-pci');
+      // vfio_config_init: vconfig starts as a copy of the physical config space
+      if (dev.msi) vfio.vconfig.msi_flags = msiMessageControl(dev.msi);
+      vfio.vconfig.virq_disabled = (dev.command & PCI_COMMAND_INTX_DISABLE) !== 0;
+      s.vfio[d.name] = vfio;
       if (dev.msix) {
         s.vmm[d.name] = vmmDeviceCreate(d.name, dev.msix.table_size);
         s.guest[d.name] = guestDriverCreate(d.name, dev.msix.table_size);

@@ -16,12 +16,16 @@ export interface MsixTopology {
   table_offset?: number;
   pba_bir?: number;
   pba_offset?: number;
+  /** Config-space offset of the MSI-X capability (e1000e: 0xa0); default 0x70. */
+  cap?: number;
 }
 export interface MsiTopology {
   /** Multiple Message Capable, as a count: 1, 2, 4, ..., 32. */
   vectors: number;
   addr64?: boolean;
   per_vector_mask?: boolean;
+  /** Config-space offset of the MSI capability (e1000e: 0xd0); default 0x50. */
+  cap?: number;
 }
 export interface PciDeviceTopology {
   name: string;
@@ -38,6 +42,10 @@ export interface PciDeviceTopology {
   ims?: { size: number } | null;
   /** Assigned to the VM through vfio-pci (default true unless it only parents virtual devices). */
   passthrough?: boolean;
+  /** The command register as firmware left it when vfio-pci opens the device (default 0x0006). */
+  command?: number;
+  /** A device model with registers in BAR0: 'e1000e' has its interrupt cause registers (ICR, ICS, IMS, IMC, IVAR). */
+  model?: 'e1000e';
 }
 export type VectorBackend = 'ims' | 'emulated';
 export interface VirtualDeviceTopology {
@@ -83,12 +91,16 @@ export interface MsixState {
   table_offset: number;
   pba_bir: number;
   pba_offset: number;
+  /** Config-space offset of the capability. */
+  cap: number;
   table: MsixEntry[];
   pba: boolean[];
   /** For each set PBA bit, the interrupt id waiting there (conservation bookkeeping, not hardware). */
   pba_irq: number[];
 }
 export interface MsiState {
+  /** Config-space offset of the capability. */
+  cap: number;
   /** Multiple Message Capable as a count. */
   mmc: number;
   /** Multiple Message Enable as a count. */
@@ -143,6 +155,16 @@ export interface PciDeviceState {
   msi: MsiState | null;
   intx: IntxState;
   ims: { size: number; entries: ImsEntry[] } | null;
+  /** e1000e's interrupt registers (BAR0), or null for a device without a register model. */
+  e1000e: E1000eRegs | null;
+}
+/** hw/net/e1000e_core.c: the interrupt cause registers QEMU's e1000e keeps (core->mac[...]). */
+export interface E1000eRegs {
+  icr: number;
+  ims: number;
+  ivar: number;
+  /** Causes an MSI or MSI-X message was already sent for (e1000e_send_msi: msi_causes_pending). */
+  msi_causes_pending: number;
 }
 export interface VirtualDeviceState {
   name: string;
@@ -233,6 +255,17 @@ export interface VfioDeviceState {
   intx: { masked: boolean; unmask_fd: number | null; trigger: number | null; enabled: boolean };
   err_trigger: number | null;
   req_trigger: number | null;
+  /**
+   * vfio-pci's virtualized config space (vfio_pci_config.c: vconfig): the user's Interrupt Disable
+   * (virq_disabled), and the MSI capability as the user wrote it (vfio_msi_config_write).
+   */
+  vconfig: {
+    virq_disabled: boolean;
+    msi_flags: number;
+    msi_addr_lo: number;
+    msi_addr_hi: number;
+    msi_data: number;
+  };
 }
 export interface EventfdState {
   fd: number;

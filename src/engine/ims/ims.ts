@@ -6,6 +6,7 @@
 import { defineEvent, type Engine } from '../engine.ts';
 import type { ImsEntry, PciDeviceState } from '../types.ts';
 import { EV_MSG } from '../iommu/remap.ts';
+import { busMasterDrop } from '../pci/busmaster.ts';
 import { hex } from '../iommu/msg.ts';
 
 export function imsCreate(size: number): { size: number; entries: ImsEntry[] } {
@@ -61,6 +62,7 @@ export function imsFreeEntry(e: Engine, dev: PciDeviceState, index: number): voi
 
 function send(e: Engine, dev: PciDeviceState, index: number, irq: number, detail: string): void {
   const entry = dev.ims!.entries[index];
+  if (busMasterDrop(e, dev, irq, `ims:${dev.name}`)) return;
   e.hop(
     'ims.send',
     irq,

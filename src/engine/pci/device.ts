@@ -10,6 +10,9 @@ import { EV_MSG } from '../iommu/remap.ts';
 import { intxAssert } from './intx.ts';
 import { hex } from '../iommu/msg.ts';
 import { HOP } from '../hops.ts';
+import { busMasterDrop } from './busmaster.ts';
+
+const PCI_COMMAND_MASTER = 1 << 2;
 import { defineDetail, OUT } from '../sim/trace.ts';
 
 const P_PBA = placeSite();
@@ -23,12 +26,13 @@ export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceStat
     device: t.device ?? 0x10d3,
     pcie: t.pcie ?? true,
     passthrough: t.passthrough ?? true,
-    command: 0x0006,
+    command: t.command ?? 0x0006,
     status: 0,
     msix: t.msix ? msixCreate(t.msix) : null,
     msi: t.msi ? msiCreate(t.msi) : null,
     intx: { pin: t.intx_pin ?? 1, asserted: false, asserted_irq: 0, pending_irq: 0 },
     ims: t.ims ? imsCreate(t.ims.size) : null,
+    e1000e: t.model === 'e1000e' ? { icr: 0, ims: 0, ivar: 0, msi_causes_pending: 0 } : null,
   };
 }
 
@@ -103,6 +107,7 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
       return;
     }
     e.hop('dev.raise', irq, from, to, 'forwarded', `vector ${vector}`);
+    if (busMasterDrop(e, dev, irq, to)) return;
     const msg = msiMessage(msi, vector);
     e.hop('msi.send', irq, to, 'iommu', 'forwarded', `write ${hex(msg.data)} to ${hex(msg.addr_lo)}`);
     e.schedule(e.cost.msi_write, EV_MSG, irq, msg.addr_lo | 0, msg.data | 0);
@@ -127,6 +132,7 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
 export function msixSend(e: Engine, dev: PciDeviceState, vector: number, irq: number): void {
   const entry = dev.msix!.table[vector];
   const di = e.deviceOrdinal(dev.name);
+  if (!(dev.command & PCI_COMMAND_MASTER) && busMasterDrop(e, dev, irq, `msix:${dev.name}`)) return;
   e.hopf(
     H_SEND,
     irq,
@@ -157,6 +163,7 @@ export function msixUpdateMasks(e: Engine, dev: PciDeviceState): void {
   for (const v of msixReleasable(m)) {
     const irq = msixClearPending(m, v);
     e.inFlight(irq);
+    if (busMasterDrop(e, dev, irq, `msix:${dev.name}`)) continue;
     e.hop(
       'msix.send',
       irq,

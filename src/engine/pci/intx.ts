@@ -3,7 +3,7 @@
 // bit 10, DisINTx) is clear (PCI Local Bus Spec 6.2.2). VFIO masks INTx through DisINTx
 // (drivers/pci/pci.c: pci_check_and_mask_intx / pci_check_and_unmask_intx).
 
-import { defineEvent, type Engine } from '../engine.ts';
+import type { Engine } from '../engine.ts';
 import type { PciDeviceState } from '../types.ts';
 import { EV_HOST_IRQ, hostIrqsOf } from '../host/irq.ts';
 
@@ -108,13 +108,3 @@ export function intxDeassert(e: Engine, dev: PciDeviceState): void {
     e.dropped(waiting, 'INTx condition cleared before delivery');
   }
 }
-
-/** Re-drives the pin when software clears DisINTx with the condition still set. */
-export const EV_INTX_REDRIVE = defineEvent('intx.redrive', (e, _irq, di) => {
-  const dev = e.state.devices[e.deviceNames[di]];
-  const irq = dev.intx.pending_irq;
-  if (irq && dev.status & PCI_STATUS_INTERRUPT && !intxDisabled(dev) && !dev.intx.asserted) {
-    e.inFlight(irq);
-    intxDrive(e, dev, irq);
-  }
-});

@@ -4,11 +4,13 @@ import type { Engine } from '../engine.ts';
 import type { MsiState, MsiTopology, PciDeviceState } from '../types.ts';
 import { EV_MSG } from '../iommu/remap.ts';
 import { hex } from '../iommu/msg.ts';
+import { busMasterDrop } from './busmaster.ts';
 
 export const PCI_CAP_ID_MSI = 0x05;
 
 export function msiCreate(t: MsiTopology): MsiState {
   return {
+    cap: t.cap ?? 0x50,
     mmc: t.vectors,
     mme: 1,
     enable: false,
@@ -54,6 +56,7 @@ export function msiUpdateMasks(e: Engine, dev: PciDeviceState): void {
     m.pending_bits &= ~(1 << v);
     m.pending_irq[v] = 0;
     e.inFlight(irq);
+    if (busMasterDrop(e, dev, irq, `msi:${dev.name}`)) continue;
     const msg = msiMessage(m, v);
     e.hop(
       'msi.send',

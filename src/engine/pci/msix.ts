@@ -27,6 +27,7 @@ export function msixCreate(t: MsixTopology): MsixState {
     table_offset: t.table_offset ?? 0,
     pba_bir: t.pba_bir ?? 3,
     pba_offset: t.pba_offset ?? 0x2000,
+    cap: t.cap ?? 0x70,
     // Entries reset with the Mask bit set (PCIe Base Spec 6.1.4.3).
     table: Array.from({ length: n }, (): MsixEntry => ({ addr_lo: 0, addr_hi: 0, data: 0, vector_ctrl: 1 })),
     pba: new Array<boolean>(n).fill(false),

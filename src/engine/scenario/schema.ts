@@ -36,6 +36,7 @@ export const pciDeviceSchema = z
       .object({
         table_size: int.min(1).max(2048),
         table_bir: int.min(0).max(5).optional(),
+        cap: int.min(0x40).max(0xf0).multipleOf(4).optional(),
         table_offset: int.min(0).optional(),
         pba_bir: int.min(0).max(5).optional(),
         pba_offset: int.min(0).optional(),
@@ -54,6 +55,7 @@ export const pciDeviceSchema = z
           z.literal(32),
         ]),
         addr64: z.boolean().optional(),
+        cap: int.min(0x40).max(0xf0).multipleOf(4).optional(),
         per_vector_mask: z.boolean().optional(),
       })
       .strict()
@@ -65,6 +67,8 @@ export const pciDeviceSchema = z
       .nullable()
       .optional(),
     passthrough: z.boolean().optional(),
+    command: int.min(0).max(0xffff).optional(),
+    model: z.literal('e1000e').optional(),
   })
   .strict();
 

@@ -10,7 +10,8 @@
 // Each backend operation names the function it is in the design generation chosen (designs.ts).
 
 import type { Engine } from '../engine.ts';
-import type { HostIrq, VfioBackend, VfioIrqCtx } from '../types.ts';
+import type { HostIrq, PciDeviceState, VfioBackend, VfioIrqCtx } from '../types.ts';
+import { intxDeassert, PCI_STATUS_INTERRUPT } from '../pci/intx.ts';
 import { raise } from '../errno.ts';
 import { backendKind, irqName, vectorBackend, type VfioTarget } from './device.ts';
 import { frontFn, type FrontOp } from './designs.ts';
@@ -136,6 +137,7 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
     for (const entry of m.table) entry.vector_ctrl = 1;
     m.enable = true;
     m.function_mask = false;
+    intxOff(e, dev);
     for (let i = 0; i < nvec; i++) hostAllocIrq(e, 'PCI-MSIX', dev, i);
   } else {
     const m = dev.msi!;
@@ -147,6 +149,7 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
       return 1;
     }
     m.enable = true;
+    intxOff(e, dev);
     m.mme = 1 << Math.ceil(Math.log2(nvec));
     if (m.per_vector_mask) m.mask_bits = m.mmc >= 32 ? -1 : (1 << m.mmc) - 1; // every vector masked until requested
     // intel_irq_remapping_alloc: one aligned block of IRTEs; vector i is subhandle i of its handle
@@ -299,4 +302,13 @@ export function vfioMsiSetVectorSignal(
     );
   }
   bypassSync(e);
+}
+
+/**
+ * A function with MSI or MSI-X enabled does not use INTx (PCIe Base Spec 6.1.4.3): QEMU's device models
+ * lower the line when the enable bit is set (hw/pci/msix.c: msix_write_config, hw/pci/msi.c:
+ * msi_write_config -> pci_device_deassert_intx).
+ */
+function intxOff(e: Engine, dev: PciDeviceState): void {
+  if (dev.status & PCI_STATUS_INTERRUPT) intxDeassert(e, dev);
 }
