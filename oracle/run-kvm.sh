@@ -22,6 +22,7 @@ usage="usage: run-kvm.sh SCRIPT [--kernel 6.1|6.12] [--kernel-image PATH] [--par
 die() { echo "oracle/run-kvm.sh: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || die "$usage"
+case "$1" in -h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 script=$1; shift
 want=""; image=""; cpu=EPYC; params=()
 while [ $# -gt 0 ]; do

@@ -28,6 +28,7 @@ for a in "$@"; do
   fi
 done
 [ $# -ge 1 ] || die "$usage"
+case "$1" in -h|--help) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 script=$1; shift
 want=""; image=""; device=e1000e
 while [ $# -gt 0 ]; do
