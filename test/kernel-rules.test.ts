@@ -206,7 +206,7 @@ describe('the IOMMU checks the requester (source-id verification, fault 0x26)', 
 });
 
 describe('KVM', () => {
-  it('KVM_IRQFD on an eventfd already signalled injects once (kvm_irqfd_assign polls EPOLLIN)', () => {
+  it('KVM_IRQFD on an eventfd already signalled injects once and leaves the count (irqfd_inject reads nothing; oracle kvm-irqfd read-e3-assigned)', () => {
     const sys = createSystem({ devices: [{ name: 'nic0', msix: { table_size: 1 } }] });
     ok(sys, { op: 'eventfd.create' });
     ok(sys, {
@@ -225,8 +225,49 @@ describe('KVM', () => {
     ok(sys, { op: 'kvm.irqfd', fd: 6, gsi: 30 });
     sys.run();
     const snap = sys.snapshot();
-    expect(snap.interrupts.map((r) => r.fate)).toEqual(['delivered', 'coalesced']);
+    // the device's two interrupts still wait in the counter; irqfd_inject's own one was delivered
+    expect(snap.interrupts.map((r) => r.fate)).toEqual(['pending', 'pending', 'delivered']);
+    expect(snap.state.eventfds[6].count).toBe(2);
     expect(snap.state.kvm.vcpus[0].handled[0x45]).toBe(1);
+    // the next signal's irqfd_wakeup reads the whole count with it
+    ok(sys, { op: 'device.raise', device: 'nic0', vector: 0 });
+    sys.run();
+    const after = sys.snapshot();
+    expect(after.interrupts.map((r) => r.fate)).toEqual(['coalesced', 'coalesced', 'delivered', 'delivered']);
+    expect(after.state.eventfds[6].count).toBe(0);
+  });
+
+  it('KVM_IRQFD takes any GSI; only the routing table is bounded (oracle kvm-irqfd: GSI 5000)', () => {
+    const sys = createSystem({ devices: [{ name: 'nic0', msix: { table_size: 1 } }] });
+    ok(sys, { op: 'eventfd.create' });
+    ok(sys, { op: 'kvm.irqfd', fd: 6, gsi: 5000 });
+    expect(sys.apply({ op: 'kvm.route', gsi: 5000, address_lo: 0xfee00000, data: 0x45 })).toMatchObject({
+      ok: false,
+      errno: 'EINVAL',
+    });
+  });
+
+  it('a second vector on the same eventfd gets no bypass producer (irq_bypass_register_producer: -EBUSY)', () => {
+    const sys = createSystem({
+      iommu: { interrupt_remapping: true, posted_interrupts: true },
+      devices: [{ name: 'nic0', msix: { table_size: 2 } }],
+    });
+    ok(sys, { op: 'eventfd.create' });
+    ok(sys, { op: 'kvm.route', gsi: 30, address_lo: 0xfee00000, data: 0x45 });
+    ok(sys, { op: 'kvm.irqfd', fd: 6, gsi: 30 });
+    ok(sys, {
+      op: 'vfio.setIrqs',
+      device: 'nic0',
+      flags: 'EVENTFD|TRIGGER',
+      index: 'MSIX',
+      start: 0,
+      count: 2,
+      data: [6, 6],
+    });
+    const s = sys.snapshot().state;
+    expect([s.vfio.nic0.ctx[0].producer, s.vfio.nic0.ctx[1].producer]).toEqual([true, false]);
+    const modes = Object.values(s.host.irqs).map((h) => s.iommu.irte[h.irte!]!.mode);
+    expect(modes).toEqual(['posted', 'remapped']);
   });
 
   it('irqfd_wakeup injects with the route it holds when signalled: a later route change does not redirect it', () => {

@@ -50,7 +50,23 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
   const efd = e.state.eventfds[fd];
   const irqfd = e.state.kvm.irqfds[fd];
   if (efd && irqfd) {
-    // virt/kvm/eventfd.c: irqfd_wakeup reads the counter (eventfd_ctx_do_read) and injects
+    // virt/kvm/eventfd.c: irqfd_wakeup reads the counter (eventfd_ctx_do_read) and injects: what was
+    // counted before (left by an irqfd assigned on a signalled eventfd) is consumed with this signal
+    const counted = efd.reader_irq ? [efd.reader_irq, ...efd.count_irqs] : efd.count_irqs;
+    for (const c of counted) {
+      e.hop(
+        'eventfd.signal',
+        c,
+        'eventfd',
+        'irqfd',
+        'coalesced',
+        `eventfd ${fd}: read with #${irq} by irqfd_wakeup`,
+      );
+      e.coalesced(c, irq, `eventfd ${fd} counter`);
+    }
+    efd.count = 0;
+    efd.count_irqs = [];
+    efd.reader_irq = 0;
     const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
     e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
     e.schedule(e.cost.eventfd, EV_IRQFD, irq, irqfd.gsi, irqfdTarget(e, irqfd.gsi));

@@ -246,7 +246,11 @@ export function vfioMsiSetVectorSignal(
   const old = v.ctx[vector];
   if (old && old.trigger !== null) {
     ctl(e, t, 'free_interrupt', backend, `${old.name}: release eventfd ${old.trigger}`);
-    old.producer = false;
+    // irq_bypass_unregister_producer before free_irq: a posted IRTE goes back to remapped first
+    if (old.producer) {
+      old.producer = false;
+      bypassSync(e);
+    }
     if (old.host_irq !== null) {
       const h = e.state.host.irqs[old.host_irq];
       if (backend === 'ims') {
@@ -290,8 +294,18 @@ export function vfioMsiSetVectorSignal(
       'hostirq',
     );
     hostRequestIrq(e, host, name, v.device, vector);
-    // irq_bypass_register_producer: token = the trigger eventfd
-    ctx.producer = true;
+    // irq_bypass_register_producer: token = the trigger eventfd. A second producer with the same token
+    // is refused (-EBUSY) and VFIO only logs it ("irq bypass producer (token %p) registration fails"):
+    // that vector is never posted, not even after the first goes (virt/lib/irqbypass.c).
+    ctx.producer = !producerHolds(e, efd.fd);
+    if (!ctx.producer)
+      ctl(
+        e,
+        t,
+        'vector_signal',
+        backend,
+        `${name}: irq bypass producer for eventfd ${fd} refused (-EBUSY): another vector holds its token`,
+      );
   } else {
     ctl(
       e,
@@ -311,4 +325,11 @@ export function vfioMsiSetVectorSignal(
  */
 function intxOff(e: Engine, dev: PciDeviceState): void {
   if (dev.status & PCI_STATUS_INTERRUPT) intxDeassert(e, dev);
+}
+
+/** A registered irq-bypass producer already holds eventfd `fd` as its token. */
+function producerHolds(e: Engine, fd: number): boolean {
+  for (const v of Object.values(e.state.vfio))
+    for (const c of Object.values(v.ctx)) if (c.producer && c.trigger === fd) return true;
+  return false;
 }
