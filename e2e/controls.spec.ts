@@ -7,6 +7,8 @@ test('the caption follows Back, and a new kernel profile starts the scenario ove
   await doNextCommand(page);
   await doNextCommand(page);
   await expect(page.locator('.step-no')).toHaveText('step 2');
+  // Back by command: the cursor goes to the end of the command before.
+  await page.getByTestId('granularity').selectOption('command');
   await back(page);
   await expect(page.locator('.step-no')).toHaveText('step 1');
   await back(page);

@@ -1,6 +1,6 @@
 import { applyCommand, expect, openApp, screenshot, test } from './helpers.ts';
 
-test('a VFIO_DEVICE_SET_IRQS on an index the device does not have fails with EINVAL naming the field', async ({
+test('a failed VFIO_DEVICE_SET_IRQS appears in the trace with its errno, and the palette blames the field', async ({
   page,
 }) => {
   await openApp(page);
@@ -20,12 +20,23 @@ test('a VFIO_DEVICE_SET_IRQS on an index the device does not have fails with EIN
   await expect(page.getByTestId('command-errno')).toHaveText('-EINVAL');
   await expect(page.getByTestId('command-field')).toContainText('index');
   await expect(page.getByTestId('command-result')).toContainText('index');
+  // The refusal is a row of the trace where it happened: the ioctl, its errno, the field.
+  const row = page.locator('[data-testid=trace-row]').first();
+  await expect(row.getByTestId('trace-outcome')).toHaveText('-EINVAL');
+  await expect(row).toContainText('vfio_pci_ioctl_set_irqs');
+  await expect(row.getByTestId('trace-detail')).toContainText('index');
   await screenshot(page, 'errno');
 });
 
-test('an unknown device is ENODEV', async ({ page }) => {
+test('an unknown device is refused by irqflow, not answered with a kernel errno', async ({ page }) => {
   await openApp(page);
   await applyCommand(page, 'device.raise', { device: 'nosuchdev', vector: '0' });
-  await expect(page.getByTestId('command-errno')).toHaveText('-ENODEV');
+  await expect(page.getByTestId('tool-error')).toContainText('irqflow refused the command');
+  await expect(page.getByTestId('command-errno')).toHaveCount(0);
   await expect(page.getByTestId('command-field')).toContainText('device');
+  const row = page.locator('[data-testid=trace-row]').first();
+  await expect(row.getByTestId('trace-outcome')).toHaveText('irqflow ✕');
+  // No box for a device the topology does not have.
+  await expect(page.locator('[data-node-id="dev:nosuchdev"]')).toHaveCount(0);
+  await screenshot(page, 'tool-error');
 });

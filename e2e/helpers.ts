@@ -38,9 +38,20 @@ async function history(page: Page): Promise<number> {
   return Number(await toolbar(page).getAttribute('data-history'));
 }
 
-/** Waits until the engine has answered the last request. */
+async function cursor(page: Page): Promise<number> {
+  return Number(await toolbar(page).getAttribute('data-cursor'));
+}
+
+/** Where the cursor is, to the frame: hops passed and commands applied at that hop. */
+async function position(page: Page): Promise<string> {
+  const bar = toolbar(page);
+  return `${await bar.getAttribute('data-cursor')}:${await bar.getAttribute('data-frames')}`;
+}
+
+/** Waits until the engine has answered the last request and every token in flight has landed. */
 export async function settled(page: Page): Promise<void> {
   await expect(toolbar(page)).toHaveAttribute('data-busy', 'false');
+  await expect(toolbar(page)).toHaveAttribute('data-moving', 'false', { timeout: 10_000 });
 }
 
 export async function openApp(page: Page, query = ''): Promise<void> {
@@ -50,17 +61,27 @@ export async function openApp(page: Page, query = ''): Promise<void> {
   await settled(page);
 }
 
-/** Clicks a control that changes history (Step, Do next command, Back) and waits for the answer. */
-async function clickAndWait(page: Page, testid: string): Promise<void> {
-  const before = await history(page);
+/** Clicks Step or Back and waits until the cursor has moved and its tokens have landed. */
+async function moveCursor(page: Page, testid: string): Promise<void> {
+  const before = await position(page);
   await page.getByTestId(testid).click();
+  await expect.poll(() => position(page)).not.toBe(before);
+  await settled(page);
+}
+
+export const step = (page: Page) => moveCursor(page, 'btn-step');
+export const back = (page: Page) => moveCursor(page, 'btn-back');
+
+/** Applies the scenario's next command and waits until its hops have played. */
+export async function doNextCommand(page: Page): Promise<void> {
+  const before = await history(page);
+  await page.getByTestId('btn-next-command').click();
   await expect.poll(() => history(page)).not.toBe(before);
   await settled(page);
 }
 
-export const step = (page: Page) => clickAndWait(page, 'btn-step');
-export const back = (page: Page) => clickAndWait(page, 'btn-back');
-export const doNextCommand = (page: Page) => clickAndWait(page, 'btn-next-command');
+/** The playback cursor: how many hops the page shows. */
+export const cursorAt = cursor;
 
 export async function traceLength(page: Page): Promise<number> {
   return Number(await toolbar(page).getAttribute('data-trace-length'));
@@ -98,7 +119,7 @@ export async function runToIdle(page: Page): Promise<void> {
   await page.getByTestId('speed').selectOption('5000');
   await page.getByTestId('btn-run').click();
   await expect(toolbar(page)).toHaveAttribute('data-idle', 'true', { timeout: 20_000 });
-  await expect(page.getByTestId('btn-run')).toBeVisible();
+  await expect(toolbar(page)).toHaveAttribute('data-playing', 'false');
   await settled(page);
 }
 
@@ -123,4 +144,18 @@ export async function applyCommand(page: Page, op: string, fields: Record<string
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `e2e/screenshots/${name}.png` });
+}
+
+/** The four looks the page must hold: projector and large screen, light and dark. */
+export const LOOKS = [
+  { name: '1280-dark', width: 1280, height: 720, colorScheme: 'dark' },
+  { name: '1280-light', width: 1280, height: 720, colorScheme: 'light' },
+  { name: '2560-dark', width: 2560, height: 1440, colorScheme: 'dark' },
+  { name: '2560-light', width: 2560, height: 1440, colorScheme: 'light' },
+] as const;
+
+/** Sets the window and the system theme, as a user opening the page on that screen would. */
+export async function look(page: Page, l: (typeof LOOKS)[number]): Promise<void> {
+  await page.setViewportSize({ width: l.width, height: l.height });
+  await page.emulateMedia({ colorScheme: l.colorScheme });
 }

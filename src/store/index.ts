@@ -3,20 +3,18 @@
 
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import { createEngineClient, type EngineClient } from '../worker/client.ts';
+import { createEngineClient } from '../worker/client.ts';
 import { createActions } from './actions.ts';
+import { EngineLink } from './link.ts';
 import { initialState, type AppState } from './slices.ts';
 
 export const store = createStore<AppState>()(() => initialState());
 
-let client: EngineClient | null = null;
-const getClient = (): EngineClient => (client ??= createEngineClient());
-
-export const actions = createActions(store, getClient);
+export const actions = createActions(store, new EngineLink(createEngineClient));
 
 export function useApp<T>(selector: (s: AppState) => T): T {
   return useStore(store, selector);
 }
 
-export type { AppState } from './slices.ts';
+export type { AppState, Granularity } from './slices.ts';
 export { SPEEDS, TRACE_WINDOW } from './slices.ts';

@@ -10,11 +10,17 @@ import type {
   SystemState,
   TraceEvent,
 } from '../engine/index.ts';
-import type { Scenario } from '../worker/api.ts';
+import type { Breakpoint, Scenario } from '../worker/api.ts';
 
-/** A mirror of what the engine last answered. */
+/**
+ * A mirror of what the engine answered, seen through the playback cursor: `state` and `fates` are the
+ * state at the cursor (frames.ts); `trace` holds events past the cursor too, which the page has not
+ * revealed yet; `traceLength`, `idle`, `queued`, `history` describe the engine's head.
+ */
 export interface EngineSlice {
   state: SystemState | null;
+  /** The engine's own state (at the head of the trace), ahead of the cursor while tokens play. */
+  head: SystemState | null;
   /** The newest events of the trace (at most TRACE_WINDOW), oldest first; `trace[i].seq` is its index. */
   trace: TraceEvent[];
   traceLength: number;
@@ -33,12 +39,38 @@ export interface EngineSlice {
   busy: boolean;
   /** A worker or fetch failure (not an errno: those are results). */
   error: string | null;
+  /** The engine worker died and was replaced: what happened, shown until the next command. */
+  workerNote: string | null;
+  /** Workers started so far (1 normally; a restart adds one). */
+  workers: number;
+}
+
+export type Granularity = 'hop' | 'interrupt' | 'command';
+
+/** The playback cursor: how far into the trace the page shows (frames.ts, player.ts). */
+export interface CursorSlice {
+  /** Trace events passed: the page shows the state after event `at - 1`. */
+  at: number;
+  /** Frames applied at the cursor: two commands can end at one trace position (one recorded no hop). */
+  frames: number;
+  /** The lowest position the page can go back to without asking the engine. */
+  min: number;
+  granularity: Granularity;
+  /** Tokens are in flight or about to leave. */
+  moving: boolean;
+  /** The hop a breakpoint stopped at. */
+  hit: { seq: number; bp: string } | null;
 }
 
 export interface PlaybackSlice {
   playing: boolean;
+  /** Run plays the queued events; scenario also applies the scenario's next steps when idle. */
+  mode: 'run' | 'scenario';
   /** Queued events per second while playing. */
   speed: number;
+  /** Play scenario stops after a step that has an expectation. */
+  stopAtExpect: boolean;
+  breakpoints: Breakpoint[];
 }
 
 export interface SelectionSlice {
@@ -69,12 +101,16 @@ export interface ScenarioSlice {
 
 export interface PresentationSlice {
   caption: string | null;
+  /** The `?` overlay listing the shortcuts. */
+  help: boolean;
+  theme: 'light' | 'dark' | null;
   /** The scenario step the caption belongs to (0-based). */
   captionStep: number | null;
 }
 
 export interface AppState {
   engine: EngineSlice;
+  cursor: CursorSlice;
   playback: PlaybackSlice;
   selection: SelectionSlice;
   scenario: ScenarioSlice;
@@ -89,6 +125,7 @@ export function initialState(): AppState {
   return {
     engine: {
       state: null,
+      head: null,
       trace: [],
       traceLength: 0,
       tracePage: null,
@@ -100,10 +137,13 @@ export function initialState(): AppState {
       batch: { id: 0, events: [], animate: false },
       busy: false,
       error: null,
+      workerNote: null,
+      workers: 0,
     },
-    playback: { playing: false, speed: 10 },
+    cursor: { at: 0, frames: 0, min: 0, granularity: 'hop', moving: false, hit: null },
+    playback: { playing: false, mode: 'run', speed: 10, stopAtExpect: true, breakpoints: [] },
     selection: { node: null, irq: null, event: null },
     scenario: { list: [], file: null, current: null, stepIndex: 0, profile: null, design: null },
-    presentation: { caption: null, captionStep: null },
+    presentation: { caption: null, captionStep: null, help: false, theme: null },
   };
 }

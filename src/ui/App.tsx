@@ -10,6 +10,7 @@ import { Inspector } from './inspector/Inspector.tsx';
 import { CommandPalette } from './CommandPalette.tsx';
 import { Legend } from './Legend.tsx';
 import { useShortcuts } from './shortcuts.ts';
+import { HelpOverlay } from './HelpOverlay.tsx';
 
 export function App() {
   useShortcuts();
@@ -33,6 +34,7 @@ export function App() {
           <CommandPalette />
         </div>
       </main>
+      <HelpOverlay />
     </div>
   );
 }

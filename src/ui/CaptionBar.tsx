@@ -9,6 +9,8 @@ export function CaptionBar() {
   const caption = useApp((s) => s.presentation.caption);
   const captionStep = useApp((s) => s.presentation.captionStep);
   const error = useApp((s) => s.engine.error);
+  const workerNote = useApp((s) => s.engine.workerNote);
+  const hit = useApp((s) => s.cursor.hit);
   return (
     <div className="caption-bar" data-testid="caption-bar">
       <span className="scenario-name">{current?.name ?? 'loading…'}</span>
@@ -17,6 +19,16 @@ export function CaptionBar() {
       <span className="caption" data-testid="caption" title={caption ?? current?.description ?? ''}>
         {caption ?? current?.description ?? ''}
       </span>
+      {hit && (
+        <span className="hit" data-testid="breakpoint-hit">
+          ● stopped at hop #{hit.seq}: {hit.bp}
+        </span>
+      )}
+      {workerNote && (
+        <span className="worker-note" data-testid="worker-note" title={workerNote}>
+          {workerNote}
+        </span>
+      )}
       {error && (
         <span className="error" data-testid="app-error">
           {error}

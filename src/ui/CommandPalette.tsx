@@ -2,9 +2,14 @@
 // the JSON), apply it. The result shows the return value, or the errno and the field it blames.
 
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { Command } from '../engine/index.ts';
+import type { Command, CommandResult } from '../engine/index.ts';
 import { actions, useApp } from '../store/index.ts';
 import { buildCommand, commandDescs, type CommandDesc } from './commandSpec.ts';
+
+/** Refused by irqflow itself (malformed command, unknown device, a limit), not by the modelled kernel. */
+export function isTool(r: CommandResult): boolean {
+  return !r.ok && (r as { tool?: boolean }).tool === true;
+}
 
 function ResultView() {
   const last = useApp((s) => s.engine.last);
@@ -17,12 +22,30 @@ function ResultView() {
   if (!last) return <div className="result muted">no command applied yet</div>;
   const r = last.result;
   return (
-    <div className={`result ${r.ok ? 'ok' : 'err'}`} data-testid="command-result" ref={ref}>
+    <div
+      className={`result ${r.ok ? 'ok' : 'err'}`}
+      data-testid="command-result"
+      data-errno={r.ok ? '' : r.errno}
+      data-tool={isTool(r)}
+      ref={ref}
+    >
       <code className="res-cmd">{last.command ? JSON.stringify(last.command) : ''}</code>
       {r.ok ? (
         <div>
           <b className="ok">0 (success)</b>
           {r.value !== undefined && <code> {JSON.stringify(r.value)}</code>}
+        </div>
+      ) : isTool(r) ? (
+        <div data-testid="tool-error">
+          <b className="tool-err">irqflow refused the command</b>
+          <span className="muted"> ({r.errno}; not a kernel answer: the kernel never saw it)</span>
+          {r.field && (
+            <span className="field-name" data-testid="command-field">
+              {' '}
+              field <code>{r.field}</code>
+            </span>
+          )}
+          <div className="msg">{r.message}</div>
         </div>
       ) : (
         <div>

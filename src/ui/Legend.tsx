@@ -1,23 +1,38 @@
-// What the colours and marks of the diagram mean.
+// What the colours and marks of the diagram mean: a token's shape and colour name its path (the same
+// shapes the canvas draws, dots.ts), then the marks for pending, dropped and delivered.
 
-import { OUTCOME_COLOR, PATH_COLOR } from './theme.ts';
+import type { TracePath } from '../engine/index.ts';
+import { SHAPE } from './diagram/dots.ts';
+import { PATHS } from './theme.ts';
 
-const PATHS = ['direct', 'posted', 'intercepted', 'emulated'] as const;
+function Glyph({ path }: { path: TracePath }) {
+  const c = `var(--path-${path})`;
+  const shape = SHAPE[path];
+  return (
+    <svg width="12" height="12" viewBox="-6 -6 12 12" aria-hidden="true">
+      {shape === 'circle' && <circle r="4.5" fill={c} />}
+      {shape === 'diamond' && <path d="M0,-5.5L5.5,0L0,5.5L-5.5,0Z" fill={c} />}
+      {shape === 'square' && <rect x="-4.5" y="-4.5" width="9" height="9" fill={c} />}
+      {shape === 'triangle' && <path d="M0,-5.5L5,4.2L-5,4.2Z" fill={c} />}
+      {shape === 'ring' && <circle r="4" fill="none" stroke={c} strokeWidth="2" />}
+    </svg>
+  );
+}
 
 export function Legend() {
   return (
     <div className="legend" data-testid="legend">
       {PATHS.map((p) => (
-        <span key={p}>
-          <i className="path-dot" style={{ background: PATH_COLOR[p] }} />
+        <span key={p} data-testid={`legend-${p}`}>
+          <Glyph path={p} />
           {p}
         </span>
       ))}
       <span>
-        <i className="ring" style={{ borderColor: OUTCOME_COLOR.pending }} />
+        <i className="ring" />
         pending
       </span>
-      <span style={{ color: OUTCOME_COLOR.dropped }}>✕ dropped</span>
+      <span className="lg-dropped">✕ dropped</span>
     </div>
   );
 }

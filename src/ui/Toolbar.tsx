@@ -1,8 +1,11 @@
-// The top bar: scenario, kernel profile and design pickers; playback controls; the clock and counters.
+// The top bar: scenario, kernel profile and design pickers; the cursor's controls (Back, Step and their
+// granularity, Run, Play scenario, speed, Reset, "Do next command"); the clock at the cursor.
 
 import type { DesignGeneration, KernelProfile } from '../engine/index.ts';
-import { actions, SPEEDS, useApp } from '../store/index.ts';
+import { actions, SPEEDS, useApp, type Granularity } from '../store/index.ts';
 import { fmtTime } from './format.ts';
+import { blurAfterPick } from './shortcuts.ts';
+import { ThemeToggle } from './ThemeToggle.tsx';
 
 const PROFILES: KernelProfile[] = ['6.1', '6.12'];
 const DESIGNS: { id: DesignGeneration; label: string }[] = [
@@ -10,6 +13,7 @@ const DESIGNS: { id: DesignGeneration; label: string }[] = [
   { id: 'rfc-v3', label: 'RFC v3 (intr_ctx + ops)' },
   { id: 'cleanup-2024', label: 'Feb 2024 clean-up' },
 ];
+const GRANULARITIES: Granularity[] = ['hop', 'interrupt', 'command'];
 
 export function Toolbar() {
   const list = useApp((s) => s.scenario.list);
@@ -18,15 +22,24 @@ export function Toolbar() {
   const design = useApp((s) => s.engine.state?.design);
   const time = useApp((s) => s.engine.state?.time ?? 0);
   const playing = useApp((s) => s.playback.playing);
+  const mode = useApp((s) => s.playback.mode);
   const speed = useApp((s) => s.playback.speed);
   const history = useApp((s) => s.engine.history);
   const idle = useApp((s) => s.engine.idle);
   const busy = useApp((s) => s.engine.busy);
   const traceLength = useApp((s) => s.engine.traceLength);
+  const at = useApp((s) => s.cursor.at);
+  const min = useApp((s) => s.cursor.min);
+  const frames = useApp((s) => s.cursor.frames);
+  const moving = useApp((s) => s.cursor.moving);
+  const granularity = useApp((s) => s.cursor.granularity);
   const current = useApp((s) => s.scenario.current);
   const stepIndex = useApp((s) => s.scenario.stepIndex);
   const steps = current?.steps.length ?? 0;
   const inList = list.some((e) => e.file === file);
+  const ahead = at < traceLength;
+  const canBack = at > min || frames > 0 || history > 0;
+  const canStep = ahead || !idle;
 
   return (
     <header
@@ -35,15 +48,23 @@ export function Toolbar() {
       data-history={history}
       data-busy={busy}
       data-trace-length={traceLength}
-      data-idle={idle}
+      data-cursor={at}
+      data-frames={frames}
+      data-moving={moving}
+      data-idle={idle && !ahead}
+      data-playing={playing}
     >
       <span className="brand">irqflow</span>
       <label className="field">
         <span>scenario</span>
         <select
           data-testid="scenario-picker"
+          className="scenario-select"
           value={file ?? ''}
-          onChange={(e) => void actions.load(e.target.value)}
+          onChange={(e) => {
+            blurAfterPick(e.currentTarget);
+            void actions.load(e.target.value);
+          }}
         >
           {!inList && file && <option value={file}>{current?.name ?? file}</option>}
           {list.map((e) => (
@@ -58,7 +79,10 @@ export function Toolbar() {
         <select
           data-testid="profile-picker"
           value={profile ?? '6.12'}
-          onChange={(e) => void actions.setProfile(e.target.value as KernelProfile)}
+          onChange={(e) => {
+            blurAfterPick(e.currentTarget);
+            void actions.setProfile(e.target.value as KernelProfile);
+          }}
         >
           {PROFILES.map((p) => (
             <option key={p} value={p}>
@@ -71,8 +95,12 @@ export function Toolbar() {
         <span>design</span>
         <select
           data-testid="design-picker"
+          className="design-select"
           value={design ?? 'rfc-v3'}
-          onChange={(e) => void actions.setDesign(e.target.value as DesignGeneration)}
+          onChange={(e) => {
+            blurAfterPick(e.currentTarget);
+            void actions.setDesign(e.target.value as DesignGeneration);
+          }}
         >
           {DESIGNS.map((d) => (
             <option key={d.id} value={d.id}>
@@ -85,34 +113,72 @@ export function Toolbar() {
         <button
           data-testid="btn-back"
           onClick={() => void actions.back()}
-          disabled={history === 0}
-          title="Back (b)"
+          disabled={!canBack}
+          title={`Back one ${granularity} (b)`}
         >
           ◀ Back
         </button>
         <button
           data-testid="btn-step"
           onClick={() => void actions.step()}
-          disabled={idle || playing}
-          title="Step (s)"
+          disabled={!canStep || playing}
+          title={`Step one ${granularity} (s)`}
         >
           Step ▶
         </button>
-        {playing ? (
+        <select
+          data-testid="granularity"
+          className="granularity"
+          value={granularity}
+          title="what Step and Back move by (g)"
+          onChange={(e) => {
+            blurAfterPick(e.currentTarget);
+            actions.setGranularity(e.target.value as Granularity);
+          }}
+        >
+          {GRANULARITIES.map((g) => (
+            <option key={g} value={g}>
+              by {g}
+            </option>
+          ))}
+        </select>
+        {playing && mode === 'run' ? (
           <button data-testid="btn-pause" onClick={actions.pause} title="Pause (space)">
             ❚❚ Pause
           </button>
         ) : (
-          <button data-testid="btn-run" onClick={actions.play} disabled={idle} title="Run (space)">
+          <button
+            data-testid="btn-run"
+            onClick={() => actions.play('run')}
+            disabled={!canStep || playing}
+            title="Run the queued events, stopping at breakpoints (space)"
+          >
             ▶▶ Run
+          </button>
+        )}
+        {playing && mode === 'scenario' ? (
+          <button data-testid="btn-pause-scenario" onClick={actions.pause} title="Pause (p)">
+            ❚❚ Pause
+          </button>
+        ) : (
+          <button
+            data-testid="btn-play"
+            onClick={() => actions.play('scenario')}
+            disabled={playing || (!canStep && stepIndex >= steps)}
+            title="Play the whole scenario: its commands and their hops, stopping at breakpoints and after steps with expectations (p)"
+          >
+            ▶ Play
           </button>
         )}
         <select
           data-testid="speed"
           className="speed"
           value={speed}
-          onChange={(e) => actions.setSpeed(Number(e.target.value))}
-          title="queued events per second while running"
+          onChange={(e) => {
+            blurAfterPick(e.currentTarget);
+            actions.setSpeed(Number(e.target.value));
+          }}
+          title="hops per second while running ([ slower, ] faster)"
         >
           {SPEEDS.map((s) => (
             <option key={s} value={s}>
@@ -133,8 +199,28 @@ export function Toolbar() {
           {stepIndex >= steps ? `All ${steps} commands done` : `Do next command ${stepIndex + 1}/${steps}`}
         </button>
       </div>
-      <div className="clock" data-testid="clock">
-        {fmtTime(time)}
+      <div className="toolbar-end">
+        <span
+          className="cursor-pos mono"
+          data-testid="cursor-pos"
+          title="hops shown / hops the engine has run"
+        >
+          hop {at}
+          {ahead ? `/${traceLength}` : ''}
+        </span>
+        <div className="clock" data-testid="clock" title="virtual time at the cursor">
+          {fmtTime(time)}
+        </div>
+        <ThemeToggle />
+        <button
+          className="icon"
+          data-testid="btn-help"
+          onClick={() => actions.toggleHelp()}
+          title="Keyboard shortcuts (?)"
+          aria-label="Keyboard shortcuts"
+        >
+          ?
+        </button>
       </div>
     </header>
   );

@@ -10,7 +10,13 @@ import { actions, TRACE_WINDOW, useApp } from '../store/index.ts';
 import { fmtTime } from './format.ts';
 import { PATH_COLOR } from './theme.ts';
 
-const ROW_H = 36;
+const ROW_BASE = 36;
+
+/** Rows grow with the type (--k in styles/base.css), so the virtual list uses the same height. */
+function rowHeight(): number {
+  const k = Number(getComputedStyle(document.documentElement).getPropertyValue('--k')) || 1;
+  return Math.round(ROW_BASE * k);
+}
 const OVERSCAN = 6;
 
 const n0 = (n: number) => n.toLocaleString('en-US');
@@ -55,6 +61,10 @@ function Paging() {
   );
 }
 
+/** A failed command's row: refused by irqflow itself (malformed, unknown device), not by the kernel. */
+export const isToolRow = (e: TraceEvent) => e.outcome === 'failed' && e.fn.startsWith('irqflow');
+const errnoOf = (e: TraceEvent) => /^E[A-Z]+/.exec(e.detail)?.[0] ?? 'failed';
+
 export function TracePanel() {
   const live = useApp((s) => s.engine.trace);
   const page = useApp((s) => s.engine.tracePage);
@@ -62,14 +72,19 @@ export function TracePanel() {
   const queued = useApp((s) => s.engine.queued);
   const selIrq = useApp((s) => s.selection.irq);
   const selEvent = useApp((s) => s.selection.event);
+  const at = useApp((s) => s.cursor.at);
   const [onlyIrq, setOnlyIrq] = useState(false);
   const [hideControl, setHideControl] = useState(false);
   const scroller = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 300 });
+  const [ROW_H, setRowH] = useState(ROW_BASE);
 
   useLayoutEffect(() => {
     const el = scroller.current!;
-    const measure = () => setView({ top: el.scrollTop, height: el.clientHeight });
+    const measure = () => {
+      setView({ top: el.scrollTop, height: el.clientHeight });
+      setRowH(rowHeight());
+    };
     measure();
     const ro = new ResizeObserver(measure);
     ro.observe(el);
@@ -83,7 +98,12 @@ export function TracePanel() {
     setView({ top: 0, height: el.clientHeight });
   }, [page]);
 
-  let rows: readonly TraceEvent[] = page ? page.events : live;
+  // Only what the cursor has passed: hops still to play are not revealed.
+  let rows: readonly TraceEvent[] = page
+    ? page.events.filter((e) => e.seq < at)
+    : live.length > 0 && live[live.length - 1].seq >= at
+      ? live.slice(0, Math.max(0, at - live[0].seq))
+      : live;
   if (onlyIrq && selIrq !== null) rows = rows.filter((e) => e.irq === selIrq);
   if (hideControl) rows = rows.filter((e) => e.irq !== 0);
   const n = rows.length;
@@ -97,7 +117,8 @@ export function TracePanel() {
       <div className="panel-head">
         <h2>Trace</h2>
         <span className="muted" data-testid="trace-count">
-          {n0(total)} events, {n0(queued)} queued
+          {n0(at)}
+          {at < total ? ` of ${n0(total)}` : ''} events, {n0(queued)} queued
         </span>
         <Paging />
         <label className="check">
@@ -142,7 +163,7 @@ export function TracePanel() {
               // Keyed by position, not seq: new events shift rows down, and React then updates text in
               // place instead of remounting every visible row on each batch.
               key={i - first}
-              className={`trace-row${e.seq % 2 ? ' alt' : ''}${e.seq === selEvent ? ' sel' : ''}${selIrq !== null && e.irq === selIrq ? ' same-irq' : ''} o-${e.outcome}`}
+              className={`trace-row${e.seq % 2 ? ' alt' : ''}${e.seq === selEvent ? ' sel' : ''}${selIrq !== null && e.irq === selIrq ? ' same-irq' : ''}${e.seq === at - 1 ? ' at-cursor' : ''} o-${e.outcome}`}
               style={{ top: i * ROW_H }}
               data-testid="trace-row"
               data-seq={e.seq}
@@ -161,7 +182,13 @@ export function TracePanel() {
               <span className="fn" data-testid="trace-fn">
                 {e.fn}
               </span>
-              <span className={`outcome o-${e.outcome}`}>{e.outcome}</span>
+              <span
+                className={`outcome o-${e.outcome}${isToolRow(e) ? ' tool' : ''}`}
+                data-testid="trace-outcome"
+                title={isToolRow(e) ? 'refused by irqflow, not by the kernel' : undefined}
+              >
+                {e.outcome === 'failed' ? (isToolRow(e) ? 'irqflow ✕' : `-${errnoOf(e)}`) : e.outcome}
+              </span>
               <span className="line2">
                 <span className="detail" data-testid="trace-detail">
                   {e.detail || '–'}

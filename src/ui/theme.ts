@@ -1,33 +1,46 @@
-// Colours shared by the diagram (d3, canvas) and the panels (CSS variables mirror them in styles.css).
+// Colours shared by the diagram (d3, canvas) and the panels. The CSS variables in styles/base.css are
+// the one definition (a light and a dark set); canvas code reads them through pathColor/outcomeColor,
+// SVG and HTML use `var(--path-direct)` and the like.
 
 import type { TraceOutcome, TracePath } from '../engine/index.ts';
 
-export const PATH_COLOR: Record<TracePath, string> = {
-  direct: '#4c9dff',
-  posted: '#2fd0a8',
-  intercepted: '#ff8f40',
-  emulated: '#d27cf0',
-  control: '#8a93a3',
-};
+export const PATHS: readonly TracePath[] = ['direct', 'posted', 'intercepted', 'emulated', 'control'];
+
+/** For SVG attributes and inline styles: follows the theme without a redraw. */
+export const PATH_COLOR = Object.fromEntries(PATHS.map((p) => [p, `var(--path-${p})`])) as Record<
+  TracePath,
+  string
+>;
 
 export const OUTCOME_COLOR: Record<TraceOutcome, string> = {
-  forwarded: '#c9d1dc',
-  pending: '#f2cc60',
-  coalesced: '#b7bdf8',
-  dropped: '#ff5c5c',
-  delivered: '#8fd46b',
-  done: '#8a93a3',
-  failed: '#ff5c5c',
+  forwarded: 'var(--text)',
+  pending: 'var(--pending)',
+  coalesced: 'var(--coalesced)',
+  dropped: 'var(--dropped)',
+  delivered: 'var(--delivered)',
+  done: 'var(--muted)',
+  failed: 'var(--dropped)',
 };
 
-export const NODE = {
-  fill: '#1b2029',
-  groupFill: '#141820',
-  stroke: '#343c4a',
-  selected: '#f2cc60',
-  text: '#dbe1ea',
-  muted: '#8a93a3',
-  masked: '#333b48',
-  unmasked: '#4c9dff',
-  pending: '#f2cc60',
-};
+const cache = new Map<string, string>();
+let cachedTheme: string | undefined = '';
+
+function cssVar(name: string, fallback: string): string {
+  if (typeof document === 'undefined') return fallback;
+  const theme = document.documentElement.dataset.theme;
+  if (theme !== cachedTheme) {
+    cache.clear();
+    cachedTheme = theme;
+  }
+  let v = cache.get(name);
+  if (v === undefined) {
+    v = getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+    cache.set(name, v);
+  }
+  return v;
+}
+
+/** Canvas colours (a canvas cannot read `var(...)`). */
+export const pathColor = (p: TracePath) => cssVar(`--path-${p}`, '#4c9dff');
+export const outcomeColor = (o: TraceOutcome) =>
+  cssVar(o === 'failed' || o === 'dropped' ? '--dropped' : `--${o === 'forwarded' ? 'text' : o}`, '#ff5c5c');

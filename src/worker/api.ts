@@ -14,7 +14,10 @@ import type {
   SystemState,
   Topology,
   TraceEvent,
+  TraceOutcome,
+  TracePath,
 } from '../engine/index.ts';
+import type { Change } from './diff.ts';
 
 /** One step of a scenario file (public/scenarios/*.json). */
 export interface ScenarioStep {
@@ -49,6 +52,26 @@ export interface TraceChunk {
   events: TraceEvent[];
 }
 
+/**
+ * The state after one operation (a command, or one queued event), as the change from the frame before
+ * (diff.ts). The page moves its cursor over frames: forwards it applies `changes`, backwards their old
+ * values, so what it shows is the state after the last hop the cursor passed (docs/design.md).
+ */
+export interface Frame {
+  /** Trace length after the operation: the frame belongs to the hop `at - 1` (its last hop). */
+  at: number;
+  changes: Change[];
+  /** Interrupts by fate after the operation. */
+  fates: Record<Fate, number>;
+  /** Which user request made it (a command with its `run`, one Step, one batch of Run): the Step-by-command unit. */
+  group: number;
+  /** The scenario step applied by this operation's request, if it came from the scenario. */
+  scenarioStep?: number;
+  /** A command (not a queued event) and what it answered: a failed one is shown at its trace row. */
+  command?: Command;
+  result?: CommandResult;
+}
+
 /** What every call answers: the result of a command if there was one, new trace events, derived state. */
 export interface Update {
   result: CommandResult | null;
@@ -65,8 +88,29 @@ export interface Update {
   history: number;
   /** Index of the next scenario step to apply (== steps.length when all are done). */
   scenarioIndex: number;
-  /** True when this update replaced history (load, reset, back): the page must not animate it. */
+  /** True when this update replaced history (load, reset, back, truncate): the page must not animate it. */
   rewound: boolean;
+  /**
+   * The state change of every operation since the last answer, oldest first. After a rewind the page's
+   * older frames hold up to trace length `keepFramesTo` (truncate, Back) or not at all (null: load, reset).
+   */
+  frames: Frame[];
+  keepFramesTo: number | null;
+  /** Stopped at a breakpoint: the seq of the matching hop. */
+  hit: number | null;
+}
+
+/** Where Run stops (run until): every field given must match a hop. */
+export interface Breakpoint {
+  id: number;
+  fn?: string;
+  /** A diagram node id, or a prefix of one (`vfio:nic0`, `iommu`, `lapic`). */
+  node?: string;
+  device?: string;
+  irq?: number;
+  path?: TracePath;
+  outcome?: TraceOutcome;
+  errno?: string;
 }
 
 export interface EngineApi {
@@ -78,8 +122,15 @@ export interface EngineApi {
   applyNextStep(): Update;
   /** Advances one queued event. */
   step(): Update;
-  /** Advances queued events until idle, `until` (virtual ns) or `maxEvents` queued events. */
-  run(opts: RunOptions): Update;
+  /** Advances queued events until idle, `until` (virtual ns) or `maxEvents` queued events, or a breakpoint hit. */
+  run(opts: RunOptions & { breakpoints?: Breakpoint[] }): Update;
+  /**
+   * Makes the engine's state the one at trace length `at` (a frame boundary the page shows), dropping
+   * what came after: the page acts on what it shows, and the engine may have run ahead of it.
+   */
+  truncate(at: number): Update;
+  /** Answers at once: the page's liveness check. */
+  ping(): number;
   /** Undoes the last operation (a step or a command): restore a checkpoint, replay the rest. */
   back(): Update;
   /** Reloads the current scenario from scratch. */

@@ -18,6 +18,8 @@ const MAX_CHECKPOINTS = 128;
 
 export class History {
   readonly ops: Op[] = [];
+  /** Trace length after each op (ends[i] for ops[i]), to find the op boundary at a trace position. */
+  readonly ends: number[] = [];
   /** Checkpoints by the number of ops applied when taken; always holds 0. */
   private checkpoints: { at: number; snap: Snapshot }[] = [];
 
@@ -30,8 +32,9 @@ export class History {
   }
 
   /** Records an op already applied; `snap` is called only when a checkpoint is due. */
-  push(op: Op, snap: () => Snapshot): void {
+  push(op: Op, end: number, snap: () => Snapshot): void {
     this.ops.push(op);
+    this.ends.push(end);
     if (this.ops.length % CHECKPOINT_EVERY === 0) {
       this.checkpoints.push({ at: this.ops.length, snap: snap() });
       if (this.checkpoints.length > MAX_CHECKPOINTS) this.thin();
@@ -42,12 +45,30 @@ export class History {
   popLast(): { op: Op; from: Snapshot; replay: Op[] } | null {
     const op = this.ops.pop();
     if (!op) return null;
+    this.ends.pop();
     const n = this.ops.length;
     while (this.checkpoints.length > 1 && this.checkpoints[this.checkpoints.length - 1].at > n) {
       this.checkpoints.pop();
     }
     const cp = this.checkpoints[this.checkpoints.length - 1];
     return { op, from: cp.snap, replay: this.ops.slice(cp.at, n) };
+  }
+
+  /**
+   * Drops every op that ended after trace length `at` (ops that record nothing stay with the op before
+   * them); returns the checkpoint to restore and the ops to replay, or null when nothing is dropped.
+   */
+  truncateAt(at: number): { from: Snapshot; replay: Op[] } | null {
+    let n = this.ops.length;
+    while (n > 0 && this.ends[n - 1] > at) n--;
+    if (n === this.ops.length) return null;
+    this.ops.length = n;
+    this.ends.length = n;
+    while (this.checkpoints.length > 1 && this.checkpoints[this.checkpoints.length - 1].at > n) {
+      this.checkpoints.pop();
+    }
+    const cp = this.checkpoints[this.checkpoints.length - 1];
+    return { from: cp.snap, replay: this.ops.slice(cp.at, n) };
   }
 
   /** Index of the next scenario step after replaying the log. */

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Session } from './session.ts';
+import { applyChanges } from './diff.ts';
 import type { Scenario } from './api.ts';
 
 const scenario = JSON.parse(readFileSync('e2e/fixtures/msix-small.json', 'utf8')) as Scenario;
@@ -77,5 +78,63 @@ describe('Session (the engine worker)', () => {
     });
     expect(u.result).toMatchObject({ ok: false, errno: 'EINVAL', field: 'index' });
     expect(u.history).toBe(1);
+  });
+});
+
+describe('Session frames: the state at every hop', () => {
+  it('frames applied one by one from the loaded state reach the state after every operation', () => {
+    const s = new Session();
+    const first = s.load(scenario);
+    let state = first.state;
+    for (let i = 0; i < scenario.steps.length; i++) {
+      const u = s.applyNextStep();
+      for (const f of u.frames) state = applyChanges(state, f.changes);
+      expect(state).toEqual(u.state);
+    }
+    for (const f of s.apply({ op: 'device.raise', device: 'nic0', vector: 0, count: 2 }).frames)
+      state = applyChanges(state, f.changes);
+    const u = s.apply({ op: 'run' });
+    expect(u.result?.ok).toBe(true);
+    // A run is one frame per queued event, so the page can step inside it.
+    expect(u.frames.length).toBeGreaterThan(3);
+    expect(new Set(u.frames.map((f) => f.group)).size).toBe(1);
+    const before = state;
+    let s2 = u.state;
+    for (const f of [...u.frames].reverse()) s2 = applyChanges(s2, f.changes, true);
+    expect(s2).toEqual(before);
+    for (const f of u.frames) state = applyChanges(state, f.changes);
+    expect(state).toEqual(u.state);
+  });
+
+  it('truncate inside a run lands on the state the frame showed there', () => {
+    const s = new Session();
+    const first = s.load(scenario);
+    let state = first.state;
+    for (let i = 0; i < scenario.steps.length; i++)
+      for (const f of s.applyNextStep().frames) state = applyChanges(state, f.changes);
+    for (const f of s.apply({ op: 'device.raise', device: 'nic0', vector: 0, count: 1 }).frames)
+      state = applyChanges(state, f.changes);
+    const u = s.apply({ op: 'run' });
+    const mid = u.frames[Math.floor(u.frames.length / 2)];
+    let expected = state;
+    for (const f of u.frames) {
+      if (f.at > mid.at) break;
+      expected = applyChanges(expected, f.changes);
+    }
+    const t = s.truncate(mid.at);
+    expect(t.rewound).toBe(true);
+    expect(t.trace.length).toBe(mid.at);
+    expect(t.state).toEqual(expected);
+  });
+
+  it('a run stops at a breakpoint on a function', () => {
+    const s = loaded();
+    applyAll(s);
+    s.apply({ op: 'device.raise', device: 'nic0', vector: 0, count: 1 });
+    const u = s.run({ maxEvents: 1000, breakpoints: [{ id: 1, fn: 'vfio_msihandler' }] });
+    expect(u.hit).not.toBeNull();
+    const hit = u.trace.events.find((e) => e.seq === u.hit);
+    expect(hit?.fn).toContain('vfio_msihandler');
+    expect(u.idle).toBe(false);
   });
 });

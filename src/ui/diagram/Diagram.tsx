@@ -7,7 +7,7 @@ import { DiagramView } from './view.ts';
 export function Diagram() {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const view = new DiagramView(ref.current!, store, (id) => actions.selectNode(id));
+    const view = new DiagramView(ref.current!, store, actions.player, (id) => actions.selectNode(id));
     return () => view.destroy();
   }, []);
   return <div className="diagram" data-testid="diagram" ref={ref} />;

@@ -1,57 +1,43 @@
-// The moving part of the diagram: one dot per trace event, from its `from` node to its `to` node,
-// coloured by path; on arrival a mark by outcome (pending ring, coalesced double ring, dropped red X,
-// delivered burst). Drawn on one canvas in one requestAnimationFrame loop (d3.timer), so a thousand
-// interrupts in flight cost one draw per frame, not a DOM node or a React render each.
+// The moving part of the diagram, on one canvas in one animation loop (d3.timer): the tokens in flight
+// (from the player), each on the curve of its hop, shaped and coloured by path; the edge under a token
+// lit in its colour; and the marks the cursor has passed: a dropped interrupt stopped where it dropped
+// with its reason, a delivered one's burst. A thousand tokens cost one draw per frame, not a DOM node
+// or a React render each.
 
 import { timer, type Timer } from 'd3';
-import type { TraceEvent, TraceOutcome } from '../../engine/index.ts';
-import { OUTCOME_COLOR, PATH_COLOR } from '../theme.ts';
+import type { TraceEvent, TracePath } from '../../engine/index.ts';
+import type { Token } from '../../store/player.ts';
+import { outcomeColor, pathColor } from '../theme.ts';
 import type { Layout } from './layout.ts';
 import { curveBetween, pointAt, type Curve } from './geometry.ts';
 
-interface Dot {
-  curve: Curve | null;
-  /** Where the mark goes on arrival (the `to` node's anchor) and the node box for the arrival glow. */
-  tx: number;
-  ty: number;
-  box: { x: number; y: number; w: number; h: number } | null;
-  start: number;
-  dur: number;
-  color: string;
-  outcome: TraceOutcome;
-  control: boolean;
-  /** A small sideways offset per interrupt, so a burst on one edge reads as many dots, not one line. */
-  jitter: number;
-}
-
-interface Mark {
-  x: number;
-  y: number;
-  outcome: TraceOutcome;
-  start: number;
-  dur: number;
-  box: Dot['box'];
-  color: string;
-}
-
-const MARK_MS: Partial<Record<TraceOutcome, number>> = {
-  pending: 1800,
-  coalesced: 1400,
-  dropped: 2600,
-  delivered: 900,
+/** Token shapes by path: the legend draws the same (Legend.tsx). */
+export const SHAPE: Record<TracePath, 'circle' | 'diamond' | 'square' | 'triangle' | 'ring'> = {
+  direct: 'circle',
+  posted: 'diamond',
+  intercepted: 'square',
+  emulated: 'triangle',
+  control: 'ring',
 };
-/** Beyond this many queued dots, the oldest are dropped from the animation (the trace keeps them all). */
-const MAX_DOTS = 4000;
+
+export interface TokenSource {
+  readonly tokens: readonly Token[];
+}
 
 export class DotLayer {
-  private dots: Dot[] = [];
-  private marks: Mark[] = [];
   private loop: Timer | null = null;
   private readonly ctx: CanvasRenderingContext2D;
   private lastCount = -1;
   private dpr = 1;
+  private l: Layout | null = null;
+  private curves = new Map<string, Curve | null>();
+  /** Drops (and recent deliveries) the cursor has passed, drawn until the cursor moves away. */
+  private marks: TraceEvent[] = [];
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly source: TokenSource,
+  ) {
     this.ctx = canvas.getContext('2d')!;
   }
 
@@ -63,43 +49,28 @@ export class DotLayer {
     this.canvas.style.height = `${height}px`;
   }
 
-  /**
-   * Queues a batch. Hops start one after another `hopMs` apart, squeezed so the whole batch starts
-   * within `spanMs` (the time until the next batch while playing).
-   */
-  add(events: readonly TraceEvent[], l: Layout, hopMs: number, spanMs: number): void {
-    const now = performance.now();
-    const n = events.length;
-    const spacing = n > 0 ? Math.min(hopMs * 0.85, spanMs / n) : 0;
-    const dur = Math.max(40, Math.min(hopMs, spanMs * 1.5));
-    const first = Math.max(0, n - MAX_DOTS);
-    for (let i = first; i < n; i++) {
-      const e = events[i];
-      const a = l.byId.get(e.from);
-      const b = l.byId.get(e.to);
-      if (!b) continue;
-      const curve = a && a !== b ? curveBetween(a, b) : null;
-      this.dots.push({
-        curve,
-        tx: curve ? curve.x1 : b.x + b.w / 2,
-        ty: curve ? curve.y1 : b.y + b.anchor,
-        box: b,
-        start: now + (i - first) * spacing,
-        dur: curve ? dur : dur * 0.6,
-        color: PATH_COLOR[e.path],
-        outcome: e.outcome,
-        control: e.irq === 0,
-        jitter: e.irq === 0 ? 0 : ((e.irq * 7) % 9) - 4,
-      });
-    }
-    if (this.dots.length > MAX_DOTS) this.dots.splice(0, this.dots.length - MAX_DOTS);
-    this.ensureLoop();
+  setLayout(l: Layout): void {
+    this.l = l;
+    this.curves.clear();
+    this.draw();
   }
 
-  clear(): void {
-    this.dots = [];
-    this.marks = [];
-    this.draw(performance.now());
+  setMarks(marks: TraceEvent[]): void {
+    this.marks = marks;
+    this.draw();
+  }
+
+  /** Starts the loop (tokens are leaving); it stops by itself when none is in flight. */
+  wake(): void {
+    if (this.loop) return;
+    this.loop = timer(() => {
+      this.draw();
+      if (this.source.tokens.length === 0) {
+        this.loop?.stop();
+        this.loop = null;
+        this.draw();
+      }
+    });
   }
 
   destroy(): void {
@@ -107,116 +78,168 @@ export class DotLayer {
     this.loop = null;
   }
 
-  /** Dots currently moving or waiting to start (a test and benchmark hook). */
-  get inFlight(): number {
-    return this.dots.length;
+  private curve(e: TraceEvent): Curve | null {
+    const key = `${e.from}>${e.to}`;
+    let c = this.curves.get(key);
+    if (c === undefined) {
+      const a = this.l?.byId.get(e.from);
+      const b = this.l?.byId.get(e.to);
+      c = a && b && a !== b ? curveBetween(a, b) : null;
+      this.curves.set(key, c);
+    }
+    return c;
   }
 
-  private ensureLoop(): void {
-    if (this.loop) return;
-    this.loop = timer(() => {
-      const now = performance.now();
-      this.draw(now);
-      if (this.dots.length === 0 && this.marks.length === 0) {
-        this.loop?.stop();
-        this.loop = null;
-      }
-    });
-  }
-
-  private draw(now: number): void {
+  private draw(): void {
     const ctx = this.ctx;
+    const l = this.l;
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    const alive: Dot[] = [];
-    for (const d of this.dots) {
-      const t = (now - d.start) / d.dur;
-      if (t >= 1) {
-        this.arrive(d, now);
-        continue;
-      }
-      alive.push(d);
-      if (t < 0) continue;
-      const [x, y0] = d.curve ? pointAt(d.curve, easeInOut(t)) : [d.tx, d.ty];
-      // Jitter fades out towards both ends so dots still leave and reach the boxes' edges.
-      const y = y0 + d.jitter * Math.sin(Math.PI * t);
-      ctx.globalAlpha = d.curve ? 1 : 1 - t;
-      ctx.fillStyle = d.color;
-      ctx.beginPath();
-      ctx.arc(x, y, d.control ? 3 : 4.5, 0, Math.PI * 2);
-      ctx.fill();
+    if (!l) return;
+    const now = performance.now();
+    for (const m of this.marks) this.drawMark(m);
+    const tokens = this.source.tokens;
+    // The edges under tokens, lit once per edge.
+    const lit = new Map<string, { c: Curve; color: string }>();
+    for (const t of tokens) {
+      const c = this.curve(t.e);
+      if (c) lit.set(`${t.e.from}>${t.e.to}>${t.e.path}`, { c, color: pathColor(t.e.path) });
     }
-    this.dots = alive;
+    ctx.lineWidth = 3;
+    ctx.globalAlpha = 0.55;
+    for (const { c, color } of lit.values()) {
+      ctx.strokeStyle = color;
+      ctx.beginPath();
+      ctx.moveTo(c.x0, c.y0);
+      ctx.bezierCurveTo(c.c1x, c.c1y, c.c2x, c.c2y, c.x1, c.y1);
+      ctx.stroke();
+    }
     ctx.globalAlpha = 1;
-    this.marks = this.marks.filter((m) => now - m.start < m.dur);
-    for (const m of this.marks) drawMark(ctx, m, (now - m.start) / m.dur);
-    if (alive.length !== this.lastCount) {
-      this.lastCount = alive.length;
-      this.canvas.dataset.inFlight = String(alive.length);
+    // Tokens, batched by path (one fill per colour).
+    let drawn = 0;
+    for (const path of Object.keys(SHAPE) as TracePath[]) {
+      const shape = SHAPE[path];
+      ctx.fillStyle = pathColor(path);
+      ctx.strokeStyle = pathColor(path);
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      for (const t of tokens) {
+        if (t.e.path !== path) continue;
+        const k = Math.max(0, Math.min(1, (now - t.start) / t.dur));
+        const c = this.curve(t.e);
+        let x: number;
+        let y: number;
+        if (c) {
+          [x, y] = pointAt(c, easeInOut(k));
+          y += jitter(t.e.irq) * Math.sin(Math.PI * k);
+        } else {
+          const b = l.byId.get(t.e.to);
+          if (!b) continue;
+          x = b.x + b.w - 10;
+          y = b.y + b.anchor;
+        }
+        addShape(ctx, shape, x, y, t.e.irq === 0 ? 3.5 : 5);
+        drawn++;
+      }
+      if (shape === 'ring') ctx.stroke();
+      else ctx.fill();
+    }
+    if (drawn !== this.lastCount) {
+      this.lastCount = drawn;
+      this.canvas.dataset.inFlight = String(drawn);
     }
   }
 
-  private arrive(d: Dot, now: number): void {
-    const dur = MARK_MS[d.outcome] ?? 280;
-    this.marks.push({ x: d.tx, y: d.ty, outcome: d.outcome, start: now, dur, box: d.box, color: d.color });
-    if (this.marks.length > 600) this.marks.splice(0, this.marks.length - 600);
+  /** Where a hop's outcome shows: the end of its edge, or the box for a hop inside one. */
+  private drawMark(e: TraceEvent): void {
+    const ctx = this.ctx;
+    const l = this.l!;
+    const c = this.curve(e);
+    const b = l.byId.get(e.to);
+    if (!b) return;
+    const x = c ? c.x1 - 2 : b.x + b.w - 12;
+    const y = c ? c.y1 : b.y + b.anchor;
+    const color = outcomeColor(e.outcome);
+    if (e.outcome === 'dropped' || e.outcome === 'failed') {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 3;
+      const r = 6;
+      ctx.beginPath();
+      ctx.moveTo(x - r, y - r);
+      ctx.lineTo(x + r, y + r);
+      ctx.moveTo(x + r, y - r);
+      ctx.lineTo(x - r, y + r);
+      ctx.stroke();
+      // The reason, on a pill under the mark, kept inside the drawing.
+      const text = `✕ ${e.outcome}: ${shortReason(e.detail)}`;
+      ctx.font = '600 11px ui-monospace, monospace';
+      const w = ctx.measureText(text).width + 10;
+      const px = Math.max(4, Math.min(x - w / 2, l.width - w - 4));
+      const py = y + 10;
+      ctx.fillStyle = outcomeColor('failed');
+      ctx.globalAlpha = 0.95;
+      roundRect(ctx, px, py, w, 17, 4);
+      ctx.fill();
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = '#fff';
+      ctx.fillText(text, px + 5, py + 12.5);
+    } else if (e.outcome === 'delivered') {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(x, y, 8, 0, Math.PI * 2);
+      ctx.stroke();
+    }
   }
+}
+
+function shortReason(detail: string): string {
+  const d = detail || 'no reason given';
+  return d.length > 48 ? d.slice(0, 47) + '…' : d;
+}
+
+function jitter(irq: number): number {
+  return irq === 0 ? 0 : ((irq * 7) % 9) - 4;
 }
 
 function easeInOut(t: number): number {
   return t < 0.5 ? 2 * t * t : 1 - 2 * (1 - t) * (1 - t);
 }
 
-function drawMark(ctx: CanvasRenderingContext2D, m: Mark, t: number): void {
-  const fade = 1 - t;
-  ctx.globalAlpha = Math.max(0, fade);
-  ctx.lineWidth = 2;
-  const c = OUTCOME_COLOR[m.outcome];
-  switch (m.outcome) {
-    case 'pending':
-      ctx.strokeStyle = c;
-      ring(ctx, m.x, m.y, 7);
+function addShape(ctx: CanvasRenderingContext2D, shape: string, x: number, y: number, r: number): void {
+  switch (shape) {
+    case 'diamond':
+      ctx.moveTo(x, y - r * 1.2);
+      ctx.lineTo(x + r * 1.2, y);
+      ctx.lineTo(x, y + r * 1.2);
+      ctx.lineTo(x - r * 1.2, y);
+      ctx.closePath();
       break;
-    case 'coalesced':
-      ctx.strokeStyle = c;
-      ring(ctx, m.x, m.y, 6);
-      ring(ctx, m.x, m.y, 10);
+    case 'square':
+      ctx.rect(x - r, y - r, 2 * r, 2 * r);
       break;
-    case 'dropped': {
-      ctx.globalAlpha = Math.min(1, fade * 1.5);
-      ctx.strokeStyle = c;
-      ctx.lineWidth = 3;
-      const r = 7;
-      ctx.beginPath();
-      ctx.moveTo(m.x - r, m.y - r);
-      ctx.lineTo(m.x + r, m.y + r);
-      ctx.moveTo(m.x + r, m.y - r);
-      ctx.lineTo(m.x - r, m.y + r);
-      ctx.stroke();
-      ctx.fillStyle = c;
-      ctx.font = 'bold 11px ui-monospace, monospace';
-      ctx.fillText('dropped', m.x + 10, m.y - 8);
+    case 'triangle':
+      ctx.moveTo(x, y - r * 1.2);
+      ctx.lineTo(x + r * 1.1, y + r * 0.9);
+      ctx.lineTo(x - r * 1.1, y + r * 0.9);
+      ctx.closePath();
       break;
-    }
-    case 'delivered':
-      ctx.strokeStyle = c;
-      ring(ctx, m.x, m.y, 5 + 14 * t);
+    case 'ring':
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, Math.PI * 2);
       break;
     default:
-      break;
+      ctx.moveTo(x + r, y);
+      ctx.arc(x, y, r, 0, Math.PI * 2);
   }
-  // Arrival glow on the destination box, in the path's colour.
-  if (m.box && t < 1) {
-    ctx.globalAlpha = Math.max(0, 0.7 * (1 - t));
-    ctx.strokeStyle = m.outcome === 'dropped' ? c : m.color;
-    ctx.lineWidth = 2;
-    ctx.strokeRect(m.box.x - 1, m.box.y - 1, m.box.w + 2, m.box.h + 2);
-  }
-  ctx.globalAlpha = 1;
 }
 
-function ring(ctx: CanvasRenderingContext2D, x: number, y: number, r: number): void {
+function roundRect(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h: number, r: number) {
   ctx.beginPath();
-  ctx.arc(x, y, r, 0, Math.PI * 2);
-  ctx.stroke();
+  ctx.moveTo(x + r, y);
+  ctx.arcTo(x + w, y, x + w, y + h, r);
+  ctx.arcTo(x + w, y + h, x, y + h, r);
+  ctx.arcTo(x, y + h, x, y, r);
+  ctx.arcTo(x, y, x + w, y, r);
+  ctx.closePath();
 }

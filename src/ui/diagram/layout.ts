@@ -51,12 +51,14 @@ const ARC_ROOM = 34;
 /** How far the boxes may grow to fill the height; fonts grow less, since the columns' widths do not. */
 const MAX_SCALE = 1.8;
 const MAX_FONT_SCALE = 1.2;
+/** A topology taller than the diagram shrinks to this before the diagram scrolls (1280x720). */
+const MIN_SCALE = 0.8;
 
-export function metricsFor(scale: number): Metrics {
+export function metricsFor(scale: number, k = 1): Metrics {
   return {
     scale,
     titleH: Math.round(18 * scale),
-    lineH: Math.round(14 * Math.min(scale, 1.35)),
+    lineH: Math.round(14 * Math.min(scale, 1.35 * k)),
     titleFont: 12,
     lineFont: 11,
     cell: Math.round(11 * Math.min(scale, 1.3)),
@@ -71,17 +73,20 @@ export const ADVANCE = { title: 0.61, line: 0.605 };
  * Grows the fonts with the scale, at most as far as every title and line that fits its box at the base
  * size still fits: a bigger font must never cut a name the base size showed whole.
  */
-function fitFonts(nodes: LayoutNode[], m: Metrics): Metrics {
-  let f = Math.min(MAX_FONT_SCALE, 1 + (m.scale - 1) * 0.5);
+function fitFonts(nodes: LayoutNode[], m: Metrics, k: number): Metrics {
+  // Below scale 1 (a projector) the type shrinks with the boxes; above, it grows with the window (k)
+  // and a little with the boxes, never past what the line height holds.
+  const floor = Math.min(1, m.scale);
+  let f = Math.min(MAX_FONT_SCALE * k, Math.max(floor, k + (m.scale - k) * 0.5), (m.lineH * 0.86) / 11);
   for (const n of nodes) {
     const tw = (n.w - (n.pending ? 24 : 12)) / (n.title.length * ADVANCE.title * 12);
-    if (tw >= 1) f = Math.min(f, tw);
+    if (tw >= floor) f = Math.min(f, tw);
     for (const line of n.lines) {
       const lw = (n.w - 12) / (line.length * ADVANCE.line * 11);
-      if (lw >= 1) f = Math.min(f, lw);
+      if (lw >= floor) f = Math.min(f, lw);
     }
   }
-  f = Math.max(1, Math.floor(f * 20) / 20);
+  f = Math.max(floor, Math.floor(f * 20) / 20);
   return { ...m, titleFont: +(12 * f).toFixed(2), lineFont: +(11 * f).toFixed(2) };
 }
 
@@ -133,6 +138,31 @@ function specs(s: SystemState): Spec[][] {
   return cols;
 }
 
+/**
+ * A state line too long for its box breaks at its commas (`2 present, 0 posted` in a narrow IOMMU
+ * column) rather than being cut: every word of it stays readable.
+ */
+function wrapLines(t: NodeText, w: number, m: Metrics): NodeText {
+  const max = Math.floor((w - 12) / (11 * ADVANCE.line * Math.min(1, m.scale)));
+  if (t.lines.every((l) => l.length <= max)) return t;
+  const lines: string[] = [];
+  for (const line of t.lines) {
+    if (line.length <= max) {
+      lines.push(line);
+      continue;
+    }
+    let cur = '';
+    for (const part of line.split(/(?<=,) /)) {
+      if (cur && (cur + ' ' + part).length > max) {
+        lines.push(cur);
+        cur = part;
+      } else cur = cur ? `${cur} ${part}` : part;
+    }
+    if (cur) lines.push(cur);
+  }
+  return { ...t, lines };
+}
+
 function boxHeight(t: NodeText, w: number, m: Metrics): { h: number; perRow: number } {
   let h = m.titleH + t.lines.length * m.lineH + Math.round(6 * m.scale);
   const perRow = Math.max(1, Math.floor((w - 2 * PAD + 2) / (m.cell + 2)));
@@ -146,16 +176,21 @@ function boxHeight(t: NodeText, w: number, m: Metrics): { h: number; perRow: num
  * topology is drawn large rather than as a thin band in the middle; a topology too tall even at scale
  * 1 grows the drawing (the diagram scrolls).
  */
-export function layout(s: SystemState, width: number, height: number, extra: Iterable<string> = []): Layout {
+export function layout(
+  s: SystemState,
+  width: number,
+  height: number,
+  extra: Iterable<string> = [],
+  k = 1,
+): Layout {
   const ids = [...extra];
-  const base = layoutAt(s, width, height, ids, metricsFor(1));
-  if (base.used > base.room) return base.layout;
-  for (let scale = MAX_SCALE; scale > 1.001; scale -= 0.1) {
-    const m = metricsFor(+scale.toFixed(1));
-    const at = layoutAt(s, width, height, ids, m);
+  let last: Layout | null = null;
+  for (let scale = MAX_SCALE * k; scale >= MIN_SCALE - 0.001; scale -= 0.05) {
+    const at = layoutAt(s, width, height, ids, metricsFor(+scale.toFixed(2), k), k);
     if (at.used <= at.room) return at.layout;
+    last = at.layout;
   }
-  return base.layout;
+  return last!;
 }
 
 function layoutAt(
@@ -164,6 +199,7 @@ function layoutAt(
   height: number,
   extra: Iterable<string>,
   m: Metrics,
+  k: number,
 ): { layout: Layout; used: number; room: number } {
   const cols = specs(s);
   const known = new Set(cols.flat().flatMap((sp) => [sp.id, ...(sp.children ?? [])]));
@@ -197,14 +233,14 @@ function layoutAt(
     let y = 0;
     for (const sp of col) {
       if (sp.id === 'hostirq') y += Math.max(22, m.gap + 10); // room for the user space / kernel line under QEMU
-      const t = nodeText(s, sp.id);
+      const t = wrapLines(nodeText(s, sp.id), sp.children ? cw : cw, m);
       if (sp.children) {
         const top = y;
         let cy = y + m.titleH + t.lines.length * m.lineH + 4;
         const kids: LayoutNode[] = [];
         for (const kid of sp.children) {
-          const kt = nodeText(s, kid);
           const kw = cw - 2 * PAD;
+          const kt = wrapLines(nodeText(s, kid), kw, m);
           const { h, perRow } = boxHeight(kt, kw, m);
           kids.push({
             ...kt,
@@ -275,7 +311,7 @@ function layoutAt(
       nodes,
       byId: new Map(nodes.map((n) => [n.id, n])),
       kernelLine,
-      metrics: fitFonts(nodes, m),
+      metrics: fitFonts(nodes, m, k),
     },
     used: maxUsed,
     room,

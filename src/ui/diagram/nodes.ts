@@ -151,7 +151,7 @@ export function nodeText(s: SystemState, id: string): NodeText {
       for (const v of s.kvm.vcpus) for (const n of Object.values(v.handled)) handled += n;
       const g = Object.values(s.guest);
       const done = g.reduce((a, d) => a + d.completions, 0);
-      return { title: 'guest', lines: [`handled ${handled}`, `completions ${done}`] };
+      return { title: 'guest', lines: [`handled ${handled}`, `completed ${done}`] };
     }
     default:
       return { title: id, lines: [] };

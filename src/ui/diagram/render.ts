@@ -1,17 +1,20 @@
 // Draws the static part of the diagram with d3 data joins: column headers, the user space / kernel
-// line, the edges hops have used so far, and the nodes with their state lines and table cells.
+// line, every edge of the topology (quiet, or used once the cursor passed a hop on it), and the nodes with their state lines and table cells.
 // This module owns its SVG: React never touches these elements.
 
 import { select, type Selection } from 'd3';
-import type { TracePath } from '../../engine/index.ts';
-import { NODE, PATH_COLOR } from '../theme.ts';
+import { PATH_COLOR } from '../theme.ts';
 import { ADVANCE, HEADER, type Layout, type LayoutNode } from './layout.ts';
-import { curveBetween, curvePath } from './geometry.ts';
+import { curveBetween, curvePath, type Curve } from './geometry.ts';
+import type { Edge } from './edges.ts';
 
-export interface Edge {
-  from: string;
-  to: string;
-  path: TracePath;
+export type { Edge };
+
+/** Parallel edges between the same two boxes (a control call and a data hop) sit a few px apart. */
+function offsetCurve(c: Curve, k: number): Curve {
+  if (k === 0) return c;
+  const d = k * 4;
+  return { ...c, y0: c.y0 + d, c1y: c.c1y + d, c2y: c.c2y + d, y1: c.y1 + d };
 }
 
 type G = Selection<SVGGElement, unknown, null, undefined>;
@@ -33,10 +36,19 @@ export class StaticLayer {
     this.nodes = this.root.append('g').attr('class', 'nodes');
   }
 
-  /** `path`: edge keys (`from>to`) and node ids on the selected interrupt's way, drawn highlighted. */
-  draw(l: Layout, edges: Edge[], selected: string | null, path: ReadonlySet<string>): void {
+  /**
+   * `path`: edge keys (`from>to`) and node ids on the selected interrupt's way, drawn highlighted;
+   * `used`: edge keys (`from>to>path`) the cursor has passed, drawn stronger than the quiet rest.
+   */
+  draw(
+    l: Layout,
+    edges: Edge[],
+    selected: string | null,
+    path: ReadonlySet<string>,
+    used: ReadonlySet<string>,
+  ): void {
     this.drawColumns(l);
-    this.drawEdges(l, edges, path);
+    this.drawEdges(l, edges, path, used);
     this.drawNodes(l, selected, path);
   }
 
@@ -81,17 +93,29 @@ export class StaticLayer {
       .attr('y', (d) => d.y + 10);
   }
 
-  private drawEdges(l: Layout, edges: Edge[], path: ReadonlySet<string>): void {
+  private drawEdges(l: Layout, edges: Edge[], path: ReadonlySet<string>, used: ReadonlySet<string>): void {
     const drawable = edges.filter((e) => e.from !== e.to && l.byId.has(e.from) && l.byId.has(e.to));
+    const rank = new Map<string, number>();
+    const offsets = new Map<Edge, number>();
+    for (const e of drawable) {
+      const k = `${e.from}>${e.to}`;
+      const n = rank.get(k) ?? 0;
+      rank.set(k, n + 1);
+      offsets.set(e, n);
+    }
     this.edges
       .selectAll<SVGPathElement, Edge>('path')
       .data(drawable, (e) => `${e.from}>${e.to}>${e.path}`)
       .join('path')
-      .attr('d', (e) => curvePath(curveBetween(l.byId.get(e.from)!, l.byId.get(e.to)!)))
+      .attr('d', (e) =>
+        curvePath(offsetCurve(curveBetween(l.byId.get(e.from)!, l.byId.get(e.to)!), offsets.get(e) ?? 0)),
+      )
       .attr('stroke', (e) => PATH_COLOR[e.path])
       .attr('data-edge', (e) => `${e.from}>${e.to}`)
-      .classed('hl', (e) => path.has(`${e.from}>${e.to}`))
-      .classed('control', (e) => e.path === 'control');
+      .attr('data-path', (e) => e.path)
+      .attr('class', (e) => `edge p-${e.path}`)
+      .classed('used', (e) => used.has(`${e.from}>${e.to}>${e.path}`))
+      .classed('hl', (e) => path.has(`${e.from}>${e.to}`));
   }
 
   private drawNodes(l: Layout, selected: string | null, path: ReadonlySet<string>): void {
@@ -107,8 +131,15 @@ export class StaticLayer {
       .attr('class', (n) => `node ${n.kind}`)
       .attr('data-node-id', (n) => n.id)
       .attr('data-testid', (n) => `node-${n.id}`)
+      .attr('tabindex', 0)
+      .attr('role', 'button')
       .on('click', (ev: MouseEvent, n) => {
         ev.stopPropagation();
+        this.onSelect(n.id);
+      })
+      .on('keydown', (ev: KeyboardEvent, n) => {
+        if (ev.key !== 'Enter') return;
+        ev.preventDefault();
         this.onSelect(n.id);
       });
     enter.append('title');
@@ -121,14 +152,15 @@ export class StaticLayer {
     all
       .attr('transform', (n) => `translate(${n.x},${n.y})`)
       .classed('selected', (n) => n.id === selected)
-      .classed('on-path', (n) => path.has(n.id));
+      .classed('on-path', (n) => path.has(n.id))
+      .classed('has-pending', (n) => !!n.pending)
+      .attr('aria-label', (n) => [n.title, ...n.lines].join(', '));
     // The full text as a tooltip: a narrow column truncates its lines.
     all.select('title').text((n) => [n.title, ...n.lines].join('\n'));
     all
       .select<SVGRectElement>('rect.frame')
       .attr('width', (n) => n.w)
-      .attr('height', (n) => n.h)
-      .attr('fill', (n) => (n.kind === 'group' ? NODE.groupFill : NODE.fill));
+      .attr('height', (n) => n.h);
     all
       .select('text.title')
       .attr('x', 7)
@@ -163,7 +195,7 @@ export class StaticLayer {
         .attr('width', n.cellSize)
         .attr('height', n.cellSize)
         .attr('rx', 2)
-        .attr('fill', (c) => (c === 2 ? NODE.pending : c === 1 ? NODE.unmasked : NODE.masked));
+        .attr('class', (c) => (c === 2 ? 'cell pending' : c === 1 ? 'cell unmasked' : 'cell masked'));
     });
   }
 }

@@ -1,15 +1,18 @@
-// The diagram's controller outside React: owns the SVG (static layer) and the canvas (dots), follows
-// the store with `store.subscribe`, lays out on state or size changes, animates each answer's batch.
+// The diagram's controller outside React: owns the SVG (static layer) and the canvas (tokens), follows
+// the store with `store.subscribe`. Everything it draws is a function of the state at the cursor, the
+// trace up to the cursor and the tokens in flight: boxes from the cursor's state, every edge of the
+// topology (quiet until the cursor has passed a hop on it), tokens from the player.
 
 import type { StoreApi } from 'zustand/vanilla';
 import type { AppState } from '../../store/index.ts';
 import type { SystemState, TraceEvent } from '../../engine/index.ts';
 import { layout, type Layout } from './layout.ts';
-import { StaticLayer, type Edge } from './render.ts';
-import { DotLayer } from './dots.ts';
+import { StaticLayer } from './render.ts';
+import { topologyEdges, type Edge } from './edges.ts';
+import { DotLayer, type TokenSource } from './dots.ts';
 
-const STEP_HOP_MS = 450;
-const STEP_BATCH_MS = 3000;
+/** Drops stay marked while the cursor is within this many hops after them. */
+const MARK_HOPS = 60;
 
 export class DiagramView {
   private readonly svg: SVGSVGElement;
@@ -18,7 +21,8 @@ export class DiagramView {
   private readonly dots: DotLayer;
   private readonly unsubscribe: () => void;
   private readonly resizeObserver: ResizeObserver;
-  private edges = new Map<string, Edge>();
+  /** Edges the trace used that the topology table lacks. */
+  private extraEdges = new Map<string, Edge>();
   private seen = new Set<string>();
   private l: Layout | null = null;
   /** What was last drawn: redraw only when it changes (a run changes time far more often than boxes). */
@@ -29,10 +33,13 @@ export class DiagramView {
   constructor(
     private readonly host: HTMLDivElement,
     private readonly store: StoreApi<AppState>,
+    tokens: TokenSource,
     onSelect: (id: string | null) => void,
   ) {
     this.svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     this.svg.classList.add('diagram-svg');
+    this.svg.setAttribute('role', 'group');
+    this.svg.setAttribute('aria-label', 'topology: device, IOMMU, host kernel, KVM, vCPUs, guest');
     this.svg.addEventListener('click', () => onSelect(null));
     this.canvas = document.createElement('canvas');
     this.canvas.className = 'diagram-dots';
@@ -40,7 +47,7 @@ export class DiagramView {
     this.canvas.dataset.inFlight = '0';
     host.append(this.svg, this.canvas);
     this.layer = new StaticLayer(this.svg, onSelect);
-    this.dots = new DotLayer(this.canvas);
+    this.dots = new DotLayer(this.canvas, tokens);
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(host);
     this.unsubscribe = store.subscribe((s, prev) => this.onChange(s, prev));
@@ -65,60 +72,91 @@ export class DiagramView {
   }
 
   private onChange(s: AppState, prev: AppState): void {
-    const batch = s.engine.batch;
-    if (batch !== prev.engine.batch) {
-      if (!batch.animate) {
-        this.dots.clear();
-        this.rebuildEdges(s.engine.trace);
-      } else this.addEdges(batch.events);
+    if (s.engine.batch !== prev.engine.batch) {
+      if (!s.engine.batch.animate) this.extraEdges.clear();
+      this.addEdges(s.engine.batch.events);
     }
+    if (s.cursor.moving && !prev.cursor.moving) this.dots.wake();
     if (
       s.engine.state !== prev.engine.state ||
+      s.cursor.at !== prev.cursor.at ||
+      s.engine.batch !== prev.engine.batch ||
       s.selection.node !== prev.selection.node ||
-      s.selection.irq !== prev.selection.irq
+      s.selection.irq !== prev.selection.irq ||
+      s.presentation.theme !== prev.presentation.theme
     )
       this.relayout();
-    if (batch !== prev.engine.batch && batch.animate && this.l) {
-      const { playing, speed } = s.playback;
-      const hopMs = playing ? Math.max(60, Math.min(STEP_HOP_MS, 900 / speed)) : STEP_HOP_MS;
-      // Stepping: hops one after another, but a big batch (a `run` command) starts within 3 s.
-      const spanMs = playing ? Math.max(1000 / 15, 1000 / speed) : STEP_BATCH_MS;
-      this.dots.add(batch.events, this.l, hopMs, spanMs);
-    }
+    if (s.cursor.moving) this.dots.wake();
   }
 
   private relayout(): void {
     const s = this.store.getState();
     const state: SystemState | null = s.engine.state;
     if (!state || this.width === 0) return;
-    this.l = layout(state, this.width, this.height, this.seen);
-    this.svg.setAttribute('width', String(this.l.width));
-    this.svg.setAttribute('height', String(this.l.height));
-    this.dots.resize(this.l.width, this.l.height);
-    const path = this.irqPath(s);
+    const k = Number(getComputedStyle(document.documentElement).getPropertyValue('--k')) || 1;
+    const l = layout(state, this.width, this.height, this.seen, k);
+    const moved =
+      !this.l ||
+      this.l.width !== l.width ||
+      this.l.height !== l.height ||
+      l.nodes.some((n) => {
+        const o = this.l!.byId.get(n.id);
+        return !o || o.x !== n.x || o.y !== n.y || o.w !== n.w || o.h !== n.h;
+      });
+    this.l = l;
+    if (moved) {
+      this.svg.setAttribute('width', String(l.width));
+      this.svg.setAttribute('height', String(l.height));
+      this.dots.resize(l.width, l.height);
+      this.dots.setLayout(l);
+    }
+    const passed = this.passed(s);
+    const path = this.irqPath(s, passed);
+    const used = new Set<string>();
+    for (const e of passed) used.add(`${e.from}>${e.to}>${e.path}`);
+    const devices = [...Object.keys(state.devices), ...Object.keys(state.vdevs)];
+    const edges = topologyEdges(l, devices, state.kvm.vcpus.length);
+    const have = new Set(edges.map((e) => `${e.from}>${e.to}>${e.path}`));
+    for (const [k, e] of this.extraEdges) if (!have.has(k)) edges.push(e);
     const sig = JSON.stringify([
-      this.l.width,
-      this.l.height,
-      this.l.metrics.scale,
-      this.l.nodes.map((n) => [n.id, n.x, n.y, n.h, n.title, n.lines, n.cells, n.pending]),
-      this.edges.size,
+      l.width,
+      l.height,
+      l.metrics.scale,
+      l.nodes.map((n) => [n.id, n.x, n.y, n.h, n.title, n.lines, n.cells, n.pending]),
+      edges.length,
+      [...used],
       s.selection.node,
       [...path],
+      s.presentation.theme,
     ]);
     if (sig !== this.drawn) {
       this.drawn = sig;
-      this.layer.draw(this.l, [...this.edges.values()], s.selection.node, path);
+      this.layer.draw(l, edges, s.selection.node, path, used);
     }
-    this.host.dataset.nodes = String(this.l.nodes.length);
-    this.host.dataset.scale = String(this.l.metrics.scale);
+    const at = s.cursor.at;
+    this.dots.setMarks(
+      passed.filter((e) => (e.outcome === 'dropped' || e.outcome === 'failed') && e.seq >= at - MARK_HOPS),
+    );
+    this.host.dataset.nodes = String(l.nodes.length);
+    this.host.dataset.edges = String(edges.length);
+    this.host.dataset.used = String(used.size);
+    this.host.dataset.scale = String(l.metrics.scale);
   }
 
-  /** Edges and nodes the selected interrupt went through (within the page's trace window). */
-  private irqPath(s: AppState): Set<string> {
+  /** The events of the page's window the cursor has passed. */
+  private passed(s: AppState): TraceEvent[] {
+    const t = s.engine.trace;
+    if (t.length === 0) return [];
+    const n = Math.max(0, Math.min(t.length, s.cursor.at - t[0].seq));
+    return t.slice(0, n);
+  }
+
+  /** Edges and nodes the selected interrupt went through, up to the cursor. */
+  private irqPath(s: AppState, passed: readonly TraceEvent[]): Set<string> {
     const out = new Set<string>();
     const irq = s.selection.irq;
     if (irq === null) return out;
-    for (const e of s.engine.trace) {
+    for (const e of passed) {
       if (e.irq !== irq) continue;
       out.add(`${e.from}>${e.to}`);
       out.add(e.from);
@@ -127,18 +165,14 @@ export class DiagramView {
     return out;
   }
 
-  private rebuildEdges(trace: readonly TraceEvent[]): void {
-    this.edges.clear();
-    this.seen.clear();
-    this.addEdges(trace);
-  }
-
   private addEdges(events: readonly TraceEvent[]): void {
     for (const e of events) {
       // A node id the engine got wrong must not take the diagram down: skip it (the trace still shows it).
       if (typeof e.from !== 'string' || typeof e.to !== 'string') continue;
+      // A refused command names what the user typed (`dev:nosuchdev`): no box for it.
+      if (e.outcome === 'failed') continue;
       const key = `${e.from}>${e.to}>${e.path}`;
-      if (!this.edges.has(key)) this.edges.set(key, { from: e.from, to: e.to, path: e.path });
+      if (!this.extraEdges.has(key)) this.extraEdges.set(key, { from: e.from, to: e.to, path: e.path });
       this.seen.add(e.from);
       this.seen.add(e.to);
     }

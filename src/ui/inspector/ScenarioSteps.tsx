@@ -1,8 +1,9 @@
 // The loaded scenario's steps: done ones dimmed, the next one ("Do next command") highlighted, each
-// with its command and caption, so a presenter sees where the story is.
+// with its command and caption. A click moves the cursor to the end of that step (applying the steps
+// before it if they are not applied yet), so a presenter can jump anywhere in the story.
 
 import { useEffect, useRef } from 'react';
-import { useApp } from '../../store/index.ts';
+import { actions, useApp } from '../../store/index.ts';
 import { Section } from './parts.tsx';
 
 export function ScenarioSteps() {
@@ -16,6 +17,15 @@ export function ScenarioSteps() {
   return (
     <Section title={`Scenario: ${current.steps.length} steps`}>
       <ol className="steps" data-testid="scenario-steps" ref={list}>
+        <li className={next === 0 ? 'next start' : 'done start'}>
+          <button
+            className="step-link"
+            data-testid="step-link-start"
+            onClick={() => void actions.seekStep(-1)}
+          >
+            start (no command applied)
+          </button>
+        </li>
         {current.steps.map((st, i) => {
           const { op, ...args } = st.command;
           const argText = Object.entries(args)
@@ -23,9 +33,22 @@ export function ScenarioSteps() {
             .join(' ');
           return (
             <li key={i} className={i < next ? 'done' : i === next ? 'next' : ''}>
-              <code>
-                <b>{op}</b> {argText}
-              </code>
+              <button
+                className="step-link"
+                data-testid={`step-link-${i + 1}`}
+                onClick={() => void actions.seekStep(i)}
+                title={`go to the end of step ${i + 1}`}
+              >
+                <span className="step-n">{i + 1}</span>
+                <code>
+                  <b>{op}</b> {argText}
+                </code>
+                {st.expect !== undefined && (
+                  <span className="expect-tag" title="this step has an expectation">
+                    expect
+                  </span>
+                )}
+              </button>
               {st.caption && <div className="cap">{st.caption}</div>}
             </li>
           );
