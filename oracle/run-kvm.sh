@@ -130,7 +130,7 @@ chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$work/initrd.gz"
 
 # --- boot ------------------------------------------------------------------------------------------------
-timeout 300 qemu-system-x86_64 -M q35 -accel tcg -cpu "$cpu" -m 1024 -smp 1 \
+timeout 120 qemu-system-x86_64 -M q35 -accel tcg -cpu "$cpu" -m 1024 -smp 1 \
   -display none -no-reboot -monitor none -nic none \
   -serial "file:$work/console.log" -serial "file:$work/answers.log" \
   -kernel "$kernel" -initrd "$work/initrd.gz" -append "console=ttyS0 quiet loglevel=3 no_timer_check panic=-1" \
