@@ -101,6 +101,8 @@ const VALID: Record<string, Command> = {
   'kvm.irqfd': { op: 'kvm.irqfd', fd: 3, gsi: 30, deassign: false },
   'kvm.route': { op: 'kvm.route', gsi: 30, address_lo: 0xfee00000, address_hi: 0, data: 0x44 },
   'kvm.vcpu': { op: 'kvm.vcpu', vcpu: 1, state: 'halted' },
+  'kvm.setLapic': { op: 'kvm.setLapic', vcpu: 1, tpr: 0x20 },
+  'kvm.signalMsi': { op: 'kvm.signalMsi', address_lo: 0xfee01000, data: 0x46 },
   'device.raise': { op: 'device.raise', device: 'nic0', vector: 0, count: 2 },
   'device.msixWrite': { op: 'device.msixWrite', device: 'nic0', offset: 8, value: 0x41 },
   'device.functionMask': { op: 'device.functionMask', device: 'nic0', masked: false },

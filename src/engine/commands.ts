@@ -10,7 +10,8 @@ import { vfioTarget } from './vfio/device.ts';
 import { vfioGetIrqInfo, vfioSetIrqs } from './vfio/intrs.ts';
 import { dataElementSize, parseFlags, parseIndex, VFIO_IRQ_SET_MINSZ } from './vfio/uapi.ts';
 import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './kvm/eventfd.ts';
-import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute } from './kvm/irqfd.ts';
+import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './kvm/irqfd.ts';
+import { lapicSetRegs } from './kvm/lapic.ts';
 import { EV_DEV_RAISE, msixUpdateMasks } from './pci/device.ts';
 import { EV_IMS_RAISE } from './ims/ims.ts';
 import { msixTableField, msixWriteField } from './pci/msix.ts';
@@ -308,6 +309,45 @@ export const COMMANDS: CommandSpec[] = [
       const v = e.state.kvm.vcpus[int(c, 'vcpu')];
       if (!v) raise('EINVAL', `vCPU ${int(c, 'vcpu')} does not exist`, 'vcpu');
       return vcpuSetState(e, v, c.state as Vcpu['state']);
+    },
+  },
+  {
+    op: 'kvm.setLapic',
+    fn: 'kvm_apic_set_state@arch/x86/kvm/lapic.c',
+    node: at('kvm'),
+    label: 'KVM_SET_LAPIC',
+    group: 'KVM',
+    doc: "changes a vCPU's LAPIC registers: TPR, SVR (bit 8: software enable), LDR, DFR",
+    fields: {
+      vcpu: u32('vCPU id'),
+      tpr: range(0, 255, 'Task Priority', true),
+      svr: u32('Spurious Interrupt Vector (0x1ff: enabled, 0xff: software-disabled)', true),
+      ldr: u32('Logical Destination: the logical id in bits 31:24', true),
+      dfr: u32('Destination Format: 0xffffffff flat, 0x0fffffff cluster', true),
+    },
+    run: (e, c) => {
+      const v = e.state.kvm.vcpus[int(c, 'vcpu')];
+      if (!v) raise('EINVAL', `vCPU ${int(c, 'vcpu')} does not exist`, 'vcpu');
+      const opt = (k: string): number | undefined => (c[k] === undefined ? undefined : int(c, k));
+      lapicSetRegs(e, v, { tpr: opt('tpr'), svr: opt('svr'), ldr: opt('ldr'), dfr: opt('dfr') });
+    },
+  },
+  {
+    op: 'kvm.signalMsi',
+    fn: 'kvm_send_userspace_msi@virt/kvm/irqchip.c',
+    node: at('kvm'),
+    label: 'KVM_SIGNAL_MSI',
+    group: 'KVM',
+    doc: 'injects one MSI from user space; returns the interrupt id (its copies, for several vCPUs, follow)',
+    fields: {
+      address_lo: u32('0xfee00000 | dest << 12 | rh << 3 | logical << 2'),
+      address_hi: u32('ignored without the x2APIC API', true),
+      data: u32('vector in bits 7:0, delivery mode in bits 10:8'),
+    },
+    run: (e, c) => {
+      const irq = e.newIrq('user:KVM_SIGNAL_MSI', 'emulated');
+      kvmSignalMsi(e, irq, int(c, 'address_lo') >>> 0, int(c, 'data') >>> 0);
+      return irq;
     },
   },
   {

@@ -132,7 +132,9 @@ export const HOPS: readonly HopDef[] = [
   { key: 'kvm.kick', label: 'vCPU kicked to take the interrupt', fn: 'kvm_vcpu_kick@virt/kvm/kvm_main.c' },
   { key: 'lapic.accept', label: 'vCPU accepts: IRR to ISR', fn: 'kvm_apic_ack_interrupt@' + LAPIC },
   { key: 'guest.handler', label: 'guest interrupt handler', fn: 'handle_edge_irq (guest)@kernel/irq/chip.c' },
-  { key: 'lapic.eoi', label: 'guest EOI: ISR cleared', fn: 'apic_set_eoi@' + LAPIC },
+  { key: 'lapic.eoi', label: 'guest EOI (apic_ack_edge): ISR cleared', fn: 'apic_set_eoi@' + LAPIC },
+  { key: 'kvm.set_lapic', label: 'KVM_SET_LAPIC', fn: 'kvm_apic_set_state@' + LAPIC },
+  { key: 'kvm.no_lapic', label: 'LAPIC refuses the interrupt', fn: '__apic_accept_irq@' + LAPIC },
   {
     key: 'irqfd.unmask',
     label: 'unmask irqfd: INTx unmasked',

@@ -191,11 +191,22 @@ const vcpu = z
     apic_id: u32,
     state: z.enum(['running', 'halted', 'preempted']),
     lapic: z
-      .object({ irr: vectors, isr: vectors, irr_irq: z.array(irqId), isr_irq: z.array(irqId) })
+      .object({
+        tpr: int.min(0).max(255),
+        svr: u32,
+        ldr: u32,
+        dfr: u32,
+        arb_prio: u32,
+        irr: vectors,
+        isr: vectors,
+        irr_irq: z.array(irqId),
+        isr_irq: z.array(irqId),
+      })
       .strict(),
     pi,
     handled: z.record(z.string(), int.min(0)),
     accept_scheduled: z.boolean(),
+    in_irq: z.boolean(),
   })
   .strict();
 const vmmDevice = z

@@ -97,10 +97,23 @@ export function buildState(t: Topology): SystemState {
     id,
     apic_id: id,
     state: 'running',
-    lapic: { irr: [], isr: [], irr_irq: [], isr_irq: [] },
+    // a Linux guest's LAPIC after boot: software-enabled, spurious vector 0xff, flat logical mode with
+    // one bit per CPU (arch/x86/kernel/apic/apic_flat_64.c: flat_init_apic_ldr), TPR 0
+    lapic: {
+      tpr: 0,
+      svr: 0x1ff,
+      ldr: id < 8 ? ((1 << id) << 24) >>> 0 : 0,
+      dfr: 0xffffffff,
+      arb_prio: 0,
+      irr: [],
+      isr: [],
+      irr_irq: [],
+      isr_irq: [],
+    },
     pi: piCreate(id),
     handled: {},
     accept_scheduled: false,
+    in_irq: false,
   }));
   const s: SystemState = {
     profile: t.profile ?? '6.12',

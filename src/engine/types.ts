@@ -279,6 +279,15 @@ export interface EventfdState {
   label: string;
 }
 export interface Lapic {
+  /** Task Priority (APIC_TASKPRI): its class holds lower-class vectors in IRR. */
+  tpr: number;
+  /** Spurious Interrupt Vector register: bit 8 is APIC Software Enable. */
+  svr: number;
+  /** Logical Destination (bits 31:24 the logical id) and Destination Format (bits 31:28: 0xf flat, 0 cluster). */
+  ldr: number;
+  dfr: number;
+  /** apic_arb_prio: lowest-priority arbitration without vector hashing; KVM_SET_LAPIC resets it. */
+  arb_prio: number;
   irr: number[];
   isr: number[];
   /** Interrupt id per vector in IRR / ISR (conservation bookkeeping). */
@@ -295,6 +304,8 @@ export interface Vcpu {
   handled: Record<string, number>;
   /** An acceptance of the highest IRR vector is already scheduled. */
   accept_scheduled: boolean;
+  /** The guest runs a hard-irq handler with interrupts disabled (IF=0) until its iret. */
+  in_irq: boolean;
 }
 export interface GsiRoute {
   gsi: number;

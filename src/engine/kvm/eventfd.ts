@@ -8,7 +8,7 @@ import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
 import type { EventfdState } from '../types.ts';
 import { raise } from '../errno.ts';
-import { EV_IRQFD, irqfdTarget } from './irqfd.ts';
+import { irqfdInject } from './irqfd.ts';
 import { vfioVirqfdWakeup } from '../vfio/intx.ts';
 import { EV_VMM_INTERRUPT } from '../vmm/qemu.ts';
 
@@ -69,7 +69,7 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
     efd.reader_irq = 0;
     const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
     e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
-    e.schedule(e.cost.eventfd, EV_IRQFD, irq, irqfd.gsi, irqfdTarget(e, irqfd.gsi));
+    irqfdInject(e, irq, irqfd.gsi, e.cost.eventfd);
     return;
   }
   const from = typeof fromNode === 'number' ? e.trace.strings.list[fromNode] : fromNode;

@@ -3,14 +3,15 @@
 // irqfd_wakeup, which injects through the route into the destination vCPU's LAPIC (kvm_set_msi_irq,
 // kvm_irq_delivery_to_apic). A registered irqfd is also the irq-bypass consumer.
 
-import { defineEvent, type Engine } from '../engine.ts';
+import { defineEvent, type Engine, type PathName } from '../engine.ts';
 import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
-import type { GsiRoute } from '../types.ts';
+import type { GsiRoute, Vcpu } from '../types.ts';
 import { raise } from '../errno.ts';
 import { eventfdCtxFdget } from './eventfd.ts';
-import { compatDest, hex, msiVector } from '../iommu/msg.ts';
-import { lapicKick, lapicSetIrr } from './lapic.ts';
+import { compatDest, hex, msiDeliveryMode, msiVector } from '../iommu/msg.ts';
+import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from './lapic.ts';
+import { PATHS } from '../sim/trace.ts';
 import { bypassSync } from './bypass.ts';
 
 /** KVM_MAX_IRQ_ROUTES on x86. */
@@ -42,7 +43,7 @@ export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
       `KVM_IRQFD on eventfd ${fd} with count ${efd.count}: irqfd_inject sets GSI ${gsi} once, the count stays`,
       'irqfd_inject@virt/kvm/eventfd.c',
     );
-    e.schedule(e.cost.eventfd, EV_IRQFD, irq, gsi, irqfdTarget(e, gsi));
+    irqfdInject(e, irq, gsi, e.cost.eventfd);
   }
 }
 
@@ -83,33 +84,107 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
   bypassSync(e);
 }
 
-/** Resolves an MSI route to (vCPU, vector) as kvm_set_msi_irq does; null when no vCPU has that APIC id. */
-export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
-  const dest = compatDest(r.address_lo);
-  const vcpus = e.state.kvm.vcpus;
-  // vCPU n has APIC id n unless a topology says otherwise: look there first
-  const vcpu = vcpus[dest]?.apic_id === dest ? dest : vcpus.findIndex((v) => v.apic_id === dest);
-  return vcpu < 0 ? null : { vcpu, vector: msiVector(r.data) };
-}
-
-/** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi. */
 /**
- * The route a signal takes, resolved when the eventfd is signalled: irqfd_wakeup injects in the
- * signaller's context with the routing entry it holds, so a later route change cannot redirect it.
- * Encoded for the queue: vCPU * 256 + vector, -1 no route, -2 no such vCPU.
+ * The vCPUs an MSI reaches, as KVM decodes it (arch/x86/kvm/irq_comm.c: kvm_set_msi_irq, then
+ * kvm_irq_delivery_to_apic and lapic.c: kvm_apic_match_dest) for an xAPIC guest without the x2APIC API
+ * (address_hi ignored): destination id in address bits 19:12, logical mode in bit 2, redirection hint
+ * in bit 3, delivery mode in data bits 10:8. Physical: the APIC id or 0xff (broadcast); logical: 0xff,
+ * or the LDR's logical id by the DFR's model (flat: any common bit; cluster: same cluster, a common
+ * member bit). Lowest priority (mode 1, or a redirection hint) picks one software-enabled LAPIC, the
+ * (vector mod n)-th of those that match, in vCPU order (vector hashing, KVM's default); a physical
+ * broadcast with mode 1 is made fixed ("phys broadcast and lowest prio"). Checked against KVM itself:
+ * oracle/kvm-fixtures/kvm-dest.*.
  */
-export function irqfdTarget(e: Engine, gsi: number): number {
-  const route = e.state.kvm.gsi_routes[gsi];
-  if (!route) return -1;
-  const t = routeTarget(e, route);
-  return t ? t.vcpu * 256 + t.vector : -2;
+export function routeTargets(
+  e: Engine,
+  r: Pick<GsiRoute, 'address_lo' | 'data'>,
+): { vcpus: number[]; vector: number } | { unsupported: string } {
+  const dest = compatDest(r.address_lo);
+  const logical = (r.address_lo & 4) !== 0;
+  const rh = (r.address_lo & 8) !== 0;
+  let mode = msiDeliveryMode(r.data);
+  const vector = msiVector(r.data);
+  if (mode > 1) return { unsupported: `delivery mode ${DELIVERY_MODES[mode]} (data bits 10:8 = ${mode})` };
+  if (!logical && dest === 0xff && mode === 1) mode = 0;
+  const vcpus = e.state.kvm.vcpus;
+  const match: number[] = [];
+  for (let i = 0; i < vcpus.length; i++) if (matchDest(vcpus[i], dest, logical)) match.push(i);
+  if (mode === 1 || rh) {
+    const enabled = match.filter((i) => lapicSoftwareEnabled(vcpus[i].lapic));
+    return { vcpus: enabled.length ? [enabled[vector % enabled.length]] : [], vector };
+  }
+  return { vcpus: match, vector };
 }
 
-/** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi, b = irqfdTarget at signal time. */
+const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'reserved', 'NMI', 'INIT', 'reserved', 'ExtINT'];
+
+function matchDest(v: Vcpu, dest: number, logical: boolean): boolean {
+  if (dest === 0xff) return true; // kvm_apic_broadcast
+  if (!logical) return dest === v.apic_id;
+  const id = v.lapic.ldr >>> 24;
+  if (v.lapic.dfr >>> 28 === 0xf) return (id & dest) !== 0; // APIC_DFR_FLAT
+  return id >>> 4 === dest >>> 4 && (id & dest & 0xf) !== 0; // APIC_DFR_CLUSTER
+}
+
+/** The single vCPU an MSI reaches, or null (what posting needs: kvm_intr_is_single_vcpu). */
+export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
+  const t = routeTargets(e, r);
+  return 'vcpus' in t && t.vcpus.length === 1 ? { vcpu: t.vcpus[0], vector: t.vector } : null;
+}
+
+const NO_ROUTE = -1;
+const NO_VCPU = -2;
+const UNSUPPORTED = -3;
+
+/**
+ * irqfd_wakeup resolves the route it holds when the eventfd is signalled, so a later route change
+ * cannot redirect it: one injection per destination vCPU is queued now (a = gsi, b = vCPU * 256 +
+ * vector, or a negative reason). A multi-destination MSI is one interrupt per LAPIC it reaches: the
+ * copies get interrupt ids of their own, so each has one fate.
+ */
+export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number): void {
+  const route = e.state.kvm.gsi_routes[gsi];
+  if (!route) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_ROUTE);
+  const t = routeTargets(e, route);
+  if ('unsupported' in t) return e.schedule(delay, EV_IRQFD, irq, gsi, UNSUPPORTED);
+  if (t.vcpus.length === 0) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_VCPU);
+  t.vcpus.forEach((vcpu, k) => {
+    const id = k === 0 ? irq : multicastCopy(e, irq, vcpu, 'irqfd');
+    e.schedule(delay, EV_IRQFD, id, gsi, vcpu * 256 + t.vector);
+  });
+}
+
+/** A copy of `irq` for one more destination of a multi-destination MSI. */
+export function multicastCopy(e: Engine, irq: number, vcpu: number, at: string): number {
+  const id = e.newIrq(`kvm:multicast of #${irq}`, PATHS[e.ipath[irq]] as PathName);
+  e.hop(
+    'irqfd.wakeup',
+    id,
+    at,
+    'kvm',
+    'forwarded',
+    `a multi-destination MSI: copy of #${irq} for vCPU ${vcpu}`,
+  );
+  return id;
+}
+
+/** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi, b = the destination from irqfdInject. */
 export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi, target) => {
-  if (target === -1) {
+  if (target === NO_ROUTE) {
     e.hop('irqfd.wakeup', irq, 'irqfd', 'kvm', 'dropped', `GSI ${gsi} has no route`);
     e.dropped(irq, 'GSI without a route');
+    return;
+  }
+  if (target === UNSUPPORTED) {
+    e.hop(
+      'irqfd.wakeup',
+      irq,
+      'irqfd',
+      'kvm',
+      'dropped',
+      `GSI ${gsi}: a delivery mode irqflow does not model (only fixed and lowest priority)`,
+    );
+    e.dropped(irq, 'MSI delivery mode not modelled');
     return;
   }
   if (target < 0) {
@@ -129,5 +204,40 @@ const F_WAKEUP = defineDetail((gsi, vector, vcpu) => `GSI ${gsi}: vector ${hex(v
 /** kvm_irq_delivery_to_apic -> __apic_accept_irq, then kick the vCPU. */
 export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: number, from: string): void {
   const v = e.state.kvm.vcpus[vcpuId];
+  if (!lapicSoftwareEnabled(v.lapic)) {
+    // __apic_accept_irq, APIC_DM_FIXED: "if (unlikely(!apic_enabled(apic))) break;"
+    e.hop(
+      'kvm.no_lapic',
+      irq,
+      from,
+      `lapic:${vcpuId}`,
+      'dropped',
+      `vCPU ${vcpuId}'s LAPIC is software-disabled (SVR bit 8 clear): a fixed interrupt is not accepted`,
+    );
+    e.dropped(irq, 'LAPIC software-disabled');
+    return;
+  }
   if (lapicSetIrr(e, irq, v, vector, e.sid(from))) lapicKick(e, v, irq);
+}
+
+/** KVM_SIGNAL_MSI (kvm_send_userspace_msi -> kvm_set_msi): one interrupt to every vCPU the message reaches. */
+export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: number): void {
+  const t = routeTargets(e, { address_lo, data });
+  if (!('vcpus' in t) || t.vcpus.length === 0) {
+    const why = 'vcpus' in t ? 'reaches no vCPU' : `uses ${t.unsupported}, not modelled`;
+    e.hop('kvm.send_msi', irq, 'vmm', 'kvm', 'dropped', `MSI ${hex(address_lo)}/${hex(data)} ${why}`);
+    e.dropped(irq, 'vcpus' in t ? 'MSI route to no vCPU' : 'MSI delivery mode not modelled');
+    return;
+  }
+  e.hop(
+    'kvm.send_msi',
+    irq,
+    'vmm',
+    'kvm',
+    'forwarded',
+    `KVM_SIGNAL_MSI ${hex(address_lo)}/${hex(data)}: vCPU ${t.vcpus.join(', ')}`,
+  );
+  t.vcpus.forEach((vcpu, k) =>
+    kvmDeliver(e, k === 0 ? irq : multicastCopy(e, irq, vcpu, 'kvm'), vcpu, t.vector, 'kvm'),
+  );
 }

@@ -1,6 +1,7 @@
 // The LAPIC of each vCPU as KVM emulates it (arch/x86/kvm/lapic.c): an interrupt sets its vector's IRR
 // bit (__apic_accept_irq; a bit already set absorbs the new one: coalesced); the vCPU accepts the highest
-// vector whose priority class beats the one in service (IRR to ISR); the guest's EOI clears ISR.
+// vector whose priority class beats the processor priority (TPR and the class in service; IRR to ISR);
+// the guest's EOI clears ISR. Checked against KVM itself: oracle/kvm-fixtures/kvm-lapic.*.
 
 import { defineEvent, placeSite, type Engine } from '../engine.ts';
 import type { Vcpu } from '../types.ts';
@@ -78,12 +79,27 @@ export function scheduleAccept(e: Engine, vcpu: Vcpu, delay: number): void {
   e.schedule(delay, EV_ACCEPT, 0, vcpu.id);
 }
 
-// lapic.c: apic_has_interrupt_for_ppr takes the highest IRR vector whose class beats the processor
-// priority; the guest's handler runs with interrupts disabled (Linux: IF=0 in hard-irq context), so a
-// new vector is taken only once ISR is clear again.
+/**
+ * The processor priority (arch/x86/kvm/lapic.c: __apic_update_ppr): TPR when its class is at least the
+ * highest in-service class, else that class with 0 below.
+ */
+export function lapicPpr(l: Vcpu['lapic']): number {
+  const isrv = l.isr.length ? vecHighest(l.isr) : 0;
+  return (l.tpr & 0xf0) >= (isrv & 0xf0) ? l.tpr & 0xff : isrv & 0xf0;
+}
+
+export function lapicSoftwareEnabled(l: Vcpu['lapic']): boolean {
+  return (l.svr & 0x100) !== 0; // APIC_SPIV_APIC_ENABLED
+}
+
+// apic_has_interrupt_for_ppr: the highest IRR vector, if its class is above the processor priority's.
+// Vectors 0-15 (class 0) never are: they stay in IRR. The guest takes nothing while its hard-irq handler
+// runs with IF=0 (Linux: until the iret of common_interrupt).
 function acceptable(v: Vcpu): number {
-  if (v.lapic.isr.length > 0) return -1;
-  return vecHighest(v.lapic.irr);
+  if (v.in_irq) return -1;
+  const hi = vecHighest(v.lapic.irr);
+  if (hi < 0 || (hi & 0xf0) <= (lapicPpr(v.lapic) & 0xf0)) return -1;
+  return hi;
 }
 
 export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
@@ -95,23 +111,56 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   const l = v.lapic;
   const irq = vecClear(l.irr, l.irr_irq, vector);
   vecSet(l.isr, l.isr_irq, vector, irq);
+  v.in_irq = true;
   e.hopf(H_ACCEPT, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
   e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
   v.handled[vector] = (v.handled[vector] ?? 0) + 1;
-  e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
+  // A Linux guest acks an edge vector before its handler runs: handle_edge_irq -> irq_ack ->
+  // apic_ack_edge -> apic_eoi (arch/x86/kernel/apic/vector.c), a write KVM emulates (kvm_lapic_set_eoi).
+  e.schedule(e.cost.eoi, EV_EOI, irq, v.id, vector);
 });
 
-const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {
-  guestHandle(e, irq, vcpuId, vector);
-  e.schedule(e.cost.eoi, EV_EOI, irq, vcpuId, vector);
-});
-
-const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId) => {
+const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const l = v.lapic;
   // apic_set_eoi clears the highest ISR bit (apic_find_highest_isr), whichever vector the handler had
   const top = vecHighest(l.isr);
   if (top >= 0) vecClear(l.isr, l.isr_irq, top);
   e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
+});
+
+const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {
+  guestHandle(e, irq, vcpuId, vector);
+  // iret: interrupts enabled again, the next IRR vector can be taken
+  const v = e.state.kvm.vcpus[vcpuId];
+  v.in_irq = false;
   scheduleAccept(e, v, 0);
 });
+
+/**
+ * KVM_SET_LAPIC of the registers irqflow models (a register copy: ISR and IRR unchanged), which resets
+ * the lowest-priority arbitration (apic_arb_prio = 0; oracle kvm-lowest-nohash: lp-tpr2). A new TPR or
+ * an enabled LAPIC may let an IRR vector through.
+ */
+export function lapicSetRegs(
+  e: Engine,
+  v: Vcpu,
+  regs: { tpr?: number; svr?: number; ldr?: number; dfr?: number },
+): void {
+  const l = v.lapic;
+  if (regs.tpr !== undefined) l.tpr = regs.tpr & 0xff;
+  if (regs.svr !== undefined) l.svr = regs.svr >>> 0;
+  if (regs.ldr !== undefined) l.ldr = (regs.ldr & 0xff000000) >>> 0; // only the logical id is writable
+  if (regs.dfr !== undefined) l.dfr = (regs.dfr | 0x0fffffff) >>> 0; // the model bits; the rest read 1
+  l.arb_prio = 0;
+  e.hop(
+    'kvm.set_lapic',
+    0,
+    'vmm',
+    `lapic:${v.id}`,
+    'done',
+    `vCPU ${v.id}: TPR ${hex(l.tpr)} PPR ${hex(lapicPpr(l))} SVR ${hex(l.svr)} LDR ${hex(l.ldr)} DFR ${hex(l.dfr)}`,
+  );
+  scheduleAccept(e, v, 0);
+}

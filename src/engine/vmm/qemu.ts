@@ -16,7 +16,14 @@ import type { VmmDeviceState, VmmVector } from '../types.ts';
 import { raise } from '../errno.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixSetPending } from '../pci/msix.ts';
 import { eventfdClose, eventfdCreate } from '../kvm/eventfd.ts';
-import { kvmDeliver, kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, routeTarget } from '../kvm/irqfd.ts';
+import {
+  kvmDeliver,
+  kvmIrqfdAssign,
+  kvmIrqfdDeassign,
+  kvmSetMsiRoute,
+  multicastCopy,
+  routeTargets,
+} from '../kvm/irqfd.ts';
 import { vfioTarget } from '../vfio/device.ts';
 import { vfioSetIrqs, vfioGetIrqInfo } from '../vfio/intrs.ts';
 import {
@@ -287,15 +294,18 @@ export const EV_VMM_INTERRUPT = defineEvent('vmm.interrupt', (e, irq, di, nr) =>
 /** msix_notify -> msi_send_message -> KVM_SIGNAL_MSI with the guest's address/data. */
 function msixNotifyDeliver(e: Engine, irq: number, device: string, nr: number): void {
   const entry = e.state.vmm[device].msix.table[nr];
-  const t = routeTarget(e, {
-    gsi: -1,
-    address_lo: entry.addr_lo,
-    address_hi: entry.addr_hi,
-    data: entry.data,
-  });
-  if (!t) {
-    e.hop('kvm.send_msi', irq, 'vmm', 'kvm', 'dropped', `guest message ${hex(entry.addr_lo)} names no vCPU`);
-    e.dropped(irq, 'MSI route to no vCPU');
+  const t = routeTargets(e, { address_lo: entry.addr_lo, data: entry.data });
+  if (!('vcpus' in t) || t.vcpus.length === 0) {
+    const why = 'vcpus' in t ? 'names no vCPU' : `uses ${t.unsupported}, not modelled`;
+    e.hop(
+      'kvm.send_msi',
+      irq,
+      'vmm',
+      'kvm',
+      'dropped',
+      `guest message ${hex(entry.addr_lo)}/${hex(entry.data)} ${why}`,
+    );
+    e.dropped(irq, 'vcpus' in t ? 'MSI route to no vCPU' : 'MSI delivery mode not modelled');
     return;
   }
   e.hop(
@@ -306,5 +316,7 @@ function msixNotifyDeliver(e: Engine, irq: number, device: string, nr: number): 
     'forwarded',
     `KVM_SIGNAL_MSI ${hex(entry.addr_lo)}/${hex(entry.data)}`,
   );
-  kvmDeliver(e, irq, t.vcpu, t.vector, 'kvm');
+  t.vcpus.forEach((vcpu, k) =>
+    kvmDeliver(e, k === 0 ? irq : multicastCopy(e, irq, vcpu, 'kvm'), vcpu, t.vector, 'kvm'),
+  );
 }

@@ -1,0 +1,132 @@
+// KVM's LAPIC and MSI destination rules, as the KVM oracle recorded them on 6.1 and 6.12
+// (oracle/kvm-fixtures/kvm-lapic.*, kvm-dest.*; oracle/FINDINGS.md section 10). Each test names the
+// fixture line that settles it and the function in arch/x86/kvm that implements it.
+import { describe, expect, it } from 'vitest';
+import { createSystem, type Command, type System } from '../src/engine/index.ts';
+
+const four = (): System =>
+  createSystem({ vm: { vcpus: 4 }, devices: [{ name: 'nic0', msix: { table_size: 1 } }] });
+
+function ok(sys: System, c: Command) {
+  const r = sys.apply(c);
+  expect(r.ok, `${JSON.stringify(c)}: ${JSON.stringify(r)}`).toBe(true);
+  return r.ok ? r.value : undefined;
+}
+
+/** fields -> an xAPIC MSI (kvm-probe.c's MSG syntax) */
+function msi(dest: number, vec: number, o: { log?: boolean; rh?: boolean; dlv?: number } = {}): Command {
+  const address_lo = (0xfee00000 | (dest << 12) | (o.rh ? 8 : 0) | (o.log ? 4 : 0)) >>> 0;
+  return { op: 'kvm.signalMsi', address_lo, data: ((o.dlv ?? 0) << 8) | vec };
+}
+
+/** vCPUs that took vector `vec` so far. */
+function takers(sys: System, vec: number): number[] {
+  return sys.snapshot().state.kvm.vcpus.flatMap((v) => (v.handled[vec] ? [v.id] : []));
+}
+
+describe('the LAPIC (arch/x86/kvm/lapic.c)', () => {
+  it('a vector is taken only when its class is above PPR: TPR 0x50 holds 0x45 and 0x55, lets 0x65 go (kvm-lapic run-tpr)', () => {
+    const sys = four();
+    ok(sys, { op: 'kvm.setLapic', vcpu: 0, tpr: 0x50 });
+    for (const v of [0x45, 0x55, 0x65]) ok(sys, msi(0, v));
+    ok(sys, { op: 'run' });
+    const l = sys.snapshot().state.kvm.vcpus[0];
+    expect(l.handled).toEqual({ [0x65]: 1 });
+    expect(l.lapic.irr).toEqual([0x45, 0x55]);
+    ok(sys, { op: 'kvm.setLapic', vcpu: 0, tpr: 0x48 }); // class 4: 0x55 goes, 0x45 stays
+    ok(sys, { op: 'run' });
+    expect(sys.snapshot().state.kvm.vcpus[0].lapic.irr).toEqual([0x45]);
+  });
+
+  it('vectors 0-15 are accepted into IRR and never delivered (kvm-lapic lapic-vec-5-done)', () => {
+    const sys = four();
+    ok(sys, msi(0, 5));
+    ok(sys, { op: 'run' });
+    const v = sys.snapshot().state.kvm.vcpus[0];
+    expect(v.lapic.irr).toEqual([5]);
+    expect(v.handled).toEqual({});
+  });
+
+  it('a software-disabled LAPIC takes no fixed interrupt (kvm-lapic: msi to svr 0xff, ret 0)', () => {
+    const sys = four();
+    ok(sys, { op: 'kvm.setLapic', vcpu: 0, svr: 0xff });
+    const id = ok(sys, msi(0, 0x41));
+    ok(sys, { op: 'run' });
+    expect(sys.snapshot().interrupts.find((x) => x.id === id)).toMatchObject({
+      fate: 'dropped',
+      where: 'LAPIC software-disabled',
+    });
+  });
+
+  it('a Linux guest EOIs an edge vector before its handler (handle_edge_irq -> apic_ack_edge)', () => {
+    const sys = four();
+    ok(sys, msi(1, 0x41));
+    const hops = [];
+    for (let i = 0; i < 20 && !sys.idle(); i++) hops.push(...sys.step().map((h) => h.hop));
+    expect(hops.indexOf('lapic.eoi')).toBeLessThan(hops.indexOf('guest.handler'));
+  });
+});
+
+describe('MSI destinations (kvm_set_msi_irq, kvm_irq_delivery_to_apic, kvm_apic_match_dest)', () => {
+  it('physical broadcast reaches every software-enabled LAPIC (kvm-dest phys-bcast 3 with one disabled)', () => {
+    const sys = four();
+    ok(sys, { op: 'kvm.setLapic', vcpu: 3, svr: 0xff });
+    ok(sys, msi(0xff, 0x50));
+    ok(sys, { op: 'run' });
+    expect(takers(sys, 0x50)).toEqual([0, 1, 2]);
+    const s = sys.snapshot();
+    expect(s.state.counters.raised).toBe(4); // one interrupt per LAPIC: the original and three copies
+    expect(s.state.counters.delivered + s.state.counters.dropped).toBe(4);
+  });
+
+  it('logical flat: LDR[31:24] & dest (kvm-dest flat-6 reaches 2)', () => {
+    const sys = four();
+    ok(sys, msi(0x06, 0x51, { log: true }));
+    ok(sys, { op: 'run' });
+    expect(takers(sys, 0x51)).toEqual([1, 2]);
+  });
+
+  it('logical cluster: same cluster, a common member bit (kvm-dest cluster-13 reaches 2)', () => {
+    const sys = four();
+    const ldr = [0x11, 0x12, 0x21, 0x22];
+    ldr.forEach((id, vcpu) => ok(sys, { op: 'kvm.setLapic', vcpu, ldr: id << 24, dfr: 0x0fffffff }));
+    ok(sys, msi(0x13, 0x52, { log: true }));
+    ok(sys, msi(0x21, 0x53, { log: true }));
+    ok(sys, { op: 'run' });
+    expect(takers(sys, 0x52)).toEqual([0, 1]);
+    expect(takers(sys, 0x53)).toEqual([2]);
+  });
+
+  it('lowest priority with vector hashing: the (vector mod n)-th match, TPR ignored (kvm-dest 0x70..0x74)', () => {
+    const sys = four();
+    ok(sys, { op: 'kvm.setLapic', vcpu: 2, tpr: 0xf0 });
+    for (const v of [0x70, 0x71, 0x73, 0x74]) ok(sys, msi(0x0f, v, { log: true, dlv: 1 }));
+    ok(sys, { op: 'run' });
+    const irr = sys
+      .snapshot()
+      .state.kvm.vcpus.map((v) => [...v.lapic.irr, ...Object.keys(v.handled).map(Number)]);
+    expect(irr).toEqual([[0x70, 0x74], [0x71], [], [0x73]]);
+    ok(sys, msi(0x0f, 0x72, { log: true, dlv: 1 }));
+    ok(sys, { op: 'run' });
+    expect(sys.snapshot().state.kvm.vcpus[2].lapic.irr).toEqual([0x72]); // chosen, held by its TPR
+  });
+
+  it('physical broadcast with lowest priority goes to all; with a redirection hint to one (kvm-dest lp-bcast, lp-rh-phys)', () => {
+    const sys = four();
+    ok(sys, msi(0xff, 0x60, { dlv: 1 }));
+    ok(sys, msi(0xff, 0x61, { rh: true }));
+    ok(sys, { op: 'run' });
+    expect(takers(sys, 0x60)).toEqual([0, 1, 2, 3]);
+    expect(takers(sys, 0x61)).toHaveLength(1);
+  });
+
+  it('a delivery mode irqflow does not model is a named drop, not a silent one', () => {
+    const sys = four();
+    const id = ok(sys, msi(0, 2, { dlv: 4 })); // NMI
+    ok(sys, { op: 'run' });
+    expect(sys.snapshot().interrupts.find((x) => x.id === id)).toMatchObject({
+      fate: 'dropped',
+      where: 'MSI delivery mode not modelled',
+    });
+  });
+});
