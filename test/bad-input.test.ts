@@ -144,15 +144,35 @@ describe('issue 10: bad input never breaks the engine', () => {
   });
 
   it('5. a step without expect fails when its command fails', () => {
-    for (const command of [
-      { op: 'no.such' },
-      { op: 'guest.msixEnable', device: 'nic0', bogus: 1 },
-      { op: 'guest.program', device: 'nic0' },
-    ]) {
+    // a kernel errno the author did not expect: SET_IRQS on an index the device lacks
+    const command = {
+      op: 'vfio.setIrqs',
+      device: 'nic0',
+      flags: 'EVENTFD|TRIGGER',
+      index: 'MSI',
+      start: 0,
+      count: 1,
+      data: [-1],
+    };
+    const parsed = parseScenario({ ...SMALL, steps: [{ command }] });
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(runScenario(parsed.scenario).passed).toBe(false);
+  });
+
+  it('5. an unknown op or field, a missing field or an unknown device is invalid input when the file is parsed', () => {
+    for (const [command, path] of [
+      [{ op: 'no.such' }, /steps\.0\.command/],
+      [{ op: 'guest.msixEnable', device: 'nic0', bogus: 1 }, /steps\.0\.command.*bogus|Unrecognized key/],
+      [{ op: 'guest.program', device: 'nic0' }, /steps\.0\.command\.vector/],
+      [{ op: 'guest.msixEnable', device: 'nic9' }, /steps\.0\.command\.device: no device named "nic9"/],
+      [{ op: 'device.raise', device: 'nic0', vector: -1 }, /steps\.0\.command\.vector/],
+    ] as const) {
       const parsed = parseScenario({ ...SMALL, steps: [{ command }] });
-      expect(parsed.ok).toBe(true);
-      if (parsed.ok) expect(runScenario(parsed.scenario).passed, JSON.stringify(command)).toBe(false);
+      expect(parsed.ok, JSON.stringify(command)).toBe(false);
+      if (!parsed.ok) expect(parsed.errors.join('\n')).toMatch(path);
     }
+    const r = cli(['run', scenarioFile({ ...SMALL, steps: [{ command: { op: 'no.such' } }] })]);
+    expect(r.status).toBe(2);
   });
 
   it("6. run refuses unknown fields and NaN; '' and ' ' are no integer", () => {

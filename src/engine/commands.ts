@@ -2,6 +2,7 @@
 // for the UI's command palette, and its engine handler. Bad input of any kind becomes an errno result
 // naming the field; the handler never sees it.
 
+import { z } from 'zod';
 import type { Engine } from './engine.ts';
 import type { Command, Json, MsixState, PciDeviceState, Vcpu } from './types.ts';
 import { raise, raiseTool } from './errno.ts';
@@ -670,4 +671,90 @@ function checkField(e: Engine, key: string, f: FieldSpec, v: Json): Json {
         bad(key, 'addr_lo, addr_hi, data or vector_ctrl');
       return v;
   }
+}
+
+/**
+ * The same field specs as a zod schema per command: what a scenario file's steps are checked against
+ * when it is parsed (an unknown op, an unknown field or a value of the wrong shape is invalid input),
+ * and what the published JSON Schema says of every command. checkArgs applies them at run time, with
+ * the engine's state (device names, ranges against the topology).
+ */
+function fieldZod(f: FieldSpec): z.ZodType {
+  const min = f.min ?? S32_MIN;
+  const max = f.max ?? U32;
+  const intText = z
+    .string()
+    .regex(INT_TEXT, 'decimal or 0x hex')
+    .refine((t) => {
+      const n = parseIntText(t);
+      return Number.isSafeInteger(n) && n >= min && n <= max;
+    }, `an integer in ${min}..${max}`);
+  let t: z.ZodType;
+  switch (f.type) {
+    case 'device':
+      t = z.string().min(1).max(64).describe(f.doc);
+      break;
+    case 'int':
+      t = z.union([z.number().int().min(min).max(max), intText]).describe(f.doc);
+      break;
+    case 'time':
+      t = z.number().min(0).describe(f.doc);
+      break;
+    case 'bool':
+      t = z.boolean().describe(f.doc);
+      break;
+    case 'flags':
+      t = z
+        .union([z.string(), z.number().int().min(0).max(U32)])
+        .refine(
+          (v) => parseFlags(v) !== null,
+          'flag names joined by | (NONE BOOL EVENTFD MASK UNMASK TRIGGER) or a number',
+        )
+        .describe(f.doc);
+      break;
+    case 'index':
+      t = z
+        .union([z.string(), z.number().int().min(0).max(U32)])
+        .refine((v) => {
+          const n = parseIndex(v);
+          return n !== null && n >= 0 && n <= U32;
+        }, 'INTX, MSI, MSIX, ERR, REQ or a number')
+        .describe(f.doc);
+      break;
+    case 'ints':
+      t = z.array(z.number().int().min(min).max(max)).max(4096).describe(f.doc);
+      break;
+    case 'string':
+      t = z.string().describe(f.doc);
+      break;
+    case 'vcpu-state':
+      t = z.enum(['running', 'halted', 'preempted']).describe(f.doc);
+      break;
+    case 'msix-field':
+      t = z.enum(['addr_lo', 'addr_hi', 'data', 'vector_ctrl']).describe(f.doc);
+      break;
+  }
+  return f.optional ? t.nullable().optional() : t;
+}
+
+export function commandSchema(spec: CommandSpec) {
+  const shape: Record<string, z.ZodType> = { op: z.literal(spec.op) };
+  for (const [k, f] of Object.entries(spec.fields)) shape[k] = fieldZod(f);
+  return z.object(shape).strict().describe(`${spec.label}: ${spec.doc}`);
+}
+
+/** Every command a scenario step may hold, discriminated by op. */
+export const commandUnion: z.ZodType<Command> = z.discriminatedUnion(
+  'op',
+  // a tuple of at least one schema, as z.discriminatedUnion types its options
+  [...COMMANDS, RUN_SPEC].map(commandSchema) as unknown as [
+    ReturnType<typeof commandSchema>,
+    ...ReturnType<typeof commandSchema>[],
+  ],
+) as unknown as z.ZodType<Command>;
+
+/** The fields of `cmd` that name a device (checked against the topology when a scenario is parsed). */
+export function deviceFields(cmd: { op: string }): string[] {
+  const spec = COMMAND_BY_OP.get(cmd.op);
+  return spec ? Object.entries(spec.fields).flatMap(([k, f]) => (f.type === 'device' ? [k] : [])) : [];
 }

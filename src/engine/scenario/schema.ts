@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { DEFAULT_COST } from '../cost.ts';
 import { DEFAULT_LIMITS, MAX_COST_NS } from '../system.ts';
+import { commandUnion, deviceFields } from '../commands.ts';
 
 const int = z.number().int();
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
@@ -128,7 +129,8 @@ export const expectSchema = z
 
 export const stepSchema = z
   .object({
-    command: z.object({ op: z.string() }).catchall(jsonValue),
+    /** One command of the registry (commands.ts), its fields checked by their specs. */
+    command: commandUnion,
     expect: expectSchema.optional(),
     caption: z.string().max(2000).optional(),
   })
@@ -246,5 +248,20 @@ export function parseScenario(raw: unknown): ParsedScenario {
   const r = scenarioSchema.safeParse(doc);
   if (!r.success)
     return { ok: false, errors: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`) };
+  // device names against the topology, as the engine will look them up
+  const names = new Set([
+    ...r.data.topology.devices.map((d) => d.name),
+    ...(r.data.topology.vdevs ?? []).map((v) => v.name),
+  ]);
+  const errors: string[] = [];
+  r.data.steps.forEach((st, i) => {
+    const cmd = st.command as Record<string, unknown>;
+    for (const k of deviceFields(st.command))
+      if (typeof cmd[k] === 'string' && !names.has(cmd[k] as string))
+        errors.push(
+          `steps.${i}.command.${k}: no device named ${JSON.stringify(cmd[k])} in the topology (${[...names].join(', ')})`,
+        );
+  });
+  if (errors.length) return { ok: false, errors };
   return { ok: true, scenario: r.data };
 }
