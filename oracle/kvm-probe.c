@@ -56,8 +56,9 @@
 //   common: out 0x10, al (reports V); if V >= 16, write EOI (a 32-bit store of 0 to the LAPIC's 0xB0,
 //     through FS, whose base is 0xfee00000) as many times as the word at 0x500 says, with out 0x13
 //     after each; a return address on main's sti or hlt (an NMI taken there) becomes main; pop ax; iret.
-//   main: 0x2000: out 0x11 (the idle check point); sti; hlt; cli; jmp main. Interrupts are taken only at
-//     the hlt (sti's shadow covers it) or right after a handler's iret, before the cli.
+//   main: 0x2000: out 0x11 (the idle check point); sti; hlt; cli; jmp main. Maskable interrupts are
+//     taken only at the hlt (sti's shadow covers it) or right after a handler's iret, before the cli;
+//     NMIs wherever they arrive.
 //   Registers at vcpu: cs, ds, es, ss base 0; fs base 0xfee00000; rip 0x2000; rsp 0xf000; rflags 0x2.
 //   run writes eoi=N (default 1) to 0x500 and runs the vCPU until: idle (out 0x11 reached after a
 //   handler returned in this run, one taken in it or one a stop=N run left: no interrupt was taken at
@@ -65,7 +66,9 @@
 //   that handler, before its EOIs), timeout (MS milliseconds, default 1000, pass: it sat in hlt), hlt
 //   (KVM_EXIT_HLT: no in-kernel LAPIC), or exit-N (any other exit reason N). A vCPU resumes where the
 //   last run left it. An AP (ID > 0) starts uninitialized under an in-kernel irqchip and waits for INIT/SIPI
-//   inside KVM_RUN: make it runnable with mpstate first.
+//   inside KVM_RUN: make it runnable with mpstate first. A run that ended at an out (idle, stop) leaves
+//   that instruction for KVM to complete at the next KVM_RUN: regs shows rip still on it (0x2000 after
+//   idle); after a hlt exit rip is past the hlt (0x2004).
 //
 // OUTPUT. One line per call; the first line names the kernel, the CPU and the modules' parameters:
 //   {"op":"kernel","release":"6.12.117+deb12-amd64","cpu":"AMD EPYC Processor","params":{"kvm":{...},"kvm_amd":{...}}}
@@ -82,14 +85,14 @@
 //   {"op":"events","label":"L","ret":0,"errno":"OK","nmi_pending":0,"nmi_injected":0,"nmi_masked":0,
 //    "irq_injected":0,"irq_nr":0,"exc_injected":0,"exc_nr":0,"smi_pending":0,"smm":0,"sipi_vector":0}
 //   {"op":"mpstate","label":"L","ret":0,"errno":"OK","state":"runnable"}
-//   {"op":"regs","label":"L","ret":0,"errno":"OK","rip":"0x2002","rflags":"0x2"}
+//   {"op":"regs","label":"L","ret":0,"errno":"OK","rip":"0x2000","rflags":"0x2"}
 //   {"op":"cap","label":"L","ret":1,"errno":"OK"}
 //   {"op":"sleep","label":"L"}
 //   {"op":"run","label":"L","ret":0,"errno":"OK","end":"idle","delivered":["0x41"],"eois":1}
 //   {"op":"error","label":"L","message":"cannot parse this line"}
 // ret is the ioctl's (or read/write's) return value, errno "OK" when ret >= 0, else the errno's name.
-// A failed call prints zeros (and empty lists) in its other fields; a failed lapic/setlapic prints the
-// state it could read (zeros if none). mpstate's ret/errno are the SET's when STATE is given and it
+// A failed call prints zeros (and empty lists) in its other fields; setlapic prints the state read
+// back after its KVM_SET_LAPIC, failed or not (zeros when that read fails too). mpstate's ret/errno are the SET's when STATE is given and it
 // failed, else the GET's. run's ret is -1 only when KVM_RUN fails with something other than EINTR (end
 // "error"). A line that does not parse, or names a vCPU the probe does not hold (not created, or
 // >= 16), makes no call and prints the error line. vcpu, route, irqfd, msi and irq
