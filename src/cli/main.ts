@@ -5,10 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { probeScript } from './probe.ts';
 import { runScenarioFiles } from './run.ts';
+import { traceScenario } from './trace.ts';
+import { scenarioJsonSchema } from './schema.ts';
 
 const USAGE = `usage:
   irqflow run FILE... [--json] [--max-trace-events N] [--max-interrupts N]
                                                run scenarios, check expectations (exit 0 pass, 1 fail, 2 invalid)
+  irqflow trace FILE [-o OUT.json]              the scenario's trace in the Chrome trace format, for Perfetto
+  irqflow schema                               print the scenario format's JSON Schema
   irqflow probe SCRIPT [--kernel 6.1|6.12] [--device e1000e|virtio-net-pci,vectors=N]`;
 
 /** Exit status of a crash inside irqflow itself (sysexits.h EX_SOFTWARE): neither a failure nor bad input. */
@@ -19,6 +23,11 @@ export async function main(argv: string[]): Promise<number> {
     const [cmd, ...rest] = argv;
     if (cmd === 'run') return await runScenarioFiles(rest);
     if (cmd === 'probe') return probe(rest);
+    if (cmd === 'trace') return traceScenario(rest);
+    if (cmd === 'schema' && rest.length === 0) {
+      process.stdout.write(scenarioJsonSchema());
+      return 0;
+    }
     console.error(USAGE);
     return 2;
   } catch (err) {
