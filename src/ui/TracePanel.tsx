@@ -9,6 +9,7 @@ import type { TraceEvent } from '../engine/index.ts';
 import { actions, TRACE_WINDOW, useApp } from '../store/index.ts';
 import { fmtTime } from './format.ts';
 import { PATH_COLOR } from './theme.ts';
+import { Timeline } from './Timeline.tsx';
 
 const ROW_BASE = 36;
 
@@ -74,6 +75,7 @@ export function TracePanel() {
   const selEvent = useApp((s) => s.selection.event);
   const at = useApp((s) => s.cursor.at);
   const [onlyIrq, setOnlyIrq] = useState(false);
+  const [tab, setTab] = useState<'trace' | 'timeline'>('trace');
   const [hideControl, setHideControl] = useState(false);
   const scroller = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: 300 });
@@ -115,7 +117,26 @@ export function TracePanel() {
   return (
     <section className="panel trace-panel" data-testid="trace-panel">
       <div className="panel-head">
-        <h2>Trace</h2>
+        <span className="tabs" role="tablist">
+          <button
+            className={tab === 'trace' ? 'small on' : 'small'}
+            role="tab"
+            aria-selected={tab === 'trace'}
+            data-testid="tab-trace"
+            onClick={() => setTab('trace')}
+          >
+            Trace
+          </button>
+          <button
+            className={tab === 'timeline' ? 'small on' : 'small'}
+            role="tab"
+            aria-selected={tab === 'timeline'}
+            data-testid="tab-timeline"
+            onClick={() => setTab('timeline')}
+          >
+            Timeline
+          </button>
+        </span>
         <span className="muted" data-testid="trace-count">
           {n0(at)}
           {at < total ? ` of ${n0(total)}` : ''} events, {n0(queued)} queued
@@ -135,7 +156,8 @@ export function TracePanel() {
           only irq {selIrq ?? '–'}
         </label>
       </div>
-      <div className="trace-header trace-row">
+      {tab === 'timeline' && <Timeline />}
+      <div className="trace-header trace-row" style={tab === 'timeline' ? { display: 'none' } : undefined}>
         <span>#</span>
         <span>time</span>
         <span>irq</span>
@@ -147,6 +169,7 @@ export function TracePanel() {
       </div>
       <div
         className={page ? 'trace-scroll paged' : 'trace-scroll'}
+        style={tab === 'timeline' ? { display: 'none' } : undefined}
         ref={scroller}
         data-testid="trace-rows"
         onScroll={(ev) => setView({ top: ev.currentTarget.scrollTop, height: ev.currentTarget.clientHeight })}

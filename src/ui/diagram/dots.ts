@@ -170,12 +170,15 @@ export class DotLayer {
       ctx.moveTo(x + r, y - r);
       ctx.lineTo(x - r, y + r);
       ctx.stroke();
-      // The reason, on a pill under the mark, kept inside the drawing.
-      const text = `✕ ${e.outcome}: ${shortReason(e.detail)}`;
+      // The reason, on a pill under the box where it dropped (not over its title), kept in the drawing.
       ctx.font = '600 11px ui-monospace, monospace';
+      const room = Math.max(120, b.w + 8);
+      let text = `✕ ${e.outcome}: ${shortReason(e.detail)}`;
+      while (text.length > 12 && ctx.measureText(text).width + 10 > room) text = text.slice(0, -2) + '…';
+      if (text.endsWith('……')) text = text.slice(0, -1);
       const w = ctx.measureText(text).width + 10;
-      const px = Math.max(4, Math.min(x - w / 2, l.width - w - 4));
-      const py = y + 10;
+      const px = Math.max(4, Math.min(b.x, l.width - w - 4));
+      const py = Math.min(b.y + b.h + 3, l.height - 20);
       ctx.fillStyle = outcomeColor('failed');
       ctx.globalAlpha = 0.95;
       roundRect(ctx, px, py, w, 17, 4);

@@ -6,6 +6,9 @@ import { actions, useApp } from '../../store/index.ts';
 import { fmtTime, splitNode } from '../format.ts';
 import { KV, Section, Table } from './parts.tsx';
 import { ScenarioSteps } from './ScenarioSteps.tsx';
+import { Journey, sourceLink } from './Journey.tsx';
+import { Breakpoints } from './Breakpoints.tsx';
+import { useEffect, useRef } from 'react';
 import { DeviceView, ImsView, IntxView, MsiView, MsixView, VdevView } from './pci.tsx';
 import {
   EventfdView,
@@ -79,6 +82,7 @@ function Overview({ s }: { s: SystemState }) {
         />
       </Section>
       <ScenarioSteps />
+      <Breakpoints />
       <Section title="Drop reasons">
         <Table
           wrap
@@ -97,22 +101,35 @@ export function Inspector() {
   const seq = useApp((st) => st.selection.event);
   const trace = useApp((st) => st.engine.trace);
   const page = useApp((st) => st.engine.tracePage);
+  const irq = useApp((st) => st.selection.irq);
   const ev =
     seq === null ? undefined : (trace.find((e) => e.seq === seq) ?? page?.events.find((e) => e.seq === seq));
+  const body = useRef<HTMLDivElement>(null);
+  // A newly selected hop shows at the top, not above where the panel was scrolled to.
+  useEffect(() => {
+    if (seq !== null && body.current) body.current.scrollTop = 0;
+  }, [seq]);
+  const link = ev && s ? sourceLink(ev.file, s.profile) : null;
   return (
     <section className="panel inspector" data-testid="inspector">
       <div className="panel-head">
         <h2>Inspector</h2>
         <span className="mono sel-node" data-testid="inspector-node">
-          {node ?? 'system'}
+          {ev ? `hop #${ev.seq}${ev.irq ? `, irq ${ev.irq}` : ''}` : (node ?? 'system')}
         </span>
-        {node && (
-          <button className="small" onClick={() => actions.selectNode(null)}>
+        {(node || ev) && (
+          <button
+            className="small"
+            onClick={() => {
+              actions.selectNode(null);
+              actions.selectEvent(null, null);
+            }}
+          >
             clear
           </button>
         )}
       </div>
-      <div className="panel-body">
+      <div className="panel-body" ref={body}>
         {ev && (
           <Section title={`event #${ev.seq}: ${ev.hop}`}>
             <KV
@@ -123,12 +140,22 @@ export function Inspector() {
                 ['hop', `${ev.from} → ${ev.to}`],
                 ['path / outcome', `${ev.path} / ${ev.outcome}`],
                 ['function', <code>{ev.fn}</code>],
-                ['file', <code>{ev.file}</code>],
+                [
+                  'file',
+                  link ? (
+                    <a href={link} target="_blank" rel="noreferrer">
+                      <code>{ev.file}</code>
+                    </a>
+                  ) : (
+                    <code>{ev.file}</code>
+                  ),
+                ],
                 ['detail', ev.detail || '-'],
               ]}
             />
           </Section>
         )}
+        {irq !== null && <Journey irq={irq} />}
         {s && (node ? <NodeView s={s} id={node} /> : <Overview s={s} />)}
       </div>
     </section>

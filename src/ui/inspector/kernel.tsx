@@ -3,7 +3,9 @@
 
 import type { SystemState } from '../../engine/index.ts';
 import { fmtTime, hex, idtVectors, vectors } from '../format.ts';
-import { KV, Section, Table, flag } from './parts.tsx';
+import { Act, Flash, KV, Section, Table, flag } from './parts.tsx';
+
+const VCPU_STATES = ['running', 'halted', 'preempted'] as const;
 
 export function IommuView({ s }: { s: SystemState }) {
   const ir = s.iommu;
@@ -116,7 +118,25 @@ export function VfioView({ s, name, backend }: { s: SystemState; name: string; b
         rows={ctx.map(([i, c]) => [
           i,
           c.backend,
-          c.trigger ?? '-',
+          c.trigger === null ? (
+            '-'
+          ) : (
+            <Act
+              cmd={{
+                op: 'vfio.setIrqs',
+                device: name,
+                index: c.backend === 'msi' ? 'MSI' : 'MSIX',
+                flags: 'EVENTFD|TRIGGER',
+                start: Number(i),
+                count: 1,
+                data: [-1],
+              }}
+              title={`de-assign vector ${i}'s eventfd (VFIO_DEVICE_SET_IRQS with fd -1)`}
+              testid={`act-deassign-${i}`}
+            >
+              {c.trigger} ✕
+            </Act>
+          ),
           c.host_irq ?? '-',
           c.producer ? 'bypass' : '-',
           c.masked ? 'yes' : '',
@@ -175,8 +195,29 @@ export function LapicView({ s, vcpu }: { s: SystemState; vcpu: number }) {
     <Section title={`LAPIC of vCPU${vcpu} (APIC id ${v.apic_id}), ${v.state}`}>
       <KV
         rows={[
-          ['IRR', idtVectors(v.lapic.irr)],
-          ['ISR', idtVectors(v.lapic.isr)],
+          ['IRR', <Flash v={idtVectors(v.lapic.irr)} />],
+          ['ISR', <Flash v={idtVectors(v.lapic.isr)} />],
+          [
+            'vCPU state',
+            <span className="act-row">
+              {VCPU_STATES.map((st) =>
+                st === v.state ? (
+                  <b key={st} className="on">
+                    {st}
+                  </b>
+                ) : (
+                  <Act
+                    key={st}
+                    cmd={{ op: 'kvm.vcpu', vcpu, state: st }}
+                    title={`make vCPU${vcpu} ${st}`}
+                    testid={`act-vcpu-${st}`}
+                  >
+                    {st}
+                  </Act>
+                ),
+              )}
+            </span>,
+          ],
         ]}
       />
       <Table
@@ -195,8 +236,26 @@ export function VmmView({ s }: { s: SystemState }) {
         <Section key={d.device} title={`QEMU ${d.device}: guest's MSI-X (hw/pci/msix.c)`}>
           <KV
             rows={[
-              ['MSI-X Enable', flag(d.msix.enable)],
-              ['Function Mask', flag(d.msix.function_mask)],
+              [
+                'MSI-X Enable',
+                <Act
+                  cmd={{ op: 'guest.msixEnable', device: d.device, enable: !d.msix.enable }}
+                  title="the guest writes MSI-X Enable"
+                  testid="act-guest-enable"
+                >
+                  {flag(d.msix.enable)}
+                </Act>,
+              ],
+              [
+                'Function Mask',
+                <Act
+                  cmd={{ op: 'guest.functionMask', device: d.device, masked: !d.msix.function_mask }}
+                  title="the guest writes Function Mask"
+                  testid="act-guest-function-mask"
+                >
+                  {flag(d.msix.function_mask)}
+                </Act>,
+              ],
               ['nr_vectors', d.nr_vectors],
             ]}
           />
@@ -205,7 +264,17 @@ export function VmmView({ s }: { s: SystemState }) {
             rows={d.vectors.map((v, i) => [
               i,
               hex(d.msix.table[i]?.data ?? 0, 4),
-              d.msix.table[i]?.vector_ctrl & 1 ? 'masked' : 'unmasked',
+              <Act
+                cmd={{
+                  op: d.msix.table[i]?.vector_ctrl & 1 ? 'guest.unmask' : 'guest.mask',
+                  device: d.device,
+                  vector: i,
+                }}
+                title={`the guest ${d.msix.table[i]?.vector_ctrl & 1 ? 'unmasks' : 'masks'} entry ${i} (QEMU traps it)`}
+                testid={`act-guest-mask-${i}`}
+              >
+                {d.msix.table[i]?.vector_ctrl & 1 ? 'masked' : 'unmasked'}
+              </Act>,
               d.msix.pba[i] ? <b className="pend">1</b> : '0',
               v.virq ?? '-',
               v.kvm_interrupt ?? '-',

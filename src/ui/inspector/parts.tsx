@@ -1,6 +1,8 @@
 // Building blocks of the inspector: a key/value list and a compact table, both monospace.
 
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import type { Command } from '../../engine/index.ts';
+import { actions } from '../../store/index.ts';
 
 export function KV({ rows }: { rows: [string, ReactNode][] }) {
   return (
@@ -64,3 +66,55 @@ export function Section({ title, children }: { title: string; children: ReactNod
 export const flag = (b: boolean, on = 'yes', off = 'no') => (
   <span className={b ? 'on' : 'off'}>{b ? on : off}</span>
 );
+
+/**
+ * A cell you can act on: the click is one engine command (so it can be recorded), applied to the state
+ * the page shows; a refusal shows its errno inline, next to the cell. `value` is keyed so a change
+ * remounts the text and it flashes.
+ */
+export function Act({
+  cmd,
+  children,
+  title,
+  testid,
+}: {
+  cmd: Command;
+  children: ReactNode;
+  title: string;
+  testid?: string;
+}) {
+  const [err, setErr] = useState<string | null>(null);
+  return (
+    <span className="act-wrap">
+      <button
+        className="act"
+        data-testid={testid}
+        title={`${title}: ${JSON.stringify(cmd)}`}
+        onClick={(e) => {
+          e.stopPropagation();
+          setErr(null);
+          void actions.apply(cmd).then((u) => {
+            const r = u?.result;
+            if (r && !r.ok) setErr(`-${r.errno}${r.field ? ` (${r.field})` : ''}: ${r.message}`);
+          });
+        }}
+      >
+        {children}
+      </button>
+      {err && (
+        <span className="act-err" data-testid="act-errno" title={err}>
+          {err.split(':')[0]}
+        </span>
+      )}
+    </span>
+  );
+}
+
+/** A value that flashes when it changes (the cursor passed the hop that changed it). */
+export function Flash({ v, children }: { v: string | number | boolean; children?: ReactNode }) {
+  return (
+    <span key={String(v)} className="flash">
+      {children ?? String(v)}
+    </span>
+  );
+}

@@ -3,7 +3,7 @@
 
 import type { PciDeviceState, SystemState } from '../../engine/index.ts';
 import { hex } from '../format.ts';
-import { KV, Section, Table, flag } from './parts.tsx';
+import { Act, Flash, KV, Section, Table, flag } from './parts.tsx';
 
 const MAX_ROWS = 256;
 
@@ -35,24 +35,49 @@ export function MsixView({ d }: { d: PciDeviceState }) {
       <KV
         rows={[
           ['Table Size', `${m.table_size} (Message Control ${hex(m.table_size - 1)})`],
-          ['MSI-X Enable', flag(m.enable)],
-          ['Function Mask', flag(m.function_mask)],
+          ['MSI-X Enable', <Flash v={m.enable}>{flag(m.enable)}</Flash>],
+          [
+            'Function Mask',
+            <Act
+              cmd={{ op: 'device.functionMask', device: d.name, masked: !m.function_mask }}
+              title="host write to Message Control"
+              testid="act-function-mask"
+            >
+              {flag(m.function_mask)}
+            </Act>,
+          ],
           ['table', `BIR ${m.table_bir} offset ${hex(m.table_offset)}`],
           ['PBA', `BIR ${m.pba_bir} offset ${hex(m.pba_offset)}`],
         ]}
       />
       <Table
         testid="msix-table"
-        head={['entry', 'addr_hi', 'addr_lo', 'data', 'vector_ctrl', 'PBA']}
+        head={['entry', 'addr_hi', 'addr_lo', 'data', 'vector_ctrl', 'PBA', '']}
         rows={m.table.slice(0, MAX_ROWS).map((e, i) => [
           i,
-          hex(e.addr_hi, 8),
-          hex(e.addr_lo, 8),
-          hex(e.data, 8),
-          <span className={e.vector_ctrl & 1 ? 'masked' : 'on'}>
-            {hex(e.vector_ctrl)} {e.vector_ctrl & 1 ? 'masked' : ''}
-          </span>,
-          m.pba[i] ? <b className="pend">1 (irq {m.pba_irq[i]})</b> : '0',
+          <Flash v={e.addr_hi}>{hex(e.addr_hi, 8)}</Flash>,
+          <Flash v={e.addr_lo}>{hex(e.addr_lo, 8)}</Flash>,
+          <Flash v={e.data}>{hex(e.data, 8)}</Flash>,
+          // Mask bit: a dword write to the entry's Vector Control (offset 16 * entry + 12).
+          <Act
+            cmd={{ op: 'device.msixWrite', device: d.name, offset: i * 16 + 12, value: e.vector_ctrl ^ 1 }}
+            title={`${e.vector_ctrl & 1 ? 'unmask' : 'mask'} entry ${i} (host write to the table)`}
+            testid={`act-mask-${i}`}
+          >
+            <Flash v={e.vector_ctrl}>
+              <span className={e.vector_ctrl & 1 ? 'masked' : 'on'}>
+                {hex(e.vector_ctrl)} {e.vector_ctrl & 1 ? 'masked' : 'unmasked'}
+              </span>
+            </Flash>
+          </Act>,
+          <Flash v={m.pba[i]}>{m.pba[i] ? <b className="pend">1 (irq {m.pba_irq[i]})</b> : '0'}</Flash>,
+          <Act
+            cmd={{ op: 'device.raise', device: d.name, vector: i }}
+            title={`the device raises vector ${i}`}
+            testid={`act-raise-${i}`}
+          >
+            raise
+          </Act>,
         ])}
       />
       {m.table_size > MAX_ROWS && (

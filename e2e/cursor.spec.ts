@@ -1,0 +1,137 @@
+// The page shows the state at the cursor: stories from issue 7's "Done when", each with a screenshot
+// at 1280x720 and 2560x1440, light and dark.
+import {
+  LOOKS,
+  back,
+  cursorAt,
+  doNextCommand,
+  expect,
+  look,
+  openApp,
+  screenshot,
+  settled,
+  test,
+} from './helpers.ts';
+
+for (const l of LOOKS) {
+  test(`the whole path is drawn before the first step (${l.name})`, async ({ page }) => {
+    await look(page, l);
+    await openApp(page);
+    const diagram = page.getByTestId('diagram');
+    // Every edge of the topology is there, quiet; none used yet.
+    expect(Number(await diagram.getAttribute('data-edges'))).toBeGreaterThan(20);
+    await expect(diagram).toHaveAttribute('data-used', '0');
+    for (const p of ['direct', 'intercepted', 'emulated', 'control'])
+      expect(await page.locator(`.edges path[data-path=${p}]`).count(), p).toBeGreaterThan(0);
+    await expect(page.getByTestId('legend-posted')).toBeVisible();
+    // Nothing clipped: no page scroll, the toolbar's last control and the clock in view.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight - innerHeight)).toBe(0);
+    await expect(page.getByTestId('clock')).toBeInViewport();
+    await expect(page.getByTestId('btn-help')).toBeInViewport();
+    await screenshot(page, `path-drawn-${l.name}`);
+  });
+}
+
+test('during a run the guest counter changes only when the token arrives', async ({ page }) => {
+  await openApp(page);
+  for (let i = 0; i < 4; i++) await doNextCommand(page);
+  // Record, every frame while the run's hops play, the cursor and what the guest box says.
+  await page.evaluate(() => {
+    const w = window as unknown as { samples: [number, string][] };
+    w.samples = [];
+    const bar = document.querySelector('[data-testid=toolbar]')!;
+    const tick = () => {
+      const guest = document.querySelector('[data-node-id=guest]')?.textContent ?? '';
+      w.samples.push([Number(bar.getAttribute('data-cursor')), guest]);
+      if (w.samples.length < 2000) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await doNextCommand(page); // the scenario's `run`
+  // The hop that delivers to the guest (the LAPIC's ack: the guest's handler count goes up there).
+  const handler = Number(
+    await page.locator('[data-testid=trace-row].o-delivered').first().getAttribute('data-seq'),
+  );
+  const samples = await page.evaluate(() => (window as unknown as { samples: [number, string][] }).samples);
+  const before = samples.filter(([at]) => at <= handler);
+  const after = samples.filter(([at]) => at > handler);
+  expect(before.length).toBeGreaterThan(3);
+  expect(after.length).toBeGreaterThan(0);
+  for (const [at, text] of before) expect(text, `cursor ${at}`).toContain('handled 0');
+  for (const [at, text] of after) expect(text, `cursor ${at}`).toContain('handled 1');
+  await screenshot(page, 'run-token-arrived');
+});
+
+test('Back inside a run goes back one hop, and the state with it', async ({ page }) => {
+  await openApp(page);
+  for (let i = 0; i < 5; i++) await doNextCommand(page);
+  const end = await cursorAt(page);
+  const lapic = page.locator('[data-node-id="lapic:1"]');
+  await expect(page.locator('[data-node-id=guest]')).toContainText('completed 1');
+  await back(page);
+  expect(await cursorAt(page)).toBe(end - 1);
+  // One hop back: the guest's handler has not run its work completion yet.
+  await expect(page.locator('[data-node-id=guest]')).toContainText('completed 0');
+  await back(page);
+  // Before the EOI: the vector is in service again.
+  await expect(lapic).toContainText('ISR 0x41');
+  await back(page);
+  // Before the LAPIC's ack: the vector waits in IRR, the guest has not handled it.
+  await expect(lapic).toContainText('IRR 0x41');
+  await expect(page.locator('[data-node-id=guest]')).toContainText('handled 0');
+  await screenshot(page, 'back-inside-run');
+  await page.getByTestId('btn-step').click();
+  await settled(page);
+  expect(await cursorAt(page)).toBe(end - 2);
+  await expect(lapic).toContainText('ISR 0x41');
+});
+
+test('the step list jumps to any step and the timeline moves the cursor', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('step-link-5').click();
+  await settled(page);
+  await expect(page.getByTestId('btn-next-command')).toContainText('All 5 commands done');
+  const end = await cursorAt(page);
+  await page.getByTestId('step-link-2').click();
+  await expect(page.locator('.step-no')).toHaveText('step 2');
+  expect(await cursorAt(page)).toBeLessThan(end);
+
+  await page.getByTestId('tab-timeline').click();
+  const tl = page.getByTestId('timeline');
+  const box = (await tl.boundingBox())!;
+  await tl.click({ position: { x: box.width - 12, y: box.height / 2 } });
+  await expect.poll(() => cursorAt(page)).toBe(end);
+  await tl.click({ position: { x: 110, y: box.height / 2 } });
+  await expect.poll(() => cursorAt(page)).toBeLessThan(5);
+  await screenshot(page, 'timeline');
+});
+
+test('? lists the shortcuts, and they work after using a picker', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('granularity').selectOption('command');
+  await page.getByTestId('scenario-picker').selectOption({ index: 1 });
+  await settled(page);
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('help-overlay')).toBeVisible();
+  expect(await page.getByTestId('shortcut').count()).toBeGreaterThan(8);
+  await screenshot(page, 'help-overlay');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('help-overlay')).toHaveCount(0);
+  const picked = await page.getByTestId('scenario-picker').inputValue();
+  // n applies the next command (a letter no longer picks a scenario in the focused picker).
+  await page.keyboard.press('n');
+  await expect(page.getByTestId('btn-next-command')).toContainText(/ 2\/\d+/);
+  await settled(page);
+  expect(await page.getByTestId('scenario-picker').inputValue()).toBe(picked);
+  await page.keyboard.press('g');
+  await expect(page.getByTestId('granularity')).toHaveValue('hop');
+  await page.keyboard.press('b');
+  await expect(page.getByTestId('btn-next-command')).toContainText(/ 1\/\d+/);
+  const theme = await page.getByTestId('btn-theme').getAttribute('data-theme');
+  await page.keyboard.press('t');
+  await expect(page.getByTestId('btn-theme')).toHaveAttribute(
+    'data-theme',
+    theme === 'light' ? 'dark' : 'light',
+  );
+});

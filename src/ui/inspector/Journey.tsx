@@ -1,0 +1,72 @@
+// An interrupt's journey: every hop of the selected interrupt with its virtual time, the delta from the
+// hop before, the function, and its file linked to that file in the matching kernel (Bootlin's Elixir,
+// the release of the kernel profile) or QEMU release. Hops past the cursor are listed dimmed: the
+// engine has run them, the page has not shown them yet.
+
+import type { KernelProfile, TraceEvent } from '../../engine/index.ts';
+import { actions, useApp } from '../../store/index.ts';
+import { fmtTime } from '../format.ts';
+import { Section } from './parts.tsx';
+
+const KERNEL_TAG: Record<KernelProfile, string> = { '6.1': 'v6.1', '6.12': 'v6.12' };
+const QEMU_TAG = 'v9.1.0';
+
+/** A link to a source file, or null for a step of the hardware (a specification, not a file). */
+export function sourceLink(file: string, profile: KernelProfile): string | null {
+  if (!/^[\w./-]+\.(c|h)$/.test(file)) return null;
+  if (/^(hw|accel|system|util)\//.test(file))
+    return `https://gitlab.com/qemu-project/qemu/-/blob/${QEMU_TAG}/${file}`;
+  if (/^(drivers|arch|virt|kernel|fs|include|mm)\//.test(file))
+    return `https://elixir.bootlin.com/linux/${KERNEL_TAG[profile]}/source/${file}`;
+  return null;
+}
+
+export function Journey({ irq }: { irq: number }) {
+  const trace = useApp((s) => s.engine.trace);
+  const at = useApp((s) => s.cursor.at);
+  const profile = useApp((s) => s.engine.state?.profile ?? '6.12');
+  const hops: TraceEvent[] = trace.filter((e) => e.irq === irq);
+  if (hops.length === 0) return null;
+  const t0 = hops[0].time;
+  return (
+    <Section title={`Interrupt ${irq}: its journey (${hops.length} hops)`}>
+      <table className="itable wrap journey" data-testid="journey">
+        <thead>
+          <tr>
+            <th>time</th>
+            <th>+Δ</th>
+            <th>hop</th>
+            <th>function · file</th>
+            <th>outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {hops.map((e, i) => {
+            const future = e.seq >= at ? 'future' : '';
+            const link = sourceLink(e.file, profile);
+            return (
+              <tr key={e.seq} data-testid="journey-hop" onClick={() => actions.seek(e.seq + 1)}>
+                <td className={future}>{fmtTime(e.time - t0)}</td>
+                <td className={future}>{i === 0 ? '' : `+${fmtTime(e.time - hops[i - 1].time)}`}</td>
+                <td className={future}>
+                  {e.from} → {e.to}
+                </td>
+                <td className={future}>
+                  <code>{e.fn}</code>{' '}
+                  {link ? (
+                    <a href={link} target="_blank" rel="noreferrer" data-testid="source-link">
+                      {e.file}
+                    </a>
+                  ) : (
+                    <span className="muted">{e.file}</span>
+                  )}
+                </td>
+                <td className={`${future} o-${e.outcome}`}>{e.outcome}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </Section>
+  );
+}
