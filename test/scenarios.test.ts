@@ -23,6 +23,16 @@ describe('built-in scenarios', () => {
     expect(files).toContain(`${index.default}.json`);
   });
 
+  it('every step of every scenario has a caption (shown in the page during design reviews)', () => {
+    const missing = files.flatMap((f) =>
+      load(f)
+        .steps.map((st, i) => ({ i, op: st.command.op, caption: st.caption }))
+        .filter((st) => !(st.caption ?? '').trim())
+        .map((st) => `${f} step ${st.i} ${st.op}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
   for (const f of files) {
     it(`${f}: every expectation holds`, () => {
       const s = load(f);
