@@ -4,23 +4,22 @@ import { benchEngine } from './engine.ts';
 import { benchPage } from './page.ts';
 
 const json = process.argv.includes('--json');
-const engine = benchEngine();
+const engine = await benchEngine();
 const page = process.argv.includes('--page') ? await benchPage() : undefined;
 if (json) {
   console.log(JSON.stringify(page ? { engine, page } : { engine }));
 } else {
-  const mb = (engine.traceBytesPerEvent * 1e6) / 2 ** 20;
   console.log(
-    `engine: interrupt storm, ${engine.inFlight} interrupts in flight, ${engine.events} hop events`,
+    `engine: interrupt storm, ${engine.inFlight} interrupts in flight, ${engine.events} hop events per storm, ${engine.storms} storms after a warm-up storm`,
   );
   console.log(
-    `  ${(engine.eventsPerSecond / 1e6).toFixed(2)} M hop events/s (budget >= 5 M), ${engine.nsPerEvent} ns/event`,
+    `  ${(engine.eventsPerSecond / 1e6).toFixed(2)} M hop events/s median, ${(engine.eventsPerSecondMin / 1e6).toFixed(2)} M slowest (budget >= 10 M median); ${engine.nsPerEvent} ns/event`,
   );
   console.log(
-    `  bare event-queue loop: ${engine.bareLoopNsPerEvent} ns/event; engine / bare = ${engine.bareLoopRatio}x`,
+    `  floor (frozen queue + dispatch + one trace row per event): ${engine.floorNsPerEvent} ns/event; engine / floor = ${engine.floorRatio}x (budget <= 2.5x)`,
   );
   console.log(
-    `  trace: ${engine.traceBytesPerEvent} B/event in columns: 1 M events = ${mb.toFixed(1)} MB (budget <= 64 MB); ${engine.traceAllocatedBytesPerEvent} B/event allocated now (arrays grow by doubling)`,
+    `  trace: ${engine.traceBytesPerEvent} B held per event (budget <= 48), ${engine.traceColumnBytesPerEvent} B in columns; GC ${(engine.gcShare * 100).toFixed(1)}% of the storms (budget < 10%)`,
   );
   if (page) {
     console.log('page (headless Chromium, vite preview):');

@@ -171,4 +171,16 @@ describe('the host data path (vfio_pci_config.c, vfio_pci_rdwr.c, QEMU e1000e)',
     const h = Object.values(sys.engine.state.host.irqs).find((x) => x.chip === 'IO-APIC')!;
     expect(h.count).toBe(1);
   });
+
+  it('a batch raise fires consecutive vectors round by round (device.raise with vectors and count)', () => {
+    const sys = createSystem({ devices: [{ name: 'nic0', msix: { table_size: 4 } }] });
+    const r = sys.apply({ op: 'device.raise', device: 'nic0', vector: 1, vectors: 3, count: 2 });
+    expect(r).toEqual({ ok: true, value: { first: 1, count: 6 } });
+    const order = sys.snapshot().queue.map((q) => q.b);
+    expect(order).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(sys.apply({ op: 'device.raise', device: 'nic0', vector: 2047, vectors: 2 })).toMatchObject({
+      ok: false,
+      field: 'vectors',
+    });
+  });
 });

@@ -362,13 +362,21 @@ export const COMMANDS: CommandSpec[] = [
       device: F.device,
       vector: range(0, 2047, 'MSI-X/MSI vector (default 0)', true),
       ims: range(0, 32767, 'IMS entry index instead of a vector', true),
-      count: range(1, 1_000_000, 'how many interrupts (default 1)', true),
+      count: range(1, 1_000_000, 'how many interrupts per vector (default 1)', true),
+      vectors: range(1, 2048, 'a batch: this many consecutive vectors from `vector` (default 1)', true),
     },
     run: (e, c) => {
       const name = str(c, 'device');
       const dev = pciDevice(e, c);
-      const n = int(c, 'count', 1);
-      e.reserveIrqs(n, 'count');
+      const per = int(c, 'count', 1);
+      const nvec = int(c, 'vectors', 1);
+      const first = int(c, 'vector');
+      if (nvec > 1 && c.ims !== undefined)
+        raiseTool('EINVAL', 'a batch of vectors is for MSI-X/MSI, not IMS', 'vectors');
+      if (first + nvec > 2048)
+        raiseTool('EINVAL', `vectors ${first}..${first + nvec - 1} pass 2047`, 'vectors');
+      const n = per * nvec;
+      e.reserveIrqs(n, nvec > 1 ? 'vectors' : 'count');
       const ims = c.ims as number | undefined;
       if (ims !== undefined && (!dev.ims || ims < 0 || ims >= dev.ims.size))
         raise(
@@ -377,14 +385,17 @@ export const COMMANDS: CommandSpec[] = [
           'ims',
         );
       const di = e.deviceOrdinal(name);
-      const ids: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const irq = e.newIrq(`dev:${name}`, 'direct');
-        ids.push(irq);
-        if (ims !== undefined) e.schedule(0, EV_IMS_RAISE, irq, di, ims);
-        else e.schedule(0, EV_DEV_RAISE, irq, di, int(c, 'vector'));
-      }
-      return n === 1 ? ids[0] : { first: ids[0], count: n };
+      const source = `dev:${name}`;
+      let firstIrq = 0;
+      // round by round: every vector of the batch once, then again (a storm's interleaving)
+      for (let r = 0; r < per; r++)
+        for (let v = 0; v < nvec; v++) {
+          const irq = e.newIrq(source, 'direct');
+          if (!firstIrq) firstIrq = irq;
+          if (ims !== undefined) e.schedule(0, EV_IMS_RAISE, irq, di, ims);
+          else e.schedule(0, EV_DEV_RAISE, irq, di, first + v);
+        }
+      return n === 1 ? firstIrq : { first: firstIrq, count: n };
     },
   },
   {
