@@ -308,9 +308,10 @@ function checkConservation(sys: System): void {
   const t = sys.engine.trace;
   const seen = new Set<number>();
   for (let i = 0; i < t.length; i++) {
-    if (OUTCOMES[t.outcome[i]] !== 'delivered') continue;
-    expect(seen.has(t.irq[i]), `interrupt ${t.irq[i]} delivered twice`).toBe(false);
-    seen.add(t.irq[i]);
+    if (OUTCOMES[t.outcomeAt(i)] !== 'delivered') continue;
+    const irq = t.irqAt(i);
+    expect(seen.has(irq), `interrupt ${irq} delivered twice`).toBe(false);
+    seen.add(irq);
   }
 }
 

@@ -77,3 +77,24 @@ describe('seeded RNG', () => {
     expect(new Set(xs).size).toBe(8);
   });
 });
+
+describe('Trace in chunks', () => {
+  it('keeps every row across chunk boundaries, truncates and grows again, holds about 42 B per row', () => {
+    const t = new Trace();
+    const n = 3 * 65536 + 17;
+    for (let i = 0; i < n; i++) t.push(i, i, 0, 0, i % 6, 1, 2, 3, 0, 0, 0, 0);
+    for (const i of [0, 4095, 4096, 65535, 65536, 131071, 131072, n - 1]) {
+      expect(t.irqAt(i)).toBe(i);
+      expect(t.timeAt(i)).toBe(i);
+      expect(t.outcomeAt(i)).toBe(i % 6);
+    }
+    expect(t.bytes() / t.length).toBeLessThan(Trace.BYTES_PER_EVENT * 1.4);
+    for (const cut of [131072, 70000, 65536, 10]) {
+      t.truncate(cut, 1);
+      t.push(-1, -1, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0);
+      expect(t.length).toBe(cut + 1);
+      expect(t.irqAt(cut)).toBe(-1);
+      if (cut > 0) expect(t.irqAt(cut - 1)).toBe(cut - 1);
+    }
+  });
+});
