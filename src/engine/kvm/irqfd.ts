@@ -145,6 +145,14 @@ const UNSUPPORTED = -3;
 export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number): void {
   const route = e.state.kvm.gsi_routes[gsi];
   if (!route) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_ROUTE);
+  // the common case, a physical fixed MSI to one APIC id, without building destination lists
+  const lo = route.address_lo;
+  const dest = compatDest(lo);
+  if ((lo & 0xc) === 0 && dest !== 0xff && msiDeliveryMode(route.data) === 0) {
+    const vcpus = e.state.kvm.vcpus;
+    const vcpu = vcpus[dest]?.apic_id === dest ? dest : vcpus.findIndex((v) => v.apic_id === dest);
+    return e.schedule(delay, EV_IRQFD, irq, gsi, vcpu < 0 ? NO_VCPU : vcpu * 256 + msiVector(route.data));
+  }
   const t = routeTargets(e, route);
   if ('unsupported' in t) return e.schedule(delay, EV_IRQFD, irq, gsi, UNSUPPORTED);
   if (t.vcpus.length === 0) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_VCPU);

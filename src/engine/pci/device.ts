@@ -39,9 +39,15 @@ export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceStat
 /** The device fires `vector` of whichever mechanism is enabled. */
 export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
   const dev = e.state.devices[e.deviceNames[di]];
-  const from = `dev:${dev.name}`;
   const m = dev.msix;
   if (m && m.enable) {
+    // the hot path below builds no strings; the rare branches name their nodes
+    if (vector < m.table_size && !msixIsMasked(m, vector)) {
+      e.hopf(H_RAISE, irq, e.node('dev', di), e.node('msix', di), OUT.forwarded, F_VECTOR, vector, 0, 0);
+      msixSend(e, dev, vector, irq);
+      return;
+    }
+    const from = `dev:${dev.name}`;
     const to = `msix:${dev.name}`;
     if (vector >= m.table_size) {
       e.hop(
@@ -74,10 +80,9 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
       }
       return;
     }
-    e.hopf(H_RAISE, irq, e.node('dev', di), e.node('msix', di), OUT.forwarded, F_VECTOR, vector, 0, 0);
-    msixSend(e, dev, vector, irq);
     return;
   }
+  const from = `dev:${dev.name}`;
   const msi = dev.msi;
   if (msi && msi.enable) {
     const to = `msi:${dev.name}`;
