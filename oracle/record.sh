@@ -10,7 +10,9 @@
 #   ORACLE_JOBS=1 record.sh ...   one QEMU at a time (default 2)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-kernels="6.1 6.12"
+# The releases the fixtures come from (src/engine/profiles.ts names the same ones): NAME=RELEASE, NAME
+# in the file names, RELEASE given to --kernel. ORACLE_KERNELS="6.1 6.12" takes the newest installed.
+kernels=${ORACLE_KERNELS:-"6.1=6.1.0-56-amd64 6.12=6.12.117+deb12-amd64"}
 jobs=${ORACLE_JOBS:-2} # ORACLE_JOBS=1: one QEMU at a time
 
 slug() {
@@ -49,13 +51,13 @@ export here logs
 export -f slug
 status=0
 echo "$runs" | xargs -P "$jobs" -L 1 bash -c '
-  script=$0 kernel=$1 device=$2
+  script=$0 kernel=${1%%=*} release=${1#*=} device=$2
   if [ "$device" = kvm ]; then
     out="$here/kvm-fixtures/$(basename "$script" .script).$kernel.jsonl"
-    set -- "$here/run-kvm.sh" "$script" --kernel "$kernel"
+    set -- "$here/run-kvm.sh" "$script" --kernel "$release"
   else
     out="$here/fixtures/$(basename "$script" .script).$kernel.$(slug "$device").jsonl"
-    set -- "$here/run.sh" "$script" --kernel "$kernel" --device "$device"
+    set -- "$here/run.sh" "$script" --kernel "$release" --device "$device"
   fi
   log="$logs/$(basename "$out" .jsonl).log" answers="$logs/$(basename "$out")"
   if bash "$@" >"$answers" 2>"$log"; then

@@ -7,7 +7,8 @@
 #   run-kvm.sh SCRIPT [--kernel 6.1|6.12] [--kernel-image PATH] [--param MODULE.NAME=VALUE ...] [--cpu MODEL]
 #   (also: npm run oracle -- --kvm SCRIPT ...)
 #
-#   --kernel R         an installed Debian kernel /boot/vmlinuz-R* (default: the newest installed)
+#   --kernel R         an installed Debian kernel /boot/vmlinuz-R* (default: the newest installed);
+#                      R is a version (6.1: the newest 6.1) or an exact release (6.1.0-56-amd64)
 #   --kernel-image P   any x86-64 bzImage; its modules must be installed under /lib/modules/<release>
 #   --param M.N=V      a module option for kvm or kvm_amd, e.g. kvm.vector_hashing=0 (repeatable);
 #                      a script line "# params: kvm.vector_hashing=0 ..." among its first 5 adds more
@@ -46,7 +47,8 @@ done
 
 # --- what is missing ------------------------------------------------------------------------------------
 kernel_glob() { echo "/boot/vmlinuz-${want:+$want[.+-]}*"; }
-find_kernel() { ls $(kernel_glob) 2>/dev/null | sort -V | tail -1; }
+# --kernel takes a version prefix (6.1: the newest 6.1 installed) or an exact release (6.1.0-56-amd64).
+find_kernel() { ls ${want:+"/boot/vmlinuz-$want"} $(kernel_glob) 2>/dev/null | sort -uV | tail -1; }
 missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 [ -x /bin/busybox ] && [[ $'\n'$(/bin/busybox --list 2>/dev/null)$'\n' == *$'\ninsmod\n'* ]] || missing+=(busybox-static)
@@ -57,6 +59,7 @@ command -v xz >/dev/null || missing+=(xz-utils)
 if [ -z "$image" ] && [ -z "$(find_kernel)" ]; then
   case "$want" in
     ""|6.1) missing+=(linux-image-amd64) ;;
+    *-amd64) missing+=("linux-image-$want") ;; # an exact release
     *) missing+=("linux-image-$want-amd64") ;;
   esac
 fi

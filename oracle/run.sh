@@ -7,7 +7,8 @@
 #   run.sh SCRIPT [--kernel 6.1|6.12] [--kernel-image PATH] [--device DEVICE]
 #   run.sh --kvm SCRIPT [...]   the KVM oracle instead: oracle/run-kvm.sh SCRIPT [...] (see there)
 #
-#   --kernel R         an installed Debian kernel /boot/vmlinuz-R* (default: the newest installed)
+#   --kernel R         an installed Debian kernel /boot/vmlinuz-R* (default: the newest installed);
+#                      R is a version (6.1: the newest 6.1) or an exact release (6.1.0-56-amd64)
 #   --kernel-image P   any x86-64 bzImage; its modules must be installed under /lib/modules/<release>
 #   --device D         e1000e (default)           0x8086:0x10d3  MSI-X 5, MSI 1, INTx, PCIe (ERR exists)
 #                      virtio-net-pci,vectors=N   0x1af4:0x1041  MSI-X N, no MSI, INTx, conventional PCI
@@ -58,7 +59,8 @@ esac
 
 # --- what is missing, and installing it when we can -------------------------------------------------
 kernel_glob() { echo "/boot/vmlinuz-${want:+$want[.+-]}*"; }
-find_kernel() { ls $(kernel_glob) 2>/dev/null | sort -V | tail -1; }
+# --kernel takes a version prefix (6.1: the newest 6.1 installed) or an exact release (6.1.0-56-amd64).
+find_kernel() { ls ${want:+"/boot/vmlinuz-$want"} $(kernel_glob) 2>/dev/null | sort -uV | tail -1; }
 missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 [ -x /bin/busybox ] && [[ $'\n'$(/bin/busybox --list 2>/dev/null)$'\n' == *$'\ninsmod\n'* ]] || missing+=(busybox-static)
@@ -70,6 +72,7 @@ if [ -z "$image" ] && [ -z "$(find_kernel)" ]; then
   case "$want" in
     "") missing+=(linux-image-amd64) ;;
     6.1) missing+=(linux-image-amd64) ;; # Debian 12's default kernel is 6.1
+    *-amd64) missing+=("linux-image-$want") ;; # an exact release
     *) missing+=("linux-image-$want-amd64") ;;
   esac
 fi
