@@ -162,8 +162,13 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
   link.onRestored = (u) => receive(u);
   link.cursor = () => get().cursor.at;
 
-  /** The engine ran ahead of the cursor: cut it back to what the page shows before acting on it. */
+  /**
+   * Before acting on what the page shows: a command's hops still playing finish at once (a new command
+   * comes after the one playing), and an engine that ran ahead of the cursor is cut back to it.
+   */
   async function atCursor(): Promise<void> {
+    if (get().playback.playing) set((s) => ({ playback: { ...s.playback, playing: false } }));
+    if (player.busy) jump(player.goal);
     const at = get().cursor.at;
     player.jump(at);
     set((s) => ({ cursor: { ...s.cursor, moving: false, hit: null } }));
@@ -307,6 +312,8 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
       else if (get().engine.idle) void keepPlaying();
       return;
     }
+    // The engine has nothing more: let the hops already scheduled play; the player's idle comes back here.
+    if (player.busy) return;
     const { current, stepIndex } = get().scenario;
     const steps = current?.steps ?? [];
     if (s.playback.mode === 'scenario' && stepIndex < steps.length) {
@@ -377,7 +384,6 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
     },
     /** A command from the palette or an inspector table, applied to the state the page shows. */
     async apply(cmd: Command): Promise<Update | null> {
-      pause();
       await atCursor();
       set((s) => ({ engine: { ...s.engine, workerNote: null } }));
       const u = await request((c) => c.apply(cmd), { kind: 'apply', cmd });
@@ -386,7 +392,6 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
     },
     /** "Do next command": the scenario's next step, with its caption, its hops played. */
     async nextStep(): Promise<Update | null> {
-      pause();
       await atCursor();
       const u = await applyNext();
       playTo(get().engine.traceLength);

@@ -42,56 +42,109 @@ const now = () => performance.now();
 const raf: (f: () => void) => unknown =
   typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f) => setTimeout(f, 16);
 
+/**
+ * When each hop leaves: hops at one virtual time form a wave; within a wave, each interrupt's hops
+ * leave one after another `spacingMs` apart while different interrupts travel side by side (a storm of
+ * N interrupts puts N tokens on screen); a control-plane call is a wave of its own; the next wave leaves
+ * when the last hop of this one has.
+ */
+class Waves {
+  private time = NaN;
+  private start = 0;
+  private end = -Infinity;
+  private readonly perIrq = new Map<number, number>();
+
+  reset(): void {
+    this.time = NaN;
+    this.end = -Infinity;
+    this.perIrq.clear();
+  }
+
+  at(e: TraceEvent, now: number, spacing: number): number {
+    if (e.irq === 0 || e.time !== this.time) {
+      this.start = Math.max(now, this.end + spacing);
+      this.time = e.irq === 0 ? NaN : e.time;
+      this.perIrq.clear();
+    }
+    const k = this.perIrq.get(e.irq) ?? 0;
+    this.perIrq.set(e.irq, k + 1);
+    const t = this.start + k * spacing;
+    if (t > this.end) this.end = t;
+    return t;
+  }
+}
+
 export class Player {
+  /** Tokens in flight, in launch order. */
   readonly tokens: Token[] = [];
-  /** Next trace position to launch. */
-  private launched = 0;
-  /** Launch up to (not including) this position. */
+  /** Hops scheduled to leave (seq order) and when. */
+  private scheduled: { seq: number; e: TraceEvent; at: number }[] = [];
+  /** Next trace position to schedule. */
+  private scanned = 0;
+  /** The cursor the player has reached: every hop before it has landed. */
+  private landed = 0;
+  private readonly arrived = new Set<number>();
+  /** Schedule up to (not including) this position. */
   private target = 0;
-  private nextAt = 0;
   private pace: Pace = STEP_PACE;
   private running = false;
-  private lastHop = '';
-  private lastTime = -1;
   private starving = false;
+  private readonly waves = new Waves();
 
   constructor(private readonly host: PlayerHost) {}
 
-  /** The cursor moved without animation (Back, a jump, a load): no token in flight. */
+  /** The cursor moved without animation (Back, a jump, a load): nothing in flight. */
   jump(at: number): void {
     this.tokens.length = 0;
-    this.starving = false;
-    this.launched = at;
+    this.scheduled = [];
+    this.arrived.clear();
+    this.scanned = at;
+    this.landed = at;
     this.target = at;
+    this.starving = false;
+    this.waves.reset();
   }
 
   /** Plays from the cursor (or from what is already in flight) to `target` at `pace`. */
   playTo(target: number, pace: Pace): void {
     this.pace = pace;
-    if (target <= this.launched && this.tokens.length === 0) {
-      this.target = Math.max(this.target, this.launched);
+    this.target = Math.max(target, this.scanned);
+    this.starving = false;
+    if (!this.busy) {
       this.host.idle();
       return;
     }
-    this.target = Math.max(target, this.launched);
-    this.starving = false;
-    if (this.nextAt < now()) this.nextAt = now();
     this.ensure();
   }
 
-  /** Stops launching; tokens in flight land. */
+  /** Stops launching: hops not yet left are cancelled, and so are tokens past the first of them. */
   stop(): void {
-    this.target = this.launched;
-    if (!this.running && this.tokens.length === 0) this.host.idle();
+    const gap = this.scheduled.length > 0 ? this.scheduled[0].seq : this.scanned;
+    this.scheduled = [];
+    this.scanned = gap;
+    this.target = gap;
+    for (let i = this.tokens.length - 1; i >= 0; i--) if (this.tokens[i].seq >= gap) this.tokens.splice(i, 1);
+    for (const s of [...this.arrived]) if (s >= gap) this.arrived.delete(s);
+    this.waves.reset();
+    if (!this.running && !this.busy) this.host.idle();
   }
 
-  /** Position after the last launched token: where the cursor will be when they land. */
+  /** Where this playing is headed (the end of a command's hops, or the head while running). */
+  get goal(): number {
+    return Math.min(this.target, this.host.head());
+  }
+
+  /** Where the cursor will be when every scheduled hop has landed. */
   get end(): number {
-    return this.launched;
+    return this.scanned;
   }
 
   get busy(): boolean {
-    return this.tokens.length > 0 || this.launched < this.target;
+    return (
+      this.tokens.length > 0 ||
+      this.scheduled.length > 0 ||
+      this.scanned < Math.min(this.target, this.host.head())
+    );
   }
 
   private ensure(): void {
@@ -102,43 +155,66 @@ export class Player {
 
   private tick(): void {
     const t = now();
-    // Launch what is due.
     const head = this.host.head();
-    // After a stall (a slow frame, the worker busy) catch up at most a quarter second of launches.
-    if (this.nextAt < t - 250) this.nextAt = t - 250;
-    while (this.launched < this.target && this.launched < head && this.nextAt <= t) {
-      const e = this.host.event(this.launched);
+    const spacing = this.pace.spacingMs;
+    // Schedule what is known, a little ahead of time.
+    while (this.scanned < this.target && this.scanned < head) {
+      const e = this.host.event(this.scanned);
       if (!e) {
-        this.launched++;
+        this.arrived.add(this.scanned);
+        this.scanned++;
         continue;
       }
-      this.tokens.push({ seq: this.launched, e, start: t, dur: this.pace.hopMs });
-      this.launched++;
-      if (!this.host.launch(e)) {
-        this.target = this.launched;
+      const at = this.waves.at(e, t, spacing);
+      this.scheduled.push({ seq: this.scanned, e, at });
+      this.scanned++;
+      if (at > t + 400) break;
+    }
+    // Launch what is due.
+    let kept = 0;
+    for (const s of this.scheduled) {
+      if (s.at > t) {
+        this.scheduled[kept++] = s;
+        continue;
+      }
+      this.tokens.push({ seq: s.seq, e: s.e, start: t, dur: this.pace.hopMs });
+      if (!this.host.launch(s.e)) {
+        // A breakpoint: this hop is the last one.
+        this.target = s.seq + 1;
+        this.scanned = s.seq + 1;
+        this.scheduled = this.scheduled.filter((x) => x.seq < s.seq && x.at > t);
+        kept = this.scheduled.length;
+        for (let i = this.tokens.length - 1; i >= 0; i--)
+          if (this.tokens[i].seq > s.seq) this.tokens.splice(i, 1);
         break;
       }
-      // A burst (the same hop of other interrupts at the same virtual time) leaves together.
-      const burst = e.irq !== 0 && e.hop === this.lastHop && e.time === this.lastTime;
-      this.lastHop = e.hop;
-      this.lastTime = e.time;
-      if (!burst) this.nextAt += this.pace.spacingMs;
     }
-    // Land what arrived, in order.
-    let arrived = -1;
-    while (this.tokens.length > 0 && t >= this.tokens[0].start + this.tokens[0].dur) {
-      arrived = this.tokens.shift()!.seq + 1;
+    this.scheduled.length = kept;
+    // Land what arrived; the cursor passes every hop up to the first one still travelling.
+    for (let i = this.tokens.length - 1; i >= 0; i--) {
+      const tok = this.tokens[i];
+      if (t >= tok.start + tok.dur) {
+        this.arrived.add(tok.seq);
+        this.tokens.splice(i, 1);
+      }
     }
-    if (arrived >= 0) this.host.arrive(arrived);
-    if (this.launched >= head && this.launched < this.target) {
+    const before = this.landed;
+    while (this.arrived.has(this.landed)) this.arrived.delete(this.landed++);
+    if (this.landed !== before) this.host.arrive(this.landed);
+    if (this.scanned >= head && this.scanned < this.target) {
       if (!this.starving) {
         this.starving = true;
         this.host.starved();
       }
     } else this.starving = false;
-    if (this.tokens.length === 0 && (this.launched >= this.target || this.launched >= head)) {
+    if (
+      this.tokens.length === 0 &&
+      this.scheduled.length === 0 &&
+      (this.scanned >= this.target || this.scanned >= head)
+    ) {
+      // Done, or waiting for the engine: either way the host decides what comes next.
       this.running = false;
-      if (this.launched >= this.target) this.host.idle();
+      this.host.idle();
       return;
     }
     raf(() => this.tick());
