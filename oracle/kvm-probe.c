@@ -251,9 +251,11 @@ static int parse_vcpu(const char *word, uint32_t *id) {
 
 static void print_label(const char *op, const char *label) {
   printf("{\"op\":\"%s\",\"label\":\"", op);
-  for (const char *c = label; *c; c++) {
-    if (*c == '"' || *c == '\\') putchar('\\');
-    putchar(*c);
+  // JSON-escaped as vfio-probe.c does it: control characters as \u00XX keep the line valid JSON
+  for (const unsigned char *c = (const unsigned char *)label; *c; c++) {
+    if (*c == '"' || *c == '\\') printf("\\%c", *c);
+    else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
+    else putchar(*c);
   }
   printf("\"");
 }

@@ -39,7 +39,7 @@
 //                                  without its "(BDF)" suffix and how many times it was handled (the
 //                                  /proc/interrupts count), ordered by the number in [] (intx first)
 //
-//   LABEL  any word; printed back, JSON-escaped (" and \ get a backslash).
+//   LABEL  any word; printed back, JSON-escaped (" and \ get a backslash, control characters \u00XX).
 //   INDEX  INTX MSI MSIX ERR REQ (0..4), or a number (decimal, 0x hex).
 //   ARGSZ  for info: the exact argsz (default 16, sizeof(struct vfio_irq_info)).
 //   FLAGS  names joined by '|': NONE BOOL EVENTFD MASK UNMASK TRIGGER (the kernel's bits 1<<0..1<<5),
@@ -196,9 +196,12 @@ static int parse_eventfd_ref(const char *word, int *out) {
 
 static void print_label(const char *op, const char *label) {
   printf("{\"op\":\"%s\",\"label\":\"", op);
-  for (const char *c = label; *c; c++) {
-    if (*c == '"' || *c == '\\') putchar('\\');
-    putchar(*c);
+  // JSON-escaped: quote and backslash get a backslash, control characters print as \u00XX, so the
+  // line stays valid JSON (irqflow probe escapes the same way: src/cli/probe.ts jsonLabel)
+  for (const unsigned char *c = (const unsigned char *)label; *c; c++) {
+    if (*c == '"' || *c == '\\') printf("\\%c", *c);
+    else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
+    else putchar(*c);
   }
   printf("\"");
 }
