@@ -10,6 +10,9 @@ import { hex, msiDeliveryMode } from '../iommu/msg.ts';
 /** Recomputes every IRTE's mode from the current producers, consumers and routes. */
 export function bypassSync(e: Engine): void {
   const s = e.state;
+  // without posted interrupts no IRTE is ever posted: nothing to recompute (and setting up a thousand
+  // vectors must not cost a million IRTE visits)
+  if (!s.iommu.posted_interrupts) return;
   for (const host of Object.values(s.host.irqs)) {
     if (host.irte === null) continue;
     const irte = s.iommu.irte[host.irte];

@@ -52,26 +52,41 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
   if (efd && irqfd) {
     // virt/kvm/eventfd.c: irqfd_wakeup reads the counter (eventfd_ctx_do_read) and injects: what was
     // counted before (left by an irqfd assigned on a signalled eventfd) is consumed with this signal
-    const counted = efd.reader_irq ? [efd.reader_irq, ...efd.count_irqs] : efd.count_irqs;
-    for (const c of counted) {
-      e.hop(
-        'eventfd.signal',
-        c,
-        'eventfd',
-        'irqfd',
-        'coalesced',
-        `eventfd ${fd}: read with #${irq} by irqfd_wakeup`,
-      );
-      e.coalesced(c, irq, `eventfd ${fd} counter`);
-    }
-    efd.count = 0;
-    efd.count_irqs = [];
-    efd.reader_irq = 0;
+    if (efd.count > 0) irqfdReadsCount(e, efd, fd, irq);
     const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
     e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
     irqfdInject(e, irq, irqfd.gsi, e.cost.eventfd);
     return;
   }
+  return eventfdSignalSlow(e, irq, fd, fromNode, efd);
+}
+
+/** irqfd_wakeup's eventfd_ctx_do_read: what was counted before merges into this signal. */
+function irqfdReadsCount(e: Engine, efd: EventfdState, fd: number, irq: number): void {
+  const counted = efd.reader_irq ? [efd.reader_irq, ...efd.count_irqs] : efd.count_irqs;
+  for (const c of counted) {
+    e.hop(
+      'eventfd.signal',
+      c,
+      'eventfd',
+      'irqfd',
+      'coalesced',
+      `eventfd ${fd}: read with #${irq} by irqfd_wakeup`,
+    );
+    e.coalesced(c, irq, `eventfd ${fd} counter`);
+  }
+  efd.count = 0;
+  efd.count_irqs = [];
+  efd.reader_irq = 0;
+}
+
+function eventfdSignalSlow(
+  e: Engine,
+  irq: number,
+  fd: number,
+  fromNode: string | number,
+  efd: EventfdState | undefined,
+): void {
   const from = typeof fromNode === 'number' ? e.trace.strings.list[fromNode] : fromNode;
   if (!efd) {
     e.hop('eventfd.signal', irq, from, 'eventfd', 'dropped', `fd ${fd} was closed`);
