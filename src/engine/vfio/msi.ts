@@ -16,7 +16,14 @@ import { raise } from '../errno.ts';
 import { backendKind, irqName, vectorBackend, type VfioTarget } from './device.ts';
 import { frontFn, type FrontOp } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from './uapi.ts';
-import { hostAllocIrq, hostFreeDesc, hostFreeIrq, hostIrqsOf, hostRequestIrq } from '../host/irq.ts';
+import {
+  hostAllocIrq,
+  hostFreeDesc,
+  hostFreeIrq,
+  hostIrqOf,
+  hostIrqsOf,
+  hostRequestIrq,
+} from '../host/irq.ts';
 import { irteReserveBlock } from '../iommu/remap.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
 import { imsAllocEntry, imsFreeEntry } from '../ims/ims.ts';
@@ -215,7 +222,7 @@ function vfioMsiSetBlock(
 /** The host interrupt behind a vector, allocating it when the backend allows (vfio_msi_alloc_irq). */
 function hostIrqForVector(e: Engine, t: VfioTarget, vector: number, msix: boolean): HostIrq {
   const dev = t.pci!;
-  const existing = hostIrqsOf(e, dev.name, msix ? 'MSIX' : 'MSI').find((h) => h.hwirq === vector);
+  const existing = hostIrqOf(e, dev.name, msix ? 'MSIX' : 'MSI', vector);
   if (existing) return existing;
   // pci_irq_vector gives -EINVAL for a vector never allocated; 6.12 allocates it when MSI-X can grow
   if (!msix || e.state.profile === '6.1')
