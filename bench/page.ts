@@ -1,26 +1,30 @@
 // The page's budgets (docs/design.md), measured in headless Chromium against the built app served by
 // `vite preview`: JavaScript size gzip, time to the first interactive diagram, Step latency (click to
-// updated diagram, p95), and frames during a storm of 1,000 interrupts in flight (fps, main-thread work
-// per frame from Chromium's own task accounting). Run after `npm run build`; prints figures.
+// the hop's token on screen, p95) at the head of the trace and inside a `run` the engine has already
+// played, and storms of 100, 1,000 and 5,000 interrupts in flight: frames per second, main-thread work
+// per frame (Chromium's own task accounting) and how many tokens move on screen at once (the median
+// over the frames measured).
+// Run after `npm run build`; the preview server and the browser are stopped before it returns.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../e2e/chromium.ts';
 
 const PORT = 4179;
 const URL = `http://localhost:${PORT}/`;
+const STORMS = [100, 1000, 5000] as const;
+type Storm = `${(typeof STORMS)[number]}`;
 
 export interface PageFigures {
+  fps: Record<Storm, number>;
+  frameMs: Record<Storm, number>;
+  tokensOnScreen: Record<Storm, number>;
+  stepLatencyP95Ms: number;
+  stepInRunLatencyP95Ms: number;
   jsGzipKB: number;
   firstDiagramMs: number;
-  stepLatencyP95Ms: number;
-  stepLatencyMedianMs: number;
-  stormFps: number;
-  stormMainThreadMsPerFrame: number;
-  stormDotsInFlight: number;
-  stormInterruptsInFlight: number;
 }
 
 function jsGzipKB(): number {
@@ -31,11 +35,16 @@ function jsGzipKB(): number {
   return +(bytes / 1024).toFixed(1);
 }
 
-async function serve(): Promise<() => void> {
-  const p = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'pipe' });
+/** vite preview run by node itself (not through npx), so that killing it ends the server. */
+async function serve(): Promise<ChildProcess> {
+  const p = spawn(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'preview', '--port', String(PORT), '--strictPort'],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(URL)).ok) return () => p.kill();
+      if ((await fetch(URL)).ok) return p;
     } catch {
       // not up yet
     }
@@ -46,70 +55,72 @@ async function serve(): Promise<() => void> {
 }
 
 const percentile = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+  xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
+interface Handle {
+  irqflow: {
+    actions: {
+      apply(c: object): Promise<unknown>;
+      nextStep(): Promise<unknown>;
+      setSpeed(n: number): void;
+      play(mode?: string): void;
+      pause(): void;
+      seek(at: number): void;
+      seekStep(i: number): Promise<void>;
+    };
+  };
+}
+
+async function open(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(URL);
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid=diagram]')?.getAttribute('data-nodes')) > 0,
+  );
+  return page;
+}
+
+const settle = (page: Page) =>
+  page.waitForFunction(() => {
+    const bar = document.querySelector('[data-testid=toolbar]');
+    return bar?.getAttribute('data-busy') === 'false' && bar.getAttribute('data-moving') === 'false';
+  });
+
+/** Click Step, time until the hop's token is on screen (the player moving, a frame painted). */
 async function stepLatencies(page: Page, n: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const enabled = await page.getByTestId('btn-step').isEnabled();
-    const id = enabled ? 'btn-step' : 'btn-next-command';
-    if (!enabled && !(await page.getByTestId(id).isEnabled())) break;
-    // Click inside the page and time until the toolbar shows the new history and a frame is painted.
-    const ms = await page.evaluate(
-      (testid) =>
-        new Promise<number>((resolve) => {
-          const bar = document.querySelector('[data-testid=toolbar]')!;
-          const before = bar.getAttribute('data-history');
-          const t0 = performance.now();
-          const obs = new MutationObserver(() => {
-            if (bar.getAttribute('data-history') !== before) {
-              obs.disconnect();
-              requestAnimationFrame(() => resolve(performance.now() - t0));
-            }
-          });
-          obs.observe(bar, { attributes: true });
-          (document.querySelector(`[data-testid=${testid}]`) as HTMLButtonElement).click();
-        }),
-      id,
-    );
+    if (!(await page.getByTestId('btn-step').isEnabled())) break;
+    const ms = await page.evaluate<number>(`new Promise((resolve) => {
+      const bar = document.querySelector('[data-testid=toolbar]');
+      const t0 = performance.now();
+      const check = () => {
+        if (bar.getAttribute('data-moving') === 'true') requestAnimationFrame(() => resolve(performance.now() - t0));
+        else requestAnimationFrame(check);
+      };
+      document.querySelector('[data-testid=btn-step]').click();
+      requestAnimationFrame(check);
+    })`);
     out.push(ms);
-    await page.getByTestId('toolbar').and(page.locator('[data-busy=false]')).waitFor();
+    await settle(page);
   }
   return out;
 }
 
-export async function benchPage(): Promise<PageFigures> {
-  if (!existsSync('dist/index.html')) throw new Error('run `npm run build` first');
-  const stop = await serve();
-  const browser = await chromium.launch(chromiumLaunchOptions());
+async function storm(browser: Browser, n: number): Promise<{ fps: number; frameMs: number; tokens: number }> {
+  const page = await open(browser);
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await page.goto(URL);
-    // Milliseconds since navigation start (performance.now in the page) when the diagram first shows
-    // nodes and the engine is idle: polled every animation frame inside the page.
-    const firstDiagramMs = await page.evaluate<number>(`new Promise((resolve) => {
-      const ready = () => {
-        const d = document.querySelector('[data-testid=diagram]');
-        const bar = document.querySelector('[data-testid=toolbar]');
-        if (d && Number(d.getAttribute('data-nodes')) > 0 && bar && bar.getAttribute('data-busy') === 'false') resolve(Math.round(performance.now()));
-        else requestAnimationFrame(ready);
-      };
-      ready();
-    })`);
-
-    const steps = await stepLatencies(page, 30);
-
-    // A storm: 1,000 interrupts raised at once, played at the fastest speed.
-    await page.evaluate(async () => {
-      const w = window as unknown as {
-        irqflow: { actions: { apply(c: object): Promise<unknown>; setSpeed(n: number): void; play(): void } };
-      };
-      await w.irqflow.actions.apply({ op: 'guest.msixEnable', device: 'nic0' });
-      await w.irqflow.actions.apply({ op: 'device.raise', device: 'nic0', vector: 3, count: 1000 });
-      w.irqflow.actions.setSpeed(1000);
-      w.irqflow.actions.play();
-    });
-    await page.waitForTimeout(300);
+    await page.evaluate(async (count) => {
+      const a = (window as unknown as Handle).irqflow.actions;
+      for (let i = 0; i < 3; i++) await a.nextStep();
+      await a.apply({ op: 'device.raise', device: 'nic0', vector: 3, count });
+      // Two waves a second: each interrupt's token takes half a second per hop, so the N interrupts
+      // of a wave are on screen together for the whole measurement.
+      a.setSpeed(2);
+      a.play('run');
+    }, n);
+    // Let the first waves leave, then measure two seconds.
+    await page.waitForTimeout(1200);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     const metric = async () => {
@@ -120,30 +131,87 @@ export async function benchPage(): Promise<PageFigures> {
     };
     const before = await metric();
     // A string, not a function: tsx would wrap a named inner function with a helper the page lacks.
-    const frames = await page.evaluate<number>(`new Promise((resolve) => {
+    const r = await page.evaluate<{ frames: number; tokens: number }>(`new Promise((resolve) => {
       let n = 0;
+      const samples = [];
+      const canvas = document.querySelector('[data-testid=dots]');
       const start = performance.now();
-      const tick = () => (performance.now() - start < 2000 ? (n++, requestAnimationFrame(tick)) : resolve(n));
+      const tick = () => {
+        samples.push(Number(canvas.getAttribute('data-in-flight')));
+        if (performance.now() - start < 2000) { n++; requestAnimationFrame(tick); }
+        else { samples.sort((a, b) => a - b); resolve({ frames: n, tokens: samples[samples.length >> 1] }); }
+      };
       requestAnimationFrame(tick);
     })`);
     const after = await metric();
-    const dots = Number(await page.getByTestId('dots').getAttribute('data-in-flight'));
-    const inFlight = Number(
-      ((await page.getByTestId('counter-in-flight').textContent()) ?? '').replace(/\D.*$/, ''),
-    );
     const taskSeconds = after.TaskDuration - before.TaskDuration;
+    await page.evaluate(() => (window as unknown as Handle).irqflow.actions.pause());
     return {
-      jsGzipKB: jsGzipKB(),
-      firstDiagramMs,
-      stepLatencyP95Ms: +percentile(steps, 0.95).toFixed(1),
-      stepLatencyMedianMs: +percentile(steps, 0.5).toFixed(1),
-      stormFps: +(frames / 2).toFixed(1),
-      stormMainThreadMsPerFrame: +((taskSeconds * 1000) / Math.max(1, frames)).toFixed(2),
-      stormDotsInFlight: dots,
-      stormInterruptsInFlight: inFlight,
+      fps: +(r.frames / 2).toFixed(1),
+      frameMs: +((taskSeconds * 1000) / Math.max(1, r.frames)).toFixed(2),
+      tokens: r.tokens,
     };
   } finally {
-    await browser.close();
-    stop();
+    await page.close();
+  }
+}
+
+export async function benchPage(): Promise<PageFigures> {
+  if (!existsSync('dist/index.html')) throw new Error('run `npm run build` first');
+  const server = await serve();
+  let browser: Browser | null = null;
+  try {
+    browser = await chromium.launch(chromiumLaunchOptions());
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(URL);
+    // Milliseconds since navigation start when the diagram first shows nodes and the engine is idle.
+    const firstDiagramMs = await page.evaluate<number>(`new Promise((resolve) => {
+      const ready = () => {
+        const d = document.querySelector('[data-testid=diagram]');
+        const bar = document.querySelector('[data-testid=toolbar]');
+        if (d && Number(d.getAttribute('data-nodes')) > 0 && bar && bar.getAttribute('data-busy') === 'false') resolve(Math.round(performance.now()));
+        else requestAnimationFrame(ready);
+      };
+      ready();
+    })`);
+
+    // Step at the head: the scenario's commands, then each hop of its run, one Step at a time.
+    await page.evaluate(async () => {
+      const a = (window as unknown as Handle).irqflow.actions;
+      for (let i = 0; i < 4; i++) await a.nextStep();
+    });
+    await settle(page);
+    const atHead = await stepLatencies(page, 30);
+    // Step inside a run the engine has already played: the cursor back to the run's start.
+    await page.evaluate(async () => {
+      const a = (window as unknown as Handle).irqflow.actions;
+      await a.seekStep(4);
+      await a.seekStep(3);
+    });
+    await settle(page);
+    const inRun = await stepLatencies(page, 30);
+    await page.close();
+
+    const fps = {} as Record<Storm, number>;
+    const frameMs = {} as Record<Storm, number>;
+    const tokensOnScreen = {} as Record<Storm, number>;
+    for (const n of STORMS) {
+      const r = await storm(browser, n);
+      fps[`${n}`] = r.fps;
+      frameMs[`${n}`] = r.frameMs;
+      tokensOnScreen[`${n}`] = r.tokens;
+    }
+    return {
+      fps,
+      frameMs,
+      tokensOnScreen,
+      stepLatencyP95Ms: +percentile(atHead, 0.95).toFixed(1),
+      stepInRunLatencyP95Ms: +percentile(inRun, 0.95).toFixed(1),
+      jsGzipKB: jsGzipKB(),
+      firstDiagramMs,
+    };
+  } finally {
+    await browser?.close();
+    server.kill();
   }
 }

@@ -100,11 +100,14 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
     return { hopMs: Math.max(120, Math.min(STEP_PACE.hopMs, spacing * 1.6)), spacingMs: spacing };
   }
 
+  /** Playing: one wave of hops (every interrupt's next hop) per 1/speed s, each token taking as long. */
   function playPace(): Pace {
-    const speed = get().playback.speed;
-    const spacing = 1000 / speed;
-    return { hopMs: Math.max(90, Math.min(500, spacing * 3)), spacingMs: spacing };
+    const spacing = 1000 / get().playback.speed;
+    return { hopMs: Math.max(60, Math.min(600, spacing)), spacingMs: spacing };
   }
+  /** Events asked of the engine per request while playing: grows while a storm's wave is still one
+   * virtual time (a wave of 5,000 interrupts needs 5,000 events before it can leave). */
+  let chunk = 256;
 
   /** Plays the hops from the cursor (or what is in flight) to trace position `to`. */
   function playTo(to: number, pace?: Pace): void {
@@ -306,8 +309,11 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
     if (link.pending > 0) return;
     if (!s.engine.idle) {
       const perTick = Math.max(1, Math.round(s.playback.speed / TICKS_PER_SECOND));
-      const opts = { maxEvents: perTick, breakpoints: s.playback.breakpoints };
-      await request((c) => c.run(opts), { kind: 'run', opts });
+      const opts = { maxEvents: Math.max(perTick, chunk), breakpoints: s.playback.breakpoints };
+      const u = await request((c) => c.run(opts), { kind: 'run', opts });
+      const ev = u?.trace.events ?? [];
+      const oneTime = ev.length > 1 && ev[0].time === ev[ev.length - 1].time;
+      chunk = oneTime ? Math.min(chunk * 4, 16384) : Math.max(256, chunk >> 1);
       if (get().engine.traceLength > player.end) playTo(Number.MAX_SAFE_INTEGER, playPace());
       else if (get().engine.idle) void keepPlaying();
       return;

@@ -191,13 +191,12 @@ export class Player {
     }
     this.scheduled.length = kept;
     // Land what arrived; the cursor passes every hop up to the first one still travelling.
-    for (let i = this.tokens.length - 1; i >= 0; i--) {
-      const tok = this.tokens[i];
-      if (t >= tok.start + tok.dur) {
-        this.arrived.add(tok.seq);
-        this.tokens.splice(i, 1);
-      }
+    let live = 0;
+    for (const tok of this.tokens) {
+      if (t >= tok.start + tok.dur) this.arrived.add(tok.seq);
+      else this.tokens[live++] = tok;
     }
+    this.tokens.length = live;
     const before = this.landed;
     while (this.arrived.has(this.landed)) this.arrived.delete(this.landed++);
     if (this.landed !== before) this.host.arrive(this.landed);

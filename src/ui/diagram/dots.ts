@@ -101,10 +101,14 @@ export class DotLayer {
     const tokens = this.source.tokens;
     // The edges under tokens, lit once per edge.
     const lit = new Map<string, { c: Curve; color: string }>();
+    const colors = {} as Record<TracePath, string>;
+    for (const p of Object.keys(SHAPE) as TracePath[]) colors[p] = pathColor(p);
     for (const t of tokens) {
       const c = this.curve(t.e);
-      if (c) lit.set(`${t.e.from}>${t.e.to}>${t.e.path}`, { c, color: pathColor(t.e.path) });
+      if (c) lit.set(`${t.e.from}>${t.e.to}>${t.e.path}`, { c, color: colors[t.e.path] });
     }
+    // A storm: simpler shapes (the same colours), so a thousand tokens rasterise within the frame.
+    const crowd = tokens.length > 400;
     ctx.lineWidth = 3;
     ctx.globalAlpha = 0.55;
     for (const { c, color } of lit.values()) {
@@ -118,9 +122,9 @@ export class DotLayer {
     // Tokens, batched by path (one fill per colour).
     let drawn = 0;
     for (const path of Object.keys(SHAPE) as TracePath[]) {
-      const shape = SHAPE[path];
-      ctx.fillStyle = pathColor(path);
-      ctx.strokeStyle = pathColor(path);
+      const shape = crowd ? (SHAPE[path] === 'circle' ? 'square' : SHAPE[path]) : SHAPE[path];
+      ctx.fillStyle = colors[path];
+      ctx.strokeStyle = colors[path];
       ctx.lineWidth = 2;
       ctx.beginPath();
       for (const t of tokens) {
@@ -138,7 +142,7 @@ export class DotLayer {
           x = b.x + b.w - 10;
           y = b.y + b.anchor;
         }
-        addShape(ctx, shape, x, y, t.e.irq === 0 ? 3.5 : 5);
+        addShape(ctx, shape, x, y, t.e.irq === 0 ? 3.5 : crowd ? 3.5 : 5);
         drawn++;
       }
       if (shape === 'ring') ctx.stroke();

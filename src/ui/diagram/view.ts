@@ -7,6 +7,7 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { AppState } from '../../store/index.ts';
 import type { SystemState, TraceEvent } from '../../engine/index.ts';
 import { layout, type Layout } from './layout.ts';
+import { nodeText } from './nodes.ts';
 import { StaticLayer } from './render.ts';
 import { topologyEdges, type Edge } from './edges.ts';
 import { DotLayer, type TokenSource } from './dots.ts';
@@ -94,7 +95,11 @@ export class DiagramView {
     const state: SystemState | null = s.engine.state;
     if (!state || this.width === 0) return;
     const k = Number(getComputedStyle(document.documentElement).getPropertyValue('--k')) || 1;
-    const l = layout(state, this.width, this.height, this.seen, k);
+    // Laying out tries several scales: skip it when no box's text changed (a storm moves the clock
+    // every frame, the boxes far less often).
+    const key = this.textKey(state, k);
+    const l = key === this.lastKey && this.l ? this.l : layout(state, this.width, this.height, this.seen, k);
+    this.lastKey = key;
     const moved =
       !this.l ||
       this.l.width !== l.width ||
@@ -141,6 +146,18 @@ export class DiagramView {
     this.host.dataset.edges = String(edges.length);
     this.host.dataset.used = String(used.size);
     this.host.dataset.scale = String(l.metrics.scale);
+  }
+
+  private lastKey = '';
+
+  private textKey(state: SystemState, k: number): string {
+    const ids = this.l ? this.l.nodes.map((n) => n.id) : [];
+    const parts: unknown[] = [this.width, this.height, k, this.seen.size, Object.keys(state.vfio).length];
+    for (const id of ids) {
+      const t = nodeText(state, id);
+      parts.push(t.title, t.lines, t.cells, t.pending);
+    }
+    return JSON.stringify(parts);
   }
 
   /** The events of the page's window the cursor has passed. */
