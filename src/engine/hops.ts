@@ -2,7 +2,7 @@
 // file. Hops through the VFIO front end differ between the three generations of the IMS design; that
 // difference is data (`by`), not code: the engine runs the same way whatever the design.
 
-import type { DesignGeneration } from './types.ts';
+import type { DesignGeneration, KernelProfile } from './types.ts';
 
 export interface HopDef {
   key: string;
@@ -12,6 +12,8 @@ export interface HopDef {
   fn: string;
   /** Per-design overrides of fn, for hops inside the VFIO front end and its backends. */
   by?: Partial<Record<DesignGeneration, string>>;
+  /** Per-kernel names where a release renamed or inlined the function (the profile picks). */
+  release?: Partial<Record<KernelProfile, string>>;
 }
 
 const VFIO_INTRS = 'drivers/vfio/pci/vfio_pci_intrs.c';
@@ -119,7 +121,13 @@ export const HOPS: readonly HopDef[] = [
     fn: 'vfio_send_intx_eventfd@' + VFIO_INTRS,
   },
   // ---- eventfd, KVM
-  { key: 'eventfd.signal', label: 'eventfd signalled', fn: 'eventfd_signal@fs/eventfd.c' },
+  {
+    key: 'eventfd.signal',
+    label: 'eventfd signalled',
+    fn: 'eventfd_signal@fs/eventfd.c',
+    // 6.8 (3652117f8548, "eventfd: simplify eventfd_signal()"): an inline over eventfd_signal_mask
+    release: { '6.12': 'eventfd_signal (inline: eventfd_signal_mask)@include/linux/eventfd.h' },
+  },
   { key: 'eventfd.count', label: 'no irqfd: counted for a reader', fn: 'eventfd_signal_mask@fs/eventfd.c' },
   { key: 'eventfd.read', label: 'user space reads the counter', fn: 'eventfd_read@fs/eventfd.c' },
   {
@@ -194,7 +202,7 @@ export const HOPS: readonly HopDef[] = [
 
 export const HOP: Record<string, number> = Object.fromEntries(HOPS.map((h, i) => [h.key, i]));
 
-export function hopFn(hop: number, design: DesignGeneration): string {
+export function hopFn(hop: number, design: DesignGeneration, profile?: KernelProfile): string {
   const h = HOPS[hop];
-  return h.by?.[design] ?? h.fn;
+  return h.by?.[design] ?? (profile ? h.release?.[profile] : undefined) ?? h.fn;
 }

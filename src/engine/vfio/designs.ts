@@ -33,7 +33,8 @@ const MERGED_PCI: Record<FrontOp, string> = {
   vector_signal: fn('vfio_msi_set_vector_signal'),
   enable: fn('vfio_msi_enable'),
   disable: fn('vfio_msi_disable'),
-  request_interrupt: fn('request_irq', 'kernel/irq/manage.c'),
+  // an inline over request_threaded_irq (include/linux/interrupt.h), which kernel/irq/manage.c defines
+  request_interrupt: fn('request_irq (inline: request_threaded_irq)', 'kernel/irq/manage.c'),
   free_interrupt: fn('free_irq', 'kernel/irq/manage.c'),
   loopback: fn('vfio_pci_set_msi_trigger'),
   send_signal: fn('eventfd_signal', 'fs/eventfd.c'),
