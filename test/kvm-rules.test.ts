@@ -129,4 +129,16 @@ describe('MSI destinations (kvm_set_msi_irq, kvm_irq_delivery_to_apic, kvm_apic_
       where: 'MSI delivery mode not modelled',
     });
   });
+
+  it('HLT blocks with only a vector held by TPR in IRR (kvm_arch_vcpu_runnable -> kvm_cpu_has_interrupt)', () => {
+    const sys = four();
+    ok(sys, { op: 'kvm.setLapic', vcpu: 0, tpr: 0x50 });
+    ok(sys, msi(0, 0x45));
+    ok(sys, { op: 'run' });
+    ok(sys, { op: 'kvm.vcpu', vcpu: 0, state: 'halted' });
+    expect(sys.snapshot().state.kvm.vcpus[0].state).toBe('halted');
+    ok(sys, msi(0, 0x65)); // above PPR: wakes it
+    ok(sys, { op: 'run' });
+    expect(sys.snapshot().state.kvm.vcpus[0]).toMatchObject({ state: 'running', handled: { [0x65]: 1 } });
+  });
 });

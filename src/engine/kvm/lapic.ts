@@ -97,8 +97,13 @@ export function lapicSoftwareEnabled(l: Vcpu['lapic']): boolean {
 // runs with IF=0 (Linux: until the iret of common_interrupt).
 function acceptable(v: Vcpu): number {
   if (v.in_irq) return -1;
-  const hi = vecHighest(v.lapic.irr);
-  if (hi < 0 || (hi & 0xf0) <= (lapicPpr(v.lapic) & 0xf0)) return -1;
+  return lapicHasInterrupt(v.lapic);
+}
+
+/** kvm_apic_has_interrupt: the IRR vector the LAPIC would deliver now, or -1 (held by PPR, or none). */
+export function lapicHasInterrupt(l: Vcpu['lapic']): number {
+  const hi = vecHighest(l.irr);
+  if (hi < 0 || (hi & 0xf0) <= (lapicPpr(l) & 0xf0)) return -1;
   return hi;
 }
 

@@ -8,7 +8,7 @@ import type { Engine } from '../engine.ts';
 import type { Vcpu } from '../types.ts';
 import { raise } from '../errno.ts';
 import { EV_PI_SYNC, piSetVcpuState } from '../iommu/posted.ts';
-import { scheduleAccept } from './lapic.ts';
+import { lapicHasInterrupt, scheduleAccept } from './lapic.ts';
 
 export function vcpuSetState(e: Engine, v: Vcpu, next: Vcpu['state']): string {
   if (next === v.state) return `vCPU ${v.id} already ${next}`;
@@ -18,7 +18,9 @@ export function vcpuSetState(e: Engine, v: Vcpu, next: Vcpu['state']): string {
       `vCPU ${v.id} is ${v.state}: only a running vCPU can ${next === 'halted' ? 'execute HLT' : 'be preempted'}`,
       'state',
     );
-  if (next === 'halted' && (v.lapic.irr.length > 0 || v.pi.pir.length > 0)) {
+  // kvm_arch_vcpu_runnable -> kvm_cpu_has_interrupt: only a vector above PPR keeps it runnable (one held by
+  // TPR, or a vector 0-15, does not)
+  if (next === 'halted' && (lapicHasInterrupt(v.lapic) >= 0 || v.pi.pir.length > 0)) {
     // The interrupt already pending makes the vCPU runnable: HLT does not block.
     scheduleAccept(e, v, e.cost.vm_entry);
     return `vCPU ${v.id} stays running: an interrupt is pending (kvm_arch_vcpu_runnable)`;
