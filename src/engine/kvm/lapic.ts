@@ -58,7 +58,8 @@ export function lapicSetIrr(
 
 /** After IRR changed: a running vCPU takes the interrupt at its next entry; a halted one is kicked. */
 export function lapicKick(e: Engine, vcpu: Vcpu, irq: number): void {
-  if (vcpu.state === 'halted') {
+  // kvm_vcpu_kick wakes a blocked vCPU, which blocks again unless something can be delivered now
+  if (vcpu.state === 'halted' && lapicHasInterrupt(vcpu.lapic) >= 0) {
     vcpu.state = 'running';
     piSetVcpuState(vcpu); // vmx_vcpu_pi_load: NV back to the notification vector
     e.hop(
