@@ -16,14 +16,7 @@ import type { VmmDeviceState, VmmVector } from '../types.ts';
 import { raise } from '../errno.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixSetPending } from '../pci/msix.ts';
 import { eventfdClose, eventfdCreate } from '../kvm/eventfd.ts';
-import {
-  kvmDeliver,
-  kvmIrqfdAssign,
-  kvmIrqfdDeassign,
-  kvmSetMsiRoute,
-  multicastCopy,
-  routeTargets,
-} from '../kvm/irqfd.ts';
+import { kvmDeliver, kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from '../kvm/irqfd.ts';
 import { vfioTarget } from '../vfio/device.ts';
 import { vfioSetIrqs, vfioGetIrqInfo } from '../vfio/intrs.ts';
 import {
@@ -294,29 +287,5 @@ export const EV_VMM_INTERRUPT = defineEvent('vmm.interrupt', (e, irq, di, nr) =>
 /** msix_notify -> msi_send_message -> KVM_SIGNAL_MSI with the guest's address/data. */
 function msixNotifyDeliver(e: Engine, irq: number, device: string, nr: number): void {
   const entry = e.state.vmm[device].msix.table[nr];
-  const t = routeTargets(e, { address_lo: entry.addr_lo, data: entry.data });
-  if (!('vcpus' in t) || t.vcpus.length === 0) {
-    const why = 'vcpus' in t ? 'names no vCPU' : `uses ${t.unsupported}, not modelled`;
-    e.hop(
-      'kvm.send_msi',
-      irq,
-      'vmm',
-      'kvm',
-      'dropped',
-      `guest message ${hex(entry.addr_lo)}/${hex(entry.data)} ${why}`,
-    );
-    e.dropped(irq, 'vcpus' in t ? 'MSI route to no vCPU' : 'MSI delivery mode not modelled');
-    return;
-  }
-  e.hop(
-    'kvm.send_msi',
-    irq,
-    'vmm',
-    'kvm',
-    'forwarded',
-    `KVM_SIGNAL_MSI ${hex(entry.addr_lo)}/${hex(entry.data)}`,
-  );
-  t.vcpus.forEach((vcpu, k) =>
-    kvmDeliver(e, k === 0 ? irq : multicastCopy(e, irq, vcpu, 'kvm'), vcpu, t.vector, 'kvm'),
-  );
+  kvmSignalMsi(e, irq, entry.addr_lo, entry.data);
 }
