@@ -16,7 +16,7 @@ import type { VmmDeviceState, VmmVector } from '../types.ts';
 import { raise } from '../errno.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixSetPending } from '../pci/msix.ts';
 import { eventfdClose, eventfdCreate } from '../kvm/eventfd.ts';
-import { kvmDeliver, kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from '../kvm/irqfd.ts';
+import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from '../kvm/irqfd.ts';
 import { vfioTarget } from '../vfio/device.ts';
 import { vfioSetIrqs, vfioGetIrqInfo } from '../vfio/intrs.ts';
 import {
