@@ -115,7 +115,7 @@ export function Inspector() {
       <div className="panel-head">
         <h2>Inspector</h2>
         <span className="mono sel-node" data-testid="inspector-node">
-          {ev ? `hop #${ev.seq}${ev.irq ? `, irq ${ev.irq}` : ''}` : (node ?? 'system')}
+          {node ?? (ev ? `hop #${ev.seq}${ev.irq ? `, irq ${ev.irq}` : ''}` : 'system')}
         </span>
         {(node || ev) && (
           <button
