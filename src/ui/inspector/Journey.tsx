@@ -33,10 +33,8 @@ export function Journey({ irq }: { irq: number }) {
       <table className="itable wrap journey" data-testid="journey">
         <thead>
           <tr>
-            <th>time</th>
-            <th>+Δ</th>
-            <th>hop</th>
-            <th>function · file</th>
+            <th>time · +Δ</th>
+            <th>function · file · hop</th>
             <th>outcome</th>
           </tr>
         </thead>
@@ -46,10 +44,9 @@ export function Journey({ irq }: { irq: number }) {
             const link = sourceLink(e.file, profile);
             return (
               <tr key={e.seq} data-testid="journey-hop" onClick={() => actions.seek(e.seq + 1)}>
-                <td className={future}>{fmtTime(e.time - t0)}</td>
-                <td className={future}>{i === 0 ? '' : `+${fmtTime(e.time - hops[i - 1].time)}`}</td>
-                <td className={future}>
-                  {e.from} → {e.to}
+                <td className={`${future} nowrap`}>
+                  {fmtTime(e.time - t0)}
+                  {i > 0 && <div className="muted">+{fmtTime(e.time - hops[i - 1].time)}</div>}
                 </td>
                 <td className={future}>
                   <code>{e.fn}</code>{' '}
@@ -60,6 +57,9 @@ export function Journey({ irq }: { irq: number }) {
                   ) : (
                     <span className="muted">{e.file}</span>
                   )}
+                  <div className="muted">
+                    {e.from} → {e.to}
+                  </div>
                 </td>
                 <td className={`${future} o-${e.outcome}`}>{e.outcome}</td>
               </tr>
