@@ -230,7 +230,7 @@ describe('issue 10: bad input never breaks the engine', () => {
     const saved = table[3];
     (table as unknown[])[3] = undefined;
     const run = sys.apply({ op: 'run' });
-    expect(run).toMatchObject({ ok: false, errno: 'EIO' });
+    expect(run).toMatchObject({ ok: false, errno: 'EIO', tool: true });
     table[3] = saved;
     expect(sys.snapshot().interrupts.find((x) => x.id === id)?.fate).toBe('dropped');
     delivers(sys);

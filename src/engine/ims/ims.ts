@@ -62,7 +62,7 @@ export function imsFreeEntry(e: Engine, dev: PciDeviceState, index: number): voi
 
 function send(e: Engine, dev: PciDeviceState, index: number, irq: number, detail: string): void {
   const entry = dev.ims!.entries[index];
-  if (busMasterDrop(e, dev, irq, `ims:${dev.name}`)) return;
+  if (busMasterDrop(e, dev, irq, `ims:${dev.name}`, 'ims.send')) return;
   e.hop(
     'ims.send',
     irq,

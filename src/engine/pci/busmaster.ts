@@ -8,10 +8,16 @@ import type { PciDeviceState } from '../types.ts';
 const PCI_COMMAND_MASTER = 1 << 2;
 
 /** True, with the drop recorded, when `dev` may not send `irq`'s message. */
-export function busMasterDrop(e: Engine, dev: PciDeviceState, irq: number, from: string): boolean {
+export function busMasterDrop(
+  e: Engine,
+  dev: PciDeviceState,
+  irq: number,
+  from: string,
+  hop: 'msix.send' | 'msi.send' | 'ims.send' = 'msix.send',
+): boolean {
   if (dev.command & PCI_COMMAND_MASTER) return false;
   e.hop(
-    'msix.send',
+    hop,
     irq,
     from,
     'iommu',

@@ -83,7 +83,13 @@ function userByte(t: VfioTarget, off: number): number | null {
   return null;
 }
 
-function check(off: number, size: number): void {
+function check(t: VfioTarget, off: number, size: number): void {
+  if (t.vdev)
+    raiseTool(
+      'EINVAL',
+      `${t.vfio.device} is a virtual device: its config space is its driver's emulation, not modelled (the parent's belongs to the host)`,
+      'device',
+    );
   if (size !== 1 && size !== 2 && size !== 4)
     raiseTool('EINVAL', `a config access is 1, 2 or 4 bytes, not ${size}`, 'size');
   if (off + size > 256)
@@ -104,7 +110,7 @@ function notModelled(off: number): never {
 
 /** pread on the VFIO config region (vfio_pci_config_rw): returns the value read. */
 export function vfioConfigRead(t: VfioTarget, off: number, size: number): number {
-  check(off, size);
+  check(t, off, size);
   let v = 0;
   for (let i = 0; i < size; i++) {
     const b = userByte(t, off + i);
@@ -121,7 +127,7 @@ export function vfioConfigRead(t: VfioTarget, off: number, size: number): number
  * takes no write from the user (only VFIO_DEVICE_SET_IRQS enables it); the IDs and status are read-only.
  */
 export function vfioConfigWrite(e: Engine, t: VfioTarget, off: number, size: number, value: number): void {
-  check(off, size);
+  check(t, off, size);
   const dev = t.hw;
   // the whole write is checked before any byte lands
   for (let i = 0; i < size; i++) if (userByte(t, off + i) === null) notModelled(off + i);

@@ -112,7 +112,7 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
       return;
     }
     e.hop('dev.raise', irq, from, to, 'forwarded', `vector ${vector}`);
-    if (busMasterDrop(e, dev, irq, to)) return;
+    if (busMasterDrop(e, dev, irq, to, 'msi.send')) return;
     const msg = msiMessage(msi, vector);
     e.hop('msi.send', irq, to, 'iommu', 'forwarded', `write ${hex(msg.data)} to ${hex(msg.addr_lo)}`);
     e.schedule(e.cost.msi_write, EV_MSG, irq, msg.addr_lo | 0, msg.data | 0);

@@ -56,7 +56,7 @@ export function msiUpdateMasks(e: Engine, dev: PciDeviceState): void {
     m.pending_bits &= ~(1 << v);
     m.pending_irq[v] = 0;
     e.inFlight(irq);
-    if (busMasterDrop(e, dev, irq, `msi:${dev.name}`)) continue;
+    if (busMasterDrop(e, dev, irq, `msi:${dev.name}`, 'msi.send')) continue;
     const msg = msiMessage(m, v);
     e.hop(
       'msi.send',
