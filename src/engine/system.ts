@@ -244,7 +244,7 @@ class SystemImpl implements System {
     return ok({ events: r.events, time: r.time, idle: r.idle });
   }
 
-  /** Set when the last run or step met an internal error (and dropped the event that caused it). */
+  /** Set when the last run met an internal error (and dropped the event that caused it). */
   private fault: string | null = null;
 
   step(): TraceEvent[] {
@@ -253,9 +253,10 @@ class SystemImpl implements System {
     try {
       this.engine.stepOne();
     } catch (err) {
+      // as in run: undo, then drop the event that threw; its trace row says so (step has no result)
       this.journal.pop();
       this.rollback();
-      this.fault = this.dropEvent((err as Error).message);
+      this.dropEvent((err as Error).message);
     }
     return this.engine.trace.slice(before);
   }
