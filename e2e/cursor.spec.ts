@@ -135,3 +135,25 @@ test('? lists the shortcuts, and they work after using a picker', async ({ page 
     theme === 'light' ? 'dark' : 'light',
   );
 });
+
+for (const l of LOOKS) {
+  test(`a dropped interrupt stops where it dropped, with its reason, legible (${l.name})`, async ({
+    page,
+  }) => {
+    await look(page, l);
+    await openApp(page, '?scenario=remapping-fault.json');
+    const steps = await page.locator('[data-testid^=step-link-]').count();
+    await page.getByTestId(`step-link-${steps - 1}`).click();
+    await settled(page);
+    await expect(page.getByTestId('counter-dropped')).toContainText(/[1-9]/);
+    await expect(page.locator('[data-testid=trace-row]').first().getByTestId('trace-outcome')).toHaveText(
+      'dropped',
+    );
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight - innerHeight)).toBe(0);
+    // Every box of the diagram in view without scrolling it.
+    const d = page.getByTestId('diagram');
+    expect(await d.evaluate((el) => el.scrollHeight - el.clientHeight)).toBeLessThanOrEqual(1);
+    await screenshot(page, `drop-${l.name}`);
+  });
+}

@@ -33,6 +33,8 @@ export class DotLayer {
   private curves = new Map<string, Curve | null>();
   /** Drops (and recent deliveries) the cursor has passed, drawn until the cursor moves away. */
   private marks: TraceEvent[] = [];
+  /** The window's type scale (--k): mark labels grow with the page's type. */
+  private k = 1;
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -51,6 +53,7 @@ export class DotLayer {
 
   setLayout(l: Layout): void {
     this.l = l;
+    this.k = Number(getComputedStyle(document.documentElement).getPropertyValue('--k')) || 1;
     this.curves.clear();
     this.draw();
   }
@@ -175,21 +178,22 @@ export class DotLayer {
       ctx.lineTo(x - r, y + r);
       ctx.stroke();
       // The reason, on a pill under the box where it dropped (not over its title), kept in the drawing.
-      ctx.font = '600 11px ui-monospace, monospace';
+      const fs = 11 * this.k;
+      ctx.font = `600 ${fs}px ui-monospace, monospace`;
       const room = Math.max(120, b.w + 8);
       let text = `✕ ${e.outcome}: ${shortReason(e.detail)}`;
       while (text.length > 12 && ctx.measureText(text).width + 10 > room) text = text.slice(0, -2) + '…';
       if (text.endsWith('……')) text = text.slice(0, -1);
       const w = ctx.measureText(text).width + 10;
       const px = Math.max(4, Math.min(b.x, l.width - w - 4));
-      const py = Math.min(b.y + b.h + 3, l.height - 20);
+      const py = Math.min(b.y + b.h + 3, l.height - fs * 1.8);
       ctx.fillStyle = outcomeColor('failed');
       ctx.globalAlpha = 0.95;
-      roundRect(ctx, px, py, w, 17, 4);
+      roundRect(ctx, px, py, w, fs * 1.55, 4);
       ctx.fill();
       ctx.globalAlpha = 1;
       ctx.fillStyle = '#fff';
-      ctx.fillText(text, px + 5, py + 12.5);
+      ctx.fillText(text, px + 5, py + fs * 1.14);
     } else if (e.outcome === 'delivered') {
       ctx.strokeStyle = color;
       ctx.lineWidth = 2;

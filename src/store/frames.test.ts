@@ -1,0 +1,64 @@
+// The frame log moves the page's state to any trace position: forwards and backwards it must land on
+// exactly the state the engine had after each operation.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Session } from '../worker/session.ts';
+import type { Scenario, Update } from '../worker/api.ts';
+import { FrameLog } from './frames.ts';
+
+const scenario = JSON.parse(readFileSync('e2e/fixtures/msix-small.json', 'utf8')) as Scenario;
+
+function played(): { log: FrameLog; states: Map<number, Update['state']>; last: Update } {
+  const s = new Session();
+  const first = s.load(scenario);
+  const log = new FrameLog();
+  log.reset(first.state, first.fates, first.trace.length, 0);
+  const states = new Map<number, Update['state']>([[first.trace.length, first.state]]);
+  let last = first;
+  for (let i = 0; i < scenario.steps.length; i++) {
+    last = s.applyNextStep();
+    log.append(last.frames, 0);
+    states.set(last.trace.length, last.state);
+  }
+  last = s.apply({ op: 'run' });
+  log.append(last.frames, 0);
+  return { log, states, last };
+}
+
+describe('FrameLog', () => {
+  it('reaches the engine state at the end, and the state before the run when going back', () => {
+    const { log, last } = played();
+    log.moveTo(last.trace.length);
+    expect(log.state).toEqual(last.state);
+    expect(log.fates).toEqual(last.fates);
+    log.moveTo(0);
+    log.moveTo(last.trace.length);
+    expect(log.state).toEqual(last.state);
+  });
+
+  it('back one hop at a time and forward again gives the same state at every position', () => {
+    const { log, last } = played();
+    const end = last.trace.length;
+    const seen: string[] = [];
+    for (let at = end; at >= 0; at--) {
+      log.moveTo(at);
+      seen[at] = JSON.stringify(log.state);
+    }
+    for (let at = 0; at <= end; at++) {
+      log.moveTo(at);
+      expect(JSON.stringify(log.state)).toBe(seen[at]);
+    }
+  });
+
+  it('Back by command goes to where the command before ended', () => {
+    const { log, last } = played();
+    log.moveTo(last.trace.length);
+    const start = log.startOfGroupAt(last.trace.length);
+    expect(start.at).toBeLessThan(last.trace.length);
+    log.moveTo(start.at, start.frames);
+    // The scenario's steps are applied, the run's hops are not.
+    expect(log.scenarioIndex()).toBe(scenario.steps.length);
+    expect(log.state?.counters.delivered).toBe(0);
+  });
+});
