@@ -15,13 +15,12 @@ function played(): { log: FrameLog; states: Map<number, Update['state']>; last: 
   const log = new FrameLog();
   log.reset(first.state, first.fates, first.trace.length, 0);
   const states = new Map<number, Update['state']>([[first.trace.length, first.state]]);
-  let last = first;
   for (let i = 0; i < scenario.steps.length; i++) {
-    last = s.applyNextStep();
-    log.append(last.frames, 0);
-    states.set(last.trace.length, last.state);
+    const u = s.applyNextStep();
+    log.append(u.frames, 0);
+    states.set(u.trace.length, u.state);
   }
-  last = s.apply({ op: 'run' });
+  const last = s.apply({ op: 'run' });
   log.append(last.frames, 0);
   return { log, states, last };
 }
