@@ -8,7 +8,13 @@ export const DEFAULT_SCENARIO = 'msix-direct.json';
 const base = (): string => `${import.meta.env.BASE_URL}scenarios/`;
 
 async function getJson(url: string): Promise<unknown> {
-  const res = await fetch(url);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    // An unreachable server says only "Failed to fetch": name what was asked for.
+    throw new Error(`${url}: ${String(err)}`, { cause: err });
+  }
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }

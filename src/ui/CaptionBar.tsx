@@ -13,7 +13,9 @@ export function CaptionBar() {
   const hit = useApp((s) => s.cursor.hit);
   return (
     <div className="caption-bar" data-testid="caption-bar">
-      <span className="scenario-name">{current?.name ?? 'loading…'}</span>
+      <span className="scenario-name" title={current?.name}>
+        {current?.name ?? 'loading…'}
+      </span>
       <VerifiedBadge />
       {captionStep !== null && <span className="step-no">step {captionStep + 1}</span>}
       <span className="caption" data-testid="caption" title={caption ?? current?.description ?? ''}>

@@ -132,19 +132,24 @@ export function ImsView({ d }: { d: PciDeviceState }) {
       <Table
         testid="ims-table"
         empty="no entry allocated"
-        head={['entry', 'owner', 'cookie', 'address', 'data', 'mask', 'pending', 'host irq']}
-        rows={used
-          .slice(0, MAX_ROWS)
-          .map(({ e, i }) => [
-            i,
-            e.owner ?? '-',
-            e.cookie ?? '-',
-            hex(e.address, 8),
-            hex(e.data, 4),
-            e.masked ? <span className="masked">masked</span> : 'unmasked',
-            e.pending ? <b className="pend">1 (irq {e.pending_irq})</b> : '0',
-            e.host_irq ?? '-',
-          ])}
+        head={['entry', 'owner', 'cookie', 'address', 'data', 'mask', 'pending', 'host irq', '']}
+        rows={used.slice(0, MAX_ROWS).map(({ e, i }) => [
+          i,
+          e.owner ?? '-',
+          e.cookie ?? '-',
+          hex(e.address, 8),
+          hex(e.data, 4),
+          e.masked ? <span className="masked">masked</span> : 'unmasked',
+          <Flash v={e.pending}>{e.pending ? <b className="pend">1 (irq {e.pending_irq})</b> : '0'}</Flash>,
+          e.host_irq ?? '-',
+          <Act
+            cmd={{ op: 'device.raise', device: d.name, ims: i }}
+            title={`the device raises IMS entry ${i}`}
+            testid={`act-ims-raise-${i}`}
+          >
+            raise
+          </Act>,
+        ])}
       />
     </Section>
   );
