@@ -1,6 +1,7 @@
 // The hop table: one definition per hop, with the function that performs it in real life and its source
-// file. Hops through the VFIO front end differ between the three generations of the IMS design; that
-// difference is data (`by`), not code: the engine runs the same way whatever the design.
+// file. Hops through the VFIO front end differ between the designs (the merged code and the four IMS /
+// interrupt-context generations, src/engine/vfio/designs.ts); the names are data (`by` here, the tables
+// in designs.ts), and the few rules in which the designs behave differently are DesignRules.
 
 import type { DesignGeneration, KernelProfile } from './types.ts';
 

@@ -241,7 +241,7 @@ const guestDriver = z
 export const systemStateSchema = z
   .object({
     profile: z.enum(['6.1', '6.12']),
-    design: z.enum(['rfc-v1', 'rfc-v3', 'cleanup-2024']),
+    design: z.enum(['merged', 'rfc-v1', 'rfc-v2', 'rfc-v3', 'cleanup-2024']),
     time,
     iommu: z
       .object({

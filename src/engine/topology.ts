@@ -1,7 +1,8 @@
 // Builds the initial state from a plain-JSON topology, after checking it. A bad topology is a list of
 // messages naming the field, never an exception from deep inside the engine.
 
-import type { SystemState, Topology, Vcpu } from './types.ts';
+import type { DesignGeneration, SystemState, Topology, Vcpu } from './types.ts';
+import { DESIGN_IDS } from './vfio/designs.ts';
 import { deviceCreate } from './pci/device.ts';
 import { vdevCreate } from './vfio/idxd_vdev.ts';
 import { vfioDeviceCreate } from './vfio/device.ts';
@@ -21,8 +22,14 @@ export function topologyErrors(t: unknown): string[] {
   const top = t as Topology;
   if (top.profile !== undefined && top.profile !== '6.1' && top.profile !== '6.12')
     errs.push(`topology.profile '${String(top.profile)}' is not 6.1 or 6.12`);
-  if (top.design !== undefined && !['rfc-v1', 'rfc-v3', 'cleanup-2024'].includes(top.design))
-    errs.push(`topology.design '${String(top.design)}' is not rfc-v1, rfc-v3 or cleanup-2024`);
+  if (top.design !== undefined && !DESIGN_IDS.includes(top.design))
+    errs.push(`topology.design '${String(top.design)}' is not ${DESIGN_IDS.join(', ')}`);
+  // The merged kernel has no IMS backend and no emulated vectors: a virtual device has no upstream code.
+  else if (top.design === 'merged' && Array.isArray(top.vdevs) && top.vdevs.length > 0)
+    errs.push(
+      `topology.design 'merged' cannot build virtual device '${String(top.vdevs[0]?.name)}': the merged kernel ` +
+        `(6.1, 6.12) has no IMS backend and no emulated vectors; choose an RFC design (${DESIGN_IDS.filter((d) => d !== 'merged').join(', ')})`,
+    );
   const cpus = top.host?.cpus ?? 8;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) errs.push('topology.host.cpus must be 1..256');
   const vcpus = top.vm?.vcpus ?? 1;
@@ -92,6 +99,15 @@ export function topologyErrors(t: unknown): string[] {
   return errs;
 }
 
+/**
+ * The design when the topology names none: the merged code for plain vfio-pci devices; a topology with
+ * virtual devices (IMS-backed or emulated vectors, which only the RFCs implement) gets RFC v3, the
+ * last IMS generation posted. Asking for `merged` with virtual devices is refused (topologyErrors).
+ */
+export function defaultDesign(t: Pick<Topology, 'vdevs'>): DesignGeneration {
+  return (t.vdevs?.length ?? 0) > 0 ? 'rfc-v3' : 'merged';
+}
+
 export function buildState(t: Topology): SystemState {
   const vcpus: Vcpu[] = Array.from({ length: t.vm?.vcpus ?? 1 }, (_, id) => ({
     id,
@@ -117,7 +133,7 @@ export function buildState(t: Topology): SystemState {
   }));
   const s: SystemState = {
     profile: t.profile ?? '6.12',
-    design: t.design ?? 'rfc-v3',
+    design: t.design ?? defaultDesign(t),
     time: 0,
     iommu: {
       interrupt_remapping: t.iommu?.interrupt_remapping ?? true,

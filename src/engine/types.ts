@@ -4,8 +4,11 @@
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 export type KernelProfile = '6.1' | '6.12';
-/** The three generations of the IMS / interrupt-context design (DESIGN.md, "Backends"). */
-export type DesignGeneration = 'rfc-v1' | 'rfc-v3' | 'cleanup-2024';
+/**
+ * The design of the VFIO interrupt front end: the merged code, or one of the four unmerged generations of
+ * the IMS / interrupt-context series (src/engine/vfio/designs.ts, docs/kernel-notes.md section E).
+ */
+export type DesignGeneration = 'merged' | 'rfc-v1' | 'rfc-v2' | 'rfc-v3' | 'cleanup-2024';
 
 // ---------------------------------------------------------------- topology
 

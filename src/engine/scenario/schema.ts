@@ -76,7 +76,7 @@ export const pciDeviceSchema = z
 export const topologySchema = z
   .object({
     profile: z.enum(['6.1', '6.12']).optional(),
-    design: z.enum(['rfc-v1', 'rfc-v3', 'cleanup-2024']).optional(),
+    design: z.enum(['merged', 'rfc-v1', 'rfc-v2', 'rfc-v3', 'cleanup-2024']).optional(),
     iommu: z
       .object({ interrupt_remapping: z.boolean().optional(), posted_interrupts: z.boolean().optional() })
       .strict()

@@ -1,7 +1,9 @@
 // The VFIO IRQ ioctls of a device: VFIO_DEVICE_GET_IRQ_INFO (drivers/vfio/pci/vfio_pci_core.c:
 // vfio_pci_ioctl_get_irq_info) and VFIO_DEVICE_SET_IRQS (vfio_pci_ioctl_set_irqs: count, generic
 // validation, then the dispatcher vfio_pci_set_irqs_ioctl in vfio_pci_intrs.c). The dispatcher is a
-// small table, as in the kernel: index x action -> handler; no handler is ENOTTY.
+// small table, as in the kernel: index x action -> handler; no handler is ENOTTY. A virtual device's
+// SET_IRQS enters through its variant driver's own ioctl, which validates with the driver's IRQ counts and
+// then calls the interrupt library the design provides (vdevSetIrqs, imsLibrarySetIrqs).
 
 import type { Engine } from '../engine.ts';
 import { raise } from '../errno.ts';
@@ -32,6 +34,7 @@ import {
 import { vfioPciSetMsiTrigger } from './msi.ts';
 import { vfioPciSetIntxMask, vfioPciSetIntxTrigger, vfioPciSetIntxUnmask } from './intx.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
+import { DESIGNS } from './designs.ts';
 
 export function vfioGetIrqInfo(
   e: Engine,
@@ -94,6 +97,7 @@ function dispatch(t: VfioTarget, index: number, action: number): SetIrqsFn | nul
 export function vfioSetIrqs(e: Engine, t: VfioTarget, hdr: VfioIrqSet, data: number[]): number {
   const bad = vfioSetIrqsValidate(hdr, vfioIrqCount(t, hdr.index), VFIO_PCI_NUM_IRQS);
   if (bad) raise('EINVAL', bad.message, bad.field);
+  if (t.vdev) return vdevSetIrqs(e, t, hdr, data);
   const fn = dispatch(t, hdr.index, hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK);
   if (!fn) {
     const actions = hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
@@ -114,6 +118,87 @@ export function vfioSetIrqs(e: Engine, t: VfioTarget, hdr: VfioIrqSet, data: num
       'data',
     );
   return fn(e, t, hdr.start, hdr.count, hdr.flags, data);
+}
+
+/** The vfio_pci_intr_ops member the dispatcher looks up for an index and action (RFC v2/v3). */
+function opName(index: number, action: number): string {
+  const act = { [VFIO_IRQ_SET_ACTION_MASK]: 'mask', [VFIO_IRQ_SET_ACTION_UNMASK]: 'unmask' }[action];
+  const type = ['intx', 'msi', 'msix', 'err', 'req'][index] ?? `index ${index}`;
+  if (action === VFIO_IRQ_SET_ACTION_TRIGGER) return `set_${type}_trigger`;
+  if (index === VFIO_PCI_INTX_IRQ_INDEX && act) return `set_intx_${act}`;
+  return `no op for ${type} ${act ?? `action 0x${action.toString(16)}`}`;
+}
+
+/**
+ * A virtual device's VFIO_DEVICE_SET_IRQS: the variant driver's ioctl (idxd_vdcm_ioctl_device_set_irqs)
+ * validates with its own counts (vfioSetIrqs did), then RFC v1's driver switches itself (MSI-X TRIGGER to
+ * vfio_pci_set_ims_trigger, REQ TRIGGER to its own vfio_set_req_trigger, anything else -ENOTTY) and RFC
+ * v2/v3's calls vfio_pci_set_irqs_ioctl(intr_ctx), whose IMS ops table answers.
+ */
+function vdevSetIrqs(e: Engine, t: VfioTarget, hdr: VfioIrqSet, data: number[]): number {
+  const entry = DESIGNS[e.state.design].rules.vdevEntry;
+  if (!entry)
+    raise('ENOTTY', `${t.vfio.device}: the ${e.state.design} design has no virtual-device path`, 'device');
+  const action = hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+  e.hop(
+    'ctl.set_irqs',
+    0,
+    'vmm',
+    `vfio:${t.vfio.device}`,
+    'done',
+    `${t.vfio.device}'s variant driver: validated with its own IRQ counts, then ${entry.calls.split('@')[0]}`,
+    entry.ioctl,
+  );
+  const size = dataElementSize(hdr.flags);
+  if (size > 0 && data.length < hdr.count)
+    raise(
+      'EFAULT',
+      `count ${hdr.count} needs ${hdr.count} ${size === 4 ? 'fds' : 'bytes'} of data; ${data.length} given`,
+      'data',
+    );
+  if (e.state.design === 'rfc-v1') {
+    if (hdr.index === VFIO_PCI_REQ_IRQ_INDEX && action === VFIO_IRQ_SET_ACTION_TRIGGER)
+      return setReq(e, t, hdr.start, hdr.count, hdr.flags, data);
+    if (hdr.index !== VFIO_PCI_MSIX_IRQ_INDEX || action !== VFIO_IRQ_SET_ACTION_TRIGGER)
+      raise('ENOTTY', `idxd_vdcm_set_irqs: index ${hdr.index} with this action is not supported`, 'flags');
+  }
+  return imsLibrarySetIrqs(e, t, hdr.flags, hdr.index, hdr.start, hdr.count, data);
+}
+
+/**
+ * What a variant driver calls once it has validated: RFC v1's vfio_pci_set_ims_trigger (any index but
+ * MSI-X is -EINVAL), or RFC v2/v3's vfio_pci_set_irqs_ioctl(intr_ctx) with vfio_pci_ims_intr_ops, which
+ * has only set_msix_trigger and set_req_trigger: a NULL op is -ENOTTY (DesignRules.missingOp).
+ */
+export function imsLibrarySetIrqs(
+  e: Engine,
+  t: VfioTarget,
+  flags: number,
+  index: number,
+  start: number,
+  count: number,
+  data: number[],
+): number {
+  const missing = DESIGNS[e.state.design].rules.missingOp ?? 'ENOTTY';
+  const action = flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+  if (e.state.design === 'rfc-v1') {
+    if (index !== VFIO_PCI_MSIX_IRQ_INDEX)
+      raise(missing, `vfio_pci_set_ims_trigger: index ${index} is not VFIO_PCI_MSIX_IRQ_INDEX`, 'index');
+    return setMsix(e, t, start, count, flags, data);
+  }
+  const op =
+    action === VFIO_IRQ_SET_ACTION_TRIGGER && index === VFIO_PCI_MSIX_IRQ_INDEX
+      ? setMsix
+      : action === VFIO_IRQ_SET_ACTION_TRIGGER && index === VFIO_PCI_REQ_IRQ_INDEX
+        ? setReq
+        : null;
+  if (!op)
+    raise(
+      missing,
+      `vfio_pci_set_irqs_ioctl: vfio_pci_ims_intr_ops has no ${opName(index, action)} (NULL op)`,
+      'index',
+    );
+  return op(e, t, start, count, flags, data);
 }
 
 // vfio_pci_set_ctx_trigger_single (ERR and REQ). 6.12 carries "vfio/pci: Use RCU for error/request

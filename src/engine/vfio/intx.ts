@@ -8,7 +8,7 @@
 import type { Engine } from '../engine.ts';
 import { raise } from '../errno.ts';
 import type { VfioTarget } from './device.ts';
-import { intxFn } from './designs.ts';
+import { DESIGNS, intxFn } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from './uapi.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
 import { hostAllocIrq, hostFreeIrq, hostIrqsOf, hostRequestIrq } from '../host/irq.ts';
@@ -81,6 +81,15 @@ function vfioIntxEnable(e: Engine, t: VfioTarget, trigger: number | null): void 
   const pci = t.pci!;
   if (v.irq_type !== 'none') raise('EINVAL', `${v.irq_type} is enabled`, 'index');
   if (!pci.intx.pin) raise('ENODEV', `${pci.name} has no interrupt pin`, 'index');
+  // RFC v3 keeps per-vector contexts until release (18/26); vfio_intx_enable allocates context 0 with
+  // vfio_irq_ctx_alloc, whose xa_insert fails (-EBUSY) when MSI or MSI-X left one there, and
+  // vfio_intx_enable returns -ENOMEM for any failed allocation.
+  if (v.ctx[0] && DESIGNS[e.state.design].rules.pciCtxLifetime === 'release')
+    raise(
+      'ENOMEM',
+      `vfio_irq_ctx_alloc(0): context 0 kept since ${v.ctx[0].backend.toUpperCase()} was used (RFC v3 keeps per-vector contexts until release): -ENOMEM`,
+      'index',
+    );
   // ctx->masked = vdev->virq_disabled: the user's Interrupt Disable holds INTx masked from the start
   const masked = v.vconfig.virq_disabled;
   v.intx = { masked, unmask_fd: null, trigger, enabled: true };

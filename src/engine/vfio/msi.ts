@@ -7,14 +7,17 @@
 //          context storage", v6.5); a vector past the enable-time allocation is allocated on the spot when
 //          the MSI-X domain allows it (e4163438e015 "vfio/pci: Support dynamic MSI-X", v6.5); loop-back
 //          skips vectors without a context.
-// Each backend operation names the function it is in the design generation chosen (designs.ts).
+// Each backend operation names the function it is in the design chosen (designs.ts), and the design's
+// rule says how long a per-vector context lives (DesignRules.pciCtxLifetime): freed with its trigger
+// (merged), kept until MSI/MSI-X disable (Feb 2024 clean-up 07/17), or kept until release (RFC v3 18/26;
+// every RFC's IMS backend keeps its contexts for the virtual device's lifetime).
 
 import type { Engine } from '../engine.ts';
 import type { HostIrq, PciDeviceState, VfioBackend, VfioIrqCtx } from '../types.ts';
 import { intxDeassert, PCI_STATUS_INTERRUPT } from '../pci/intx.ts';
 import { raise } from '../errno.ts';
 import { backendKind, irqName, vectorBackend, type VfioTarget } from './device.ts';
-import { frontFn, type FrontOp } from './designs.ts';
+import { DESIGNS, frontFn, type FrontOp } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from './uapi.ts';
 import {
   hostAllocIrq,
@@ -180,7 +183,7 @@ export function vfioMsiDisable(e: Engine, t: VfioTarget, msix: boolean): void {
   const backend = vectorBackend(t, 0, msix);
   ctl(e, t, 'disable', backend, `disable ${msix ? 'MSI-X' : 'MSI'}: free every vector`);
   for (const key of Object.keys(v.ctx)) vfioMsiSetVectorSignal(e, t, Number(key), -1, msix);
-  v.ctx = {};
+  if (ctxLifetime(e, t) !== 'release') v.ctx = {};
   v.num_ctx = 0;
   if (t.vdev) return; // the IMS context stays MSI-X: the guest only ever sees MSI-X
   const dev = t.pci!;
@@ -269,10 +272,13 @@ export function vfioMsiSetVectorSignal(
     old.trigger = null;
     old.name = null;
     old.host_irq = null;
-    if (e.state.profile === '6.12' || t.vdev) delete v.ctx[vector];
+    if (ctxLifetime(e, t) === 'trigger') delete v.ctx[vector];
     bypassSync(e);
   }
   if (fd < 0) return;
+  // RFC v3 and the 2024 clean-up allocate a missing context before requesting the interrupt and keep it
+  // when that fails; here a failed assignment leaves no context behind (a refusal leaves the state as it
+  // was), so only a context that once held a trigger persists (docs/kernel-notes.md E.5).
   let host: HostIrq | null = null;
   if (backend === 'msix' || backend === 'msi') host = hostIrqForVector(e, t, vector, msix);
   const name = irqName(t, vector, backend);
@@ -332,6 +338,17 @@ export function vfioMsiSetVectorSignal(
  */
 function intxOff(e: Engine, dev: PciDeviceState): void {
   if (dev.status & PCI_STATUS_INTERRUPT) intxDeassert(e, dev);
+}
+
+/**
+ * How long this device's per-vector contexts live: a virtual device's IMS backend keeps them until
+ * release in every RFC (v1 vfio_pci_ims_free, v2 14/18 "remain allocated until shutdown", v3 18/26); a
+ * PCI device follows the design's rule, and the 6.1 profile's array (sized at enable) lives until disable.
+ */
+export function ctxLifetime(e: Engine, t: VfioTarget): 'trigger' | 'disable' | 'release' {
+  if (t.vdev) return 'release';
+  const rule = DESIGNS[e.state.design].rules.pciCtxLifetime;
+  return rule === 'trigger' && e.state.profile === '6.1' ? 'disable' : rule;
 }
 
 /** A registered irq-bypass producer already holds eventfd `fd` as its token. */
