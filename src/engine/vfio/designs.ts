@@ -74,6 +74,10 @@ export interface Design {
   sources: DesignSource[];
 }
 
+// Every unmerged series predates v6.9's "vfio/pci: Lock external INTx masking ops" (810cd4bb5345), which
+// split __vfio_pci_intx_mask out of vfio_pci_intx_mask: their trees call vfio_pci_intx_mask.
+const PRE_V6_9_INTX = { __vfio_pci_intx_mask: 'vfio_pci_intx_mask' };
+
 // No function in this design for that backend: the text says why, in parentheses (not a name).
 const NONE_MERGED = '(none: the merged kernel has no IMS backend or emulated vectors)';
 
@@ -357,7 +361,7 @@ export const DESIGNS: Record<DesignGeneration, Design> = {
       },
     },
     table: RFC_V1,
-    intx: {},
+    intx: { ...PRE_V6_9_INTX },
     sources: [
       {
         title: '[RFC PATCH 0/3] vfio/ims: Back guest interrupts from Interrupt Message Store (IMS)',
@@ -392,6 +396,7 @@ export const DESIGNS: Record<DesignGeneration, Design> = {
     },
     table: RFC_V2,
     intx: {
+      ...PRE_V6_9_INTX,
       vfio_pci_set_intx_trigger: 'intr_ctx->ops->set_intx_trigger = vfio_pci_set_intx_trigger',
       vfio_pci_set_intx_mask: 'intr_ctx->ops->set_intx_mask = vfio_pci_set_intx_mask',
       vfio_pci_set_intx_unmask: 'intr_ctx->ops->set_intx_unmask = vfio_pci_set_intx_unmask',
@@ -430,6 +435,7 @@ export const DESIGNS: Record<DesignGeneration, Design> = {
     },
     table: RFC_V3,
     intx: {
+      ...PRE_V6_9_INTX,
       vfio_pci_set_intx_trigger: 'intr_ctx->ops->set_intx_trigger = vfio_pci_set_intx_trigger',
       vfio_pci_set_intx_mask: 'intr_ctx->ops->set_intx_mask = vfio_pci_set_intx_mask',
       vfio_pci_set_intx_unmask: 'intr_ctx->ops->set_intx_unmask = vfio_pci_set_intx_unmask',
@@ -472,6 +478,7 @@ export const DESIGNS: Record<DesignGeneration, Design> = {
     },
     table: CLEANUP_2024,
     intx: {
+      ...PRE_V6_9_INTX,
       vfio_pci_set_intx_trigger: 'vfio_pci_set_trigger',
       vfio_intx_enable: 'intr_ops[INTX].enable = vfio_intx_enable',
       vfio_intx_set_signal: 'vfio_irq_set_vector_signal',
