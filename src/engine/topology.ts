@@ -171,7 +171,8 @@ export function buildState(t: Topology): SystemState {
     const vdev = vdevCreate(v);
     s.vdevs[v.name] = vdev;
     const vfio = vfioDeviceCreate(v.name, 'idxd-vdev');
-    // vfio_pci_set_emulated(intr_ctx, start, count): vectors with no host interrupt behind them
+    // marked emulated by the variant driver at open (RFC v1 vfio_pci_ims_set_emulated, v2/v3
+    // vfio_pci_set_emulated): vectors with no host interrupt behind them
     vfio.emulated = v.vectors.flatMap((b, i) => (b === 'emulated' ? [i] : []));
     s.vfio[v.name] = vfio;
     s.vmm[v.name] = vmmDeviceCreate(v.name, v.vectors.length);

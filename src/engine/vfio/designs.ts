@@ -418,6 +418,10 @@ export const DESIGNS: Record<DesignGeneration, Design> = {
         title: '[RFC PATCH V2 15/18] vfio/pci: Support emulated interrupts',
         ref: patch('bb8e249259f021a57eb9185f3178a665f39f82be', V2_ID),
       },
+      {
+        title: '[RFC PATCH V2 16/18] vfio/pci: Support emulated interrupts in IMS backend',
+        ref: patch('ad5d28f37b96f1f8c9da27749de429a98c96ba4a', V2_ID),
+      },
     ],
   },
   'rfc-v3': {

@@ -127,8 +127,8 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
   const v = t.vfio;
   const backend: VfioBackend = msix ? 'msix' : 'msi';
   if (t.vdev) {
-    // IMS backend (RFC v3 vfio_ims_enable): the virtual device driver created the IMS domain; the
-    // context starts as MSI-X, so this path is only reached for MSI, which the virtual device lacks.
+    // IMS has no enable step (RFC v1/v2: always dynamic; v3 vfio_ims_enable returns -EINVAL, never
+    // reached: the context starts as MSI-X), so this path is only reached for MSI, which it lacks.
     raise('EINVAL', `${t.vfio.device} is a virtual device: only MSI-X is emulated`, 'index');
   }
   ctl(
