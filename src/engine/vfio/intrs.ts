@@ -95,9 +95,9 @@ function dispatch(t: VfioTarget, index: number, action: number): SetIrqsFn | nul
 
 /** VFIO_DEVICE_SET_IRQS; returns the ioctl's return value (0). Data: fds (EVENTFD) or bytes (BOOL). */
 export function vfioSetIrqs(e: Engine, t: VfioTarget, hdr: VfioIrqSet, data: number[]): number {
+  if (t.vdev) return vdevSetIrqs(e, t, hdr, data);
   const bad = vfioSetIrqsValidate(hdr, vfioIrqCount(t, hdr.index), VFIO_PCI_NUM_IRQS);
   if (bad) raise('EINVAL', bad.message, bad.field);
-  if (t.vdev) return vdevSetIrqs(e, t, hdr, data);
   const fn = dispatch(t, hdr.index, hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK);
   if (!fn) {
     const actions = hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
@@ -131,7 +131,7 @@ function opName(index: number, action: number): string {
 
 /**
  * A virtual device's VFIO_DEVICE_SET_IRQS: the variant driver's ioctl (idxd_vdcm_ioctl_device_set_irqs)
- * validates with its own counts (vfioSetIrqs did), then RFC v1's driver switches itself (MSI-X TRIGGER to
+ * validates with its own counts (vfio_set_irqs_validate_and_prepare), then RFC v1's driver switches itself (MSI-X TRIGGER to
  * vfio_pci_set_ims_trigger, REQ TRIGGER to its own vfio_set_req_trigger, anything else -ENOTTY) and RFC
  * v2/v3's calls vfio_pci_set_irqs_ioctl(intr_ctx), whose IMS ops table answers.
  */
@@ -146,9 +146,11 @@ function vdevSetIrqs(e: Engine, t: VfioTarget, hdr: VfioIrqSet, data: number[]):
     'vmm',
     `vfio:${t.vfio.device}`,
     'done',
-    `${t.vfio.device}'s variant driver: validated with its own IRQ counts, then ${entry.calls.split('@')[0]}`,
+    `${t.vfio.device}'s variant driver: validates with its own IRQ counts, then ${entry.calls.split('@')[0]}`,
     entry.ioctl,
   );
+  const bad = vfioSetIrqsValidate(hdr, vfioIrqCount(t, hdr.index), VFIO_PCI_NUM_IRQS);
+  if (bad) raise('EINVAL', bad.message, bad.field);
   const size = dataElementSize(hdr.flags);
   if (size > 0 && data.length < hdr.count)
     raise(
