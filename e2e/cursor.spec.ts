@@ -157,3 +157,29 @@ for (const l of LOOKS) {
     await screenshot(page, `drop-${l.name}`);
   });
 }
+
+test('Step by interrupt goes to its next stop, Back by command to before the command', async ({ page }) => {
+  await openApp(page);
+  for (let i = 0; i < 4; i++) await doNextCommand(page);
+  const beforeRun = await cursorAt(page);
+  await page.getByTestId('granularity').selectOption('interrupt');
+  await page.getByTestId('btn-step').click();
+  await settled(page);
+  // The interrupt's first stop: pending in vCPU 1's IRR (the hops before it played one after another).
+  await expect(page.locator('[data-node-id="lapic:1"]')).toContainText('IRR 0x41');
+  await expect(page.locator('[data-testid=trace-row]').first().getByTestId('trace-outcome')).toHaveText(
+    'pending',
+  );
+  await page.getByTestId('btn-step').click();
+  await settled(page);
+  await expect(page.locator('[data-testid=trace-row]').first().getByTestId('trace-outcome')).toHaveText(
+    'delivered',
+  );
+  await expect(page.locator('[data-node-id=guest]')).toContainText('handled 1');
+
+  await page.getByTestId('granularity').selectOption('command');
+  await page.getByTestId('btn-back').click();
+  await expect.poll(() => cursorAt(page)).toBe(beforeRun);
+  await expect(page.locator('[data-node-id=guest]')).toContainText('handled 0');
+  await screenshot(page, 'step-by-interrupt');
+});
