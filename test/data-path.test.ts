@@ -183,4 +183,73 @@ describe('the host data path (vfio_pci_config.c, vfio_pci_rdwr.c, QEMU e1000e)',
       field: 'vectors',
     });
   });
+
+  it('review fixes against QEMU 7.2 and vfio_pci_config.c', () => {
+    const sys = e1000e();
+    // the command register takes only the function's writable bits (QEMU pci_init_wmask)
+    cfgw(sys, 4, 0xffff);
+    // Interrupt Disable is the user's virtual bit; with INTx unused the physical one follows it
+    expect(sys.engine.state.devices.nic0.command).toBe(0x0507);
+    expect(cfgr(sys, 4)).toBe(0x0507);
+    cfgw(sys, 4, 0x0107);
+    // MSI flags: the enable bit is the ioctl's (vfio_msi_config_write: "MSI is enabled via ioctl")
+    cfgw(sys, 0xd2, 0x0081);
+    expect(cfgr(sys, 0xd2)).toBe(0x0080);
+    const e0 = ok(sys, { op: 'eventfd.create' }) as number;
+    ok(sys, {
+      op: 'vfio.setIrqs',
+      device: 'nic0',
+      flags: 'EVENTFD|TRIGGER',
+      index: 'MSI',
+      start: 0,
+      count: 1,
+      data: [e0],
+    });
+    // written back to the hardware: a user write of 0x0080 turns the device's MSI off
+    cfgw(sys, 0xd2, 0x0080);
+    expect(sys.engine.state.devices.nic0.msi!.enable).toBe(false);
+    // the address is virtual, taken as written
+    cfgw(sys, 0xd4, 0xfee00003, 4);
+    expect(cfgr(sys, 0xd4, 4)).toBe(0xfee00003);
+  });
+
+  it('e1000e: OTHER under MSI-X, the IMS mask, ICR[OTHER] clearing the other causes, IMC reads 0', () => {
+    const sys = e1000e();
+    const [e0] = msix2(sys);
+    bar(sys, 0, 0xe4, 0x00080000); // OTHER -> vector 0
+    bar(sys, 0, 0xd0, (1 << 24) | 0x4 | 0x20000 | 0x7408); // OTHER, LSC, ACK, and bits IMS cannot hold
+    expect(bar(sys, 0, 0xd0)).toBe((1 << 24) | 0x4 | 0x20000);
+    bar(sys, 0, 0xc8, 0x4); // LSC: an "other" cause
+    ok(sys, { op: 'run' });
+    expect(ok(sys, { op: 'eventfd.read', fd: e0 })).toBe(1);
+    expect((bar(sys, 0, 0xc8) as number) & (1 << 24)).toBe(1 << 24);
+    bar(sys, 0, 0xc0, 1 << 24); // clearing OTHER clears LSC with it
+    expect((bar(sys, 0, 0xc8) as number) & 0x4).toBe(0);
+    expect(bar(sys, 0, 0xd8)).toBe(0);
+  });
+
+  it('the MSI-X table reads as all ones even with Memory Space off (no device access there)', () => {
+    const sys = e1000e();
+    msix2(sys);
+    cfgw(sys, 4, 0x0000);
+    expect(bar(sys, 3, 0)).toBe(0xffffffff);
+    expect(sys.apply({ op: 'vfio.barRead', device: 'nic0', bar: 3, offset: 0x2000 })).toMatchObject({
+      errno: 'EIO',
+    });
+  });
+
+  it('DATA_BOOL data are bytes: 256 is malformed, not true', () => {
+    const sys = e1000e();
+    expect(
+      sys.apply({
+        op: 'vfio.setIrqs',
+        device: 'nic0',
+        flags: 'BOOL|TRIGGER',
+        index: 'MSIX',
+        start: 0,
+        count: 1,
+        data: [256],
+      }),
+    ).toMatchObject({ ok: false, field: 'data', tool: true });
+  });
 });

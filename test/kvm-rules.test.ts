@@ -141,4 +141,26 @@ describe('MSI destinations (kvm_set_msi_irq, kvm_irq_delivery_to_apic, kvm_apic_
     ok(sys, { op: 'run' });
     expect(sys.snapshot().state.kvm.vcpus[0]).toMatchObject({ state: 'running', handled: { [0x65]: 1 } });
   });
+
+  it('KVM_SET_LAPIC lowering TPR wakes a halted vCPU with a vector now above PPR (kvm_vcpu_check_block)', () => {
+    const sys = four();
+    ok(sys, { op: 'kvm.setLapic', vcpu: 0, tpr: 0xf0 });
+    ok(sys, { op: 'kvm.vcpu', vcpu: 0, state: 'halted' });
+    ok(sys, msi(0, 0x41));
+    ok(sys, { op: 'run' });
+    expect(sys.snapshot().state.kvm.vcpus[0].state).toBe('halted');
+    ok(sys, { op: 'kvm.setLapic', vcpu: 0, tpr: 0 });
+    ok(sys, { op: 'run' });
+    expect(sys.snapshot().state.kvm.vcpus[0]).toMatchObject({ state: 'running', handled: { [0x41]: 1 } });
+  });
+
+  it('KVM_IRQFD deassign reads the count away (irqfd_shutdown: eventfd_ctx_remove_wait_queue)', () => {
+    const sys = four();
+    const fd = ok(sys, { op: 'eventfd.create' }) as number;
+    ok(sys, { op: 'eventfd.signal', fd });
+    ok(sys, { op: 'kvm.irqfd', fd, gsi: 40 });
+    ok(sys, { op: 'run' });
+    ok(sys, { op: 'kvm.irqfd', fd, gsi: 40, deassign: true });
+    expect(ok(sys, { op: 'eventfd.read', fd })).toBe(0);
+  });
 });

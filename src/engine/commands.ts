@@ -152,6 +152,9 @@ export const COMMANDS: CommandSpec[] = [
     run: (e, c) => {
       const flags = c.flags as number;
       const data = (c.data as number[] | undefined) ?? [];
+      // DATA_BOOL carries __u8s: a value a byte cannot hold is malformed, not "true"
+      if (dataElementSize(flags) === 1 && data.some((x) => x < 0 || x > 255))
+        raiseTool('EINVAL', 'DATA_BOOL data are bytes (u8): each 0..255', 'data');
       const size = Math.max(0, dataElementSize(flags));
       const argsz = int(c, 'argsz', VFIO_IRQ_SET_MINSZ + size * data.length);
       return vfioSetIrqs(

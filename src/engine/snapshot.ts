@@ -172,6 +172,7 @@ const vfioDevice = z
         msi_addr_lo: u32,
         msi_addr_hi: u32,
         msi_data: int.min(0).max(0xffff),
+        msi_qmax: int.min(0).max(5),
       })
       .strict(),
   })

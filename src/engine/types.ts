@@ -268,6 +268,8 @@ export interface VfioDeviceState {
     msi_addr_lo: number;
     msi_addr_hi: number;
     msi_data: number;
+    /** vdev->msi_qmax: log2 of the vectors of the last MSI enable, what the user reads as Multiple Message Capable. */
+    msi_qmax: number;
   };
 }
 export interface EventfdState {

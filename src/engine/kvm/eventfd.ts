@@ -182,3 +182,16 @@ export function eventfdRead(e: Engine, fd: number): number {
   efd.count_irqs = [];
   return n;
 }
+
+/** The count of `fd` is read by the kernel itself (irqfd_shutdown): what was counted is consumed. */
+export function eventfdDrainCount(e: Engine, fd: number, why: string): void {
+  const efd = e.state.eventfds[fd];
+  if (!efd || efd.count === 0) return;
+  for (const irq of efd.reader_irq ? [efd.reader_irq, ...efd.count_irqs] : efd.count_irqs) {
+    e.hop('eventfd.count', irq, 'eventfd', 'irqfd', 'dropped', `eventfd ${fd}: ${why}`);
+    e.dropped(irq, 'eventfd count read by irqfd_shutdown');
+  }
+  efd.count = 0;
+  efd.count_irqs = [];
+  efd.reader_irq = 0;
+}

@@ -8,7 +8,7 @@ import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
 import type { GsiRoute, Vcpu } from '../types.ts';
 import { raise } from '../errno.ts';
-import { eventfdCtxFdget } from './eventfd.ts';
+import { eventfdCtxFdget, eventfdDrainCount } from './eventfd.ts';
 import { compatDest, hex, msiDeliveryMode, msiVector } from '../iommu/msg.ts';
 import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from './lapic.ts';
 import { PATHS } from '../sim/trace.ts';
@@ -54,6 +54,8 @@ export function kvmIrqfdDeassign(e: Engine, fd: number, gsi: number): void {
   if (irqfd && irqfd.gsi === gsi) {
     delete e.state.kvm.irqfds[fd];
     e.state.eventfds[fd].label = '';
+    // irqfd_shutdown: eventfd_ctx_remove_wait_queue reads (and zeroes) the count on the way out
+    eventfdDrainCount(e, fd, 'KVM_IRQFD deassign: irqfd_shutdown read the count');
     e.hop(
       'ctl.irqfd',
       0,
@@ -122,8 +124,10 @@ function matchDest(v: Vcpu, dest: number, logical: boolean): boolean {
   if (dest === 0xff) return true; // kvm_apic_broadcast
   if (!logical) return dest === v.apic_id;
   const id = v.lapic.ldr >>> 24;
-  if (v.lapic.dfr >>> 28 === 0xf) return (id & dest) !== 0; // APIC_DFR_FLAT
-  return id >>> 4 === dest >>> 4 && (id & dest & 0xf) !== 0; // APIC_DFR_CLUSTER
+  const model = v.lapic.dfr >>> 28;
+  if (model === 0xf) return (id & dest) !== 0; // APIC_DFR_FLAT
+  if (model === 0) return id >>> 4 === dest >>> 4 && (id & dest & 0xf) !== 0; // APIC_DFR_CLUSTER
+  return false; // kvm_apic_match_logical_addr: neither model matches nothing
 }
 
 /** The single vCPU an MSI reaches, or null (what posting needs: kvm_intr_is_single_vcpu). */

@@ -157,8 +157,9 @@ export function lapicSetRegs(
   const l = v.lapic;
   if (regs.tpr !== undefined) l.tpr = regs.tpr & 0xff;
   if (regs.svr !== undefined) l.svr = regs.svr >>> 0;
-  if (regs.ldr !== undefined) l.ldr = (regs.ldr & 0xff000000) >>> 0; // only the logical id is writable
-  if (regs.dfr !== undefined) l.dfr = (regs.dfr | 0x0fffffff) >>> 0; // the model bits; the rest read 1
+  // a register copy as given (the MMIO write path's fix-ups do not apply to KVM_SET_LAPIC)
+  if (regs.ldr !== undefined) l.ldr = regs.ldr >>> 0;
+  if (regs.dfr !== undefined) l.dfr = regs.dfr >>> 0;
   l.arb_prio = 0;
   e.hop(
     'kvm.set_lapic',
@@ -168,5 +169,6 @@ export function lapicSetRegs(
     'done',
     `vCPU ${v.id}: TPR ${hex(l.tpr)} PPR ${hex(lapicPpr(l))} SVR ${hex(l.svr)} LDR ${hex(l.ldr)} DFR ${hex(l.dfr)}`,
   );
-  scheduleAccept(e, v, 0);
+  // a halted vCPU's next KVM_RUN finds a vector above the new PPR: kvm_vcpu_check_block unblocks it
+  lapicKick(e, v, 0);
 }

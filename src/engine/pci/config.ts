@@ -20,6 +20,7 @@ const PCI_CAP_ID_MSI = 0x05;
 const PCI_CAP_ID_MSIX = 0x11;
 // vfio_msi_config_write: the user may write the enable bit and Multiple Message Enable
 const PCI_MSI_FLAGS_ENABLE = 0x0001;
+const PCI_MSI_FLAGS_QMASK = 0x000e;
 const PCI_MSI_FLAGS_QSIZE = 0x0070;
 
 export function memoryEnabled(dev: PciDeviceState): boolean {
@@ -36,13 +37,12 @@ function userCommand(t: VfioTarget): number {
   return phys | (t.vfio.vconfig.virq_disabled ? PCI_COMMAND_INTX_DISABLE : 0);
 }
 
-/** The capabilities in config-space order: [offset, id, next]. */
-function caps(dev: PciDeviceState): { off: number; id: number; next: number }[] {
+/** The capabilities irqflow models: [offset, id]. */
+function caps(dev: PciDeviceState): { off: number; id: number }[] {
   const list: { off: number; id: number }[] = [];
   if (dev.msi) list.push({ off: dev.msi.cap, id: PCI_CAP_ID_MSI });
   if (dev.msix) list.push({ off: dev.msix.cap, id: PCI_CAP_ID_MSIX });
-  list.sort((a, b) => a.off - b.off);
-  return list.map((c, i) => ({ ...c, next: list[i + 1]?.off ?? 0 }));
+  return list;
 }
 
 /** A byte of the user's view, or null when irqflow does not model that offset. */
@@ -56,11 +56,11 @@ function userByte(t: VfioTarget, off: number): number | null {
     const status = (dev.status & PCI_STATUS_INTERRUPT) | (dev.msi || dev.msix ? PCI_STATUS_CAP_LIST : 0);
     return word(status, 6);
   }
-  if (off === 0x34) return caps(dev)[0]?.off ?? 0; // Capabilities Pointer
+  // The capability pointer and next pointers are left out: a real function chains more capabilities
+  // (e1000e: PM, MSI, PCIe, MSI-X) than irqflow models, so a made-up chain would mislead.
   for (const c of caps(dev)) {
     const r = off - c.off;
     if (r === 0) return c.id;
-    if (r === 1) return c.next;
     if (c.id === PCI_CAP_ID_MSIX && dev.msix && r >= 2 && r < 12) {
       // init_pci_cap_msix_perm: "all default - only written via ioctl": reads are the hardware's
       const m = dev.msix;
@@ -73,7 +73,8 @@ function userByte(t: VfioTarget, off: number): number | null {
       const vc = t.vfio.vconfig;
       const a64 = dev.msi.addr64;
       const base = off - r;
-      if (r >= 2 && r < 4) return word(vc.msi_flags, base + 2);
+      // vfio_msi_config_read: Multiple Message Capable reads as msi_qmax, not the hardware's
+      if (r >= 2 && r < 4) return word((vc.msi_flags & ~PCI_MSI_FLAGS_QMASK) | (vc.msi_qmax << 1), base + 2);
       if (r >= 4 && r < 8) return word(vc.msi_addr_lo, base + 4);
       if (a64 && r >= 8 && r < 12) return word(vc.msi_addr_hi, base + 8);
       const data = a64 ? 12 : 8;
@@ -123,7 +124,8 @@ export function vfioConfigRead(t: VfioTarget, off: number, size: number): number
 /**
  * pwrite on the VFIO config region: the command register's writable bits go to the hardware and
  * Interrupt Disable to vconfig, which masks or unmasks INTx (vfio_basic_config_write: "Emulate INTx
- * disable"); MSI's flags, address and data go to vconfig (vfio_msi_config_write); the MSI-X capability
+ * disable"); MSI's flags, address and data go to vconfig, the flags also back to the hardware
+ * (vfio_msi_config_write); the MSI-X capability
  * takes no write from the user (only VFIO_DEVICE_SET_IRQS enables it); the IDs and status are read-only.
  */
 export function vfioConfigWrite(e: Engine, t: VfioTarget, off: number, size: number, value: number): void {
@@ -143,7 +145,10 @@ export function vfioConfigWrite(e: Engine, t: VfioTarget, off: number, size: num
   const covers = (at: number, len: number): boolean => off < at + len && off + size > at;
   if (covers(PCI_COMMAND, 2)) {
     const cmd = written(PCI_COMMAND, 2, userCommand(t));
-    dev.command = (dev.command & PCI_COMMAND_INTX_DISABLE) | (cmd & ~PCI_COMMAND_INTX_DISABLE & 0xffff);
+    // the function's writable bits (QEMU pci_init_wmask: I/O, Memory, Bus Master, SERR#, INTx Disable;
+    // a generic function also Parity Error Response); Interrupt Disable itself stays virtual
+    const wmask = (dev.e1000e ? 0x0107 : 0x0147) & ~PCI_COMMAND_INTX_DISABLE;
+    dev.command = (dev.command & ~wmask) | (cmd & wmask);
     const virt = (cmd & PCI_COMMAND_INTX_DISABLE) !== 0;
     if (virt && !t.vfio.vconfig.virq_disabled) {
       t.vfio.vconfig.virq_disabled = true;
@@ -158,14 +163,17 @@ export function vfioConfigWrite(e: Engine, t: VfioTarget, off: number, size: num
     const vc = t.vfio.vconfig;
     const a64 = msi.addr64;
     if (covers(msi.cap + 2, 2)) {
-      let flags = written(msi.cap + 2, 2, vc.msi_flags);
-      // vfio_msi_config_write: Multiple Message Enable no larger than what the device is capable of
-      const mmc = (vc.msi_flags >> 1) & 7;
-      if ((flags & PCI_MSI_FLAGS_QSIZE) >> 4 > mmc) flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (mmc << 4);
-      const w = PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE;
-      vc.msi_flags = (vc.msi_flags & ~w) | (flags & w);
+      // p_setb(perm, PCI_MSI_FLAGS, ALL_VIRT, ALL_WRITE): the low byte is the user's; then
+      // vfio_msi_config_write's fix-ups, and the flags written back to the hardware
+      let flags = (vc.msi_flags & 0xff00) | (written(msi.cap + 2, 2, vc.msi_flags) & 0x00ff);
+      if (t.vfio.irq_type !== 'msi') flags &= ~PCI_MSI_FLAGS_ENABLE; // "MSI is enabled via ioctl"
+      if ((flags & PCI_MSI_FLAGS_QSIZE) >> 4 > vc.msi_qmax)
+        flags = (flags & ~PCI_MSI_FLAGS_QSIZE) | (vc.msi_qmax << 4);
+      vc.msi_flags = flags;
+      msi.enable = (flags & PCI_MSI_FLAGS_ENABLE) !== 0;
+      msi.mme = Math.min(msi.mmc, 1 << ((flags & PCI_MSI_FLAGS_QSIZE) >> 4));
     }
-    if (covers(msi.cap + 4, 4)) vc.msi_addr_lo = written(msi.cap + 4, 4, vc.msi_addr_lo) & ~3;
+    if (covers(msi.cap + 4, 4)) vc.msi_addr_lo = written(msi.cap + 4, 4, vc.msi_addr_lo);
     if (a64 && covers(msi.cap + 8, 4)) vc.msi_addr_hi = written(msi.cap + 8, 4, vc.msi_addr_hi);
     const data = msi.cap + (a64 ? 12 : 8);
     if (covers(data, 2)) vc.msi_data = written(data, 2, vc.msi_data) & 0xffff;

@@ -21,8 +21,11 @@ const QUEUE_CAUSES = [20, 21, 22, 23, 24];
 const IVAR_ENTRY_VALID = 0x8;
 /** e1000e has 5 MSI-X vectors (E1000E_MSIX_VEC_NUM). */
 const E1000E_MSIX_VEC_NUM = 5;
-// e1000e_set_ims: ims_valid_mask, the causes IMS can enable (no ASSERTED bit)
-const IMS_VALID_MASK = 0x01f5f6df;
+// e1000e_set_ims: ims_valid_mask = TXDW|TXQE|LSC|RXDMT0|RXO|RXT0|MDAC|TXD_LOW|SRPD|ACK|MNG|RXQ0..OTHER
+const IMS_VALID_MASK = 0x01f782d7;
+const E1000_ICR_OTHER = 1 << 24;
+// E1000_ICR_OTHER_CAUSES: LSC | RXO | MDAC | SRPD | ACK | MNG
+const E1000_ICR_OTHER_CAUSES = 0x4 | 0x40 | 0x200 | 0x10000 | 0x20000 | 0x40000;
 
 function regs(dev: PciDeviceState): E1000eRegs {
   if (!dev.e1000e)
@@ -51,6 +54,8 @@ export function e1000eRead(e: Engine, dev: PciDeviceState, off: number): number 
       return r.ims >>> 0;
     case E1000_IVAR:
       return r.ivar >>> 0;
+    case E1000_IMC: // write-only: e1000e_core_read gives 0
+      return 0;
   }
   return notModelled(off);
 }
@@ -59,9 +64,15 @@ export function e1000eRead(e: Engine, dev: PciDeviceState, off: number): number 
 export function e1000eWrite(e: Engine, dev: PciDeviceState, off: number, value: number): void {
   const r = regs(dev);
   switch (off) {
-    case E1000_ICR: // e1000e_set_icr: write 1 to clear
-      r.icr = (r.icr & ~value) >>> 0;
+    case E1000_ICR: {
+      // e1000e_set_icr: write 1 to clear; clearing OTHER clears the other causes too ("Windows driver
+      // expects that the "receive overrun" bit and other ones are cleared when the "Other" bit (#24) is
+      // cleared")
+      let icr = (r.icr & ~value) >>> 0;
+      if (value & E1000_ICR_OTHER) icr = (icr & ~E1000_ICR_OTHER_CAUSES) >>> 0;
+      r.icr = icr;
       break;
+    }
     case E1000_ICS: // e1000e_set_ics -> e1000e_set_interrupt_cause
       r.icr = (r.icr | value) >>> 0;
       break;
@@ -88,9 +99,15 @@ function notModelled(off: number): never {
   );
 }
 
-/** e1000e_update_interrupt_state (with e1000e_fix_icr_asserted and e1000e_send_msi). */
+/**
+ * e1000e_update_interrupt_state (with e1000e_fix_icr_asserted and e1000e_send_msi). Not modelled: the
+ * interrupt throttling timers (ITR, EITR), which in QEMU defer a second message inside their window and
+ * merge a third into it; a storm on e1000e counts more interrupts here than in QEMU.
+ */
 function update(e: Engine, dev: PciDeviceState): void {
   const r = dev.e1000e!;
+  // "Set ICR[OTHER] for MSI-X": the other causes are signalled through IVAR's OTHER field
+  if (dev.msix?.enable && r.icr & E1000_ICR_OTHER_CAUSES) r.icr = (r.icr | E1000_ICR_OTHER) >>> 0;
   r.icr = (r.icr & ~E1000_ICR_ASSERTED) >>> 0;
   if (r.icr) r.icr = (r.icr | E1000_ICR_ASSERTED) >>> 0;
   const pending = (r.ims & r.icr) >>> 0;

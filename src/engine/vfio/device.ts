@@ -25,7 +25,7 @@ export function vfioDeviceCreate(name: string, driver: VfioDeviceState['driver']
     intx: { masked: false, unmask_fd: null, trigger: null, enabled: false },
     err_trigger: null,
     req_trigger: null,
-    vconfig: { virq_disabled: false, msi_flags: 0, msi_addr_lo: 0, msi_addr_hi: 0, msi_data: 0 },
+    vconfig: { virq_disabled: false, msi_flags: 0, msi_addr_lo: 0, msi_addr_hi: 0, msi_data: 0, msi_qmax: 0 },
   };
 }
 

@@ -161,6 +161,8 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
     m.enable = true;
     intxOff(e, dev);
     m.mme = 1 << Math.ceil(Math.log2(nvec));
+    // "Compute the virtual hardware field for max msi vectors": fls(nvec * 2 - 1) - 1
+    v.vconfig.msi_qmax = Math.ceil(Math.log2(nvec));
     if (m.per_vector_mask) m.mask_bits = m.mmc >= 32 ? -1 : (1 << m.mmc) - 1; // every vector masked until requested
     // intel_irq_remapping_alloc: one aligned block of IRTEs; vector i is subhandle i of its handle
     const base = remap ? irteReserveBlock(e, nvec) : 0;

@@ -1,6 +1,7 @@
-// A BAR through the VFIO device fd (drivers/vfio/pci/vfio_pci_rdwr.c: vfio_pci_bar_rw): refused with EIO
-// while Memory Space is off; in the BAR that holds the MSI-X table, the table itself reads as all ones
-// and drops writes (only VFIO_DEVICE_SET_IRQS programs it); the rest reaches the device.
+// A BAR through the VFIO device fd (drivers/vfio/pci/vfio_pci_rdwr.c: vfio_pci_bar_rw): in the BAR that
+// holds the MSI-X table, the table itself reads as all ones and drops writes (only VFIO_DEVICE_SET_IRQS
+// programs it), Memory Space or not; the rest reaches the device, refused with EIO while Memory Space is
+// off.
 
 import type { Engine } from '../engine.ts';
 import type { VfioTarget } from './device.ts';
@@ -19,12 +20,13 @@ function access(t: VfioTarget, bar: number, off: number): 'table' | 'pba' | 'reg
     );
   if (off % 4 !== 0)
     raiseTool('EINVAL', `offset ${hex(off)}: irqflow models 32-bit aligned BAR accesses`, 'offset');
-  // vfio_pci_core_do_io_rw: "if (!__vfio_pci_memory_enabled(vdev)) return -EIO"
-  if (!memoryEnabled(dev))
-    raise('EIO', `Memory Space is off in ${dev.name}'s command register: BAR access refused`, 'bar');
   const m = dev.msix;
+  // the excluded range is filled and dropped before any device access: no Memory Space check there
   if (m && bar === m.table_bir && off >= m.table_offset && off < m.table_offset + m.table_size * 16)
     return 'table';
+  // vfio_pci_iordwr*: "if (!__vfio_pci_memory_enabled(vdev)) return -EIO" for what reaches the device
+  if (!memoryEnabled(dev))
+    raise('EIO', `Memory Space is off in ${dev.name}'s command register: BAR access refused`, 'bar');
   if (m && bar === m.pba_bir && off >= m.pba_offset && off < m.pba_offset + Math.ceil(m.table_size / 64) * 8)
     return 'pba';
   if (bar === 0 && dev.e1000e) return 'regs';
