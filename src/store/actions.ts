@@ -108,6 +108,7 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
   /** Events asked of the engine per request while playing: grows while a storm's wave is still one
    * virtual time (a wave of 5,000 interrupts needs 5,000 events before it can leave). */
   let chunk = 256;
+  const MAX_CHUNK = TRACE_WINDOW - 1000;
 
   /** Plays the hops from the cursor (or what is in flight) to trace position `to`. */
   function playTo(to: number, pace?: Pace): void {
@@ -309,11 +310,14 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
     if (link.pending > 0) return;
     if (!s.engine.idle) {
       const perTick = Math.max(1, Math.round(s.playback.speed / TICKS_PER_SECOND));
-      const opts = { maxEvents: Math.max(perTick, chunk), breakpoints: s.playback.breakpoints };
+      // At least as many as are queued (a storm's next wave is every queued interrupt's next hop), at
+      // most what the page's trace window keeps, or hops would leave the window before their token.
+      const want = Math.min(MAX_CHUNK, Math.max(perTick, chunk, s.engine.queued));
+      const opts = { maxEvents: want, breakpoints: s.playback.breakpoints };
       const u = await request((c) => c.run(opts), { kind: 'run', opts });
       const ev = u?.trace.events ?? [];
       const oneTime = ev.length > 1 && ev[0].time === ev[ev.length - 1].time;
-      chunk = oneTime ? Math.min(chunk * 4, 16384) : Math.max(256, chunk >> 1);
+      chunk = oneTime ? Math.min(chunk * 4, MAX_CHUNK) : Math.max(256, chunk >> 1);
       if (get().engine.traceLength > player.end) playTo(Number.MAX_SAFE_INTEGER, playPace());
       else if (get().engine.idle) void keepPlaying();
       return;
