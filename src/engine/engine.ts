@@ -171,7 +171,8 @@ export class Engine {
   private fnIds: Int32Array = new Int32Array(HOPS.length).fill(-1);
   private fnId(hop: number): number {
     let id = this.fnIds[hop];
-    if (id < 0) id = this.fnIds[hop] = this.trace.strings.id(hopFn(hop, this.state.design, this.state.profile));
+    if (id < 0)
+      id = this.fnIds[hop] = this.trace.strings.id(hopFn(hop, this.state.design, this.state.profile));
     return id;
   }
 
