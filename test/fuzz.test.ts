@@ -373,6 +373,22 @@ describe('restore checks a snapshot whole before touching the live state (issue 
     ],
     ['a clock at Infinity', (s) => ({ ...s, state: { ...s.state, time: Infinity } })],
     ['an unknown field', (s) => ({ ...s, extra: 1 })],
+    [
+      'a VFIO context naming a host IRQ that does not exist',
+      (s) => {
+        const c = structuredClone(s);
+        c.state.vfio.nic0.ctx[0].host_irq = 9999;
+        return c;
+      },
+    ],
+    [
+      'IRR and its interrupt list of different lengths',
+      (s) => {
+        const c = structuredClone(s);
+        c.state.kvm.vcpus[0].lapic.irr.push(0x99);
+        return c;
+      },
+    ],
     ['a fate that does not exist', (s) => ({ ...s, interrupts: [{ ...s.interrupts[0], fate: 'lost' }] })],
   ];
   for (const [what, make] of bad)

@@ -340,6 +340,38 @@ export function snapshotErrors(s: unknown, e: Engine): string[] {
     if (q.time < snap.state.time)
       errs.push(`queue.${i}.time: ${q.time} is before the clock ${snap.state.time}`);
   });
+  // references between fields, as the engine follows them
+  const st = snap.state;
+  for (const [k, f] of Object.entries(st.kvm.irqfds)) {
+    if (String(f.fd) !== k) errs.push(`state.kvm.irqfds.${k}: keyed ${k} but names fd ${f.fd}`);
+    if (!Object.hasOwn(st.eventfds, k)) errs.push(`state.kvm.irqfds.${k}: no eventfd ${k}`);
+  }
+  for (const [k, f] of Object.entries(st.eventfds))
+    if (String(f.fd) !== k) errs.push(`state.eventfds.${k}: keyed ${k} but names fd ${f.fd}`);
+  for (const [k, h] of Object.entries(st.host.irqs)) {
+    if (String(h.irq) !== k) errs.push(`state.host.irqs.${k}: keyed ${k} but names IRQ ${h.irq}`);
+    if (!Object.hasOwn(st.devices, h.device)) errs.push(`state.host.irqs.${k}.device: no device ${h.device}`);
+    if (h.irte !== null && !st.iommu.irte[h.irte]) errs.push(`state.host.irqs.${k}.irte: no IRTE ${h.irte}`);
+  }
+  for (const [d, v] of Object.entries(st.vfio))
+    for (const [n, c] of Object.entries(v.ctx))
+      if (c.host_irq !== null && !Object.hasOwn(st.host.irqs, String(c.host_irq)))
+        errs.push(`state.vfio.${d}.ctx.${n}.host_irq: no host IRQ ${c.host_irq}`);
+  st.kvm.vcpus.forEach((v, i) => {
+    const l = v.lapic;
+    if (v.id !== i) errs.push(`state.kvm.vcpus.${i}.id: ${v.id}`);
+    if (l.irr.length !== l.irr_irq.length || l.isr.length !== l.isr_irq.length)
+      errs.push(`state.kvm.vcpus.${i}.lapic: IRR/ISR and their interrupt lists differ in length`);
+    if (v.pi.pir.length !== v.pi.pir_irq.length)
+      errs.push(`state.kvm.vcpus.${i}.pi: PIR and its interrupts differ`);
+  });
+  for (const [d, dev] of Object.entries(st.devices)) {
+    const m = dev.msix;
+    if (m && m.pba_irq.length !== m.table_size)
+      errs.push(`state.devices.${d}.msix.pba_irq: not table_size long`);
+    if (dev.ims && dev.ims.entries.length !== dev.ims.size)
+      errs.push(`state.devices.${d}.ims: not size entries`);
+  }
   const seen = new Set<number>();
   snap.interrupts.forEach((x, i) => {
     if (x.id >= snap.next_irq)
