@@ -24,6 +24,7 @@ import { eventName } from './engine.ts';
 import { HOP } from './hops.ts';
 import { OUT, PATH } from './sim/trace.ts';
 import { snapshotErrors } from './snapshot.ts';
+import { DESIGNS } from './vfio/designs.ts';
 
 export interface SystemOptions {
   seed?: number;
@@ -215,7 +216,12 @@ class SystemImpl implements System {
     this.record({ apply: cmd });
     const e = this.engine;
     const node = spec ? spec.node(cmd) : 'vmm';
-    const fn = r.tool || !spec ? HOP_FAILED_FN : spec.fn;
+    // a virtual device's uAPI calls are answered by its variant driver's own ioctl first
+    const vdevEntry =
+      spec?.group === 'uAPI' && typeof cmd.device === 'string' && Object.hasOwn(e.state.vdevs, cmd.device)
+        ? DESIGNS[e.state.design].rules.vdevEntry?.ioctl
+        : undefined;
+    const fn = r.tool || !spec ? HOP_FAILED_FN : (vdevEntry ?? spec.fn);
     const field = r.field === undefined ? '' : ` ('${r.field}')`;
     const who = r.tool ? 'irqflow' : 'kernel';
     e.hop('ctl.failed', 0, 'vmm', node, 'failed', `${r.errno}${field}, by ${who}: ${r.message}`, fn);
