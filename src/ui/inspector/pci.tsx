@@ -57,7 +57,7 @@ export function MsixView({ d }: { d: PciDeviceState }) {
           i,
           <Flash v={e.addr_hi}>{hex(e.addr_hi, 8)}</Flash>,
           <Flash v={e.addr_lo}>{hex(e.addr_lo, 8)}</Flash>,
-          <Flash v={e.data}>{hex(e.data, 8)}</Flash>,
+          <Flash v={e.data}>{hex(e.data, 4)}</Flash>,
           // Mask bit: a dword write to the entry's Vector Control (offset 16 * entry + 12).
           <Act
             cmd={{ op: 'device.msixWrite', device: d.name, offset: i * 16 + 12, value: e.vector_ctrl ^ 1 }}
