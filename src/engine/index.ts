@@ -25,7 +25,7 @@ export {
   type ScenarioResult,
   type StepResult,
 } from './scenario/runner.ts';
-export { DESIGNS } from './vfio/designs.ts';
+export { DESIGNS, DESIGN_IDS } from './vfio/designs.ts';
 export { PROFILES } from './profiles.ts';
 export { INDEX_NAMES, FLAG_NAMES } from './vfio/uapi.ts';
 export { HOPS, hopFn } from './hops.ts';

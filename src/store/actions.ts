@@ -373,7 +373,8 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
       } catch (err) {
         set((s) => ({ engine: { ...s.engine, error: `scenario index: ${String(err)}` } }));
       }
-      await load(param ?? first);
+      // ?scenario=NAME: a library name as the page shows it (its file is NAME.json), or a file or URL
+      await load(param === null ? first : /[./]/.test(param) ? param : `${param}.json`);
     },
     load,
     setProfile(profile: KernelProfile): Promise<Update | null> {

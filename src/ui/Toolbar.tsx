@@ -1,18 +1,19 @@
 // The top bar: scenario, kernel profile and design pickers; the cursor's controls (Back, Step and their
 // granularity, Run, Play scenario, speed, Reset, "Do next command"); the clock at the cursor.
 
-import type { DesignGeneration, KernelProfile } from '../engine/index.ts';
+import { DESIGN_IDS, DESIGNS, type DesignGeneration, type KernelProfile } from '../engine/index.ts';
 import { actions, SPEEDS, useApp, type Granularity } from '../store/index.ts';
 import { fmtTime } from './format.ts';
 import { blurAfterPick } from './shortcuts.ts';
 import { ThemeToggle } from './ThemeToggle.tsx';
 
 const PROFILES: KernelProfile[] = ['6.1', '6.12'];
-const DESIGNS: { id: DesignGeneration; label: string }[] = [
-  { id: 'rfc-v1', label: 'RFC v1 (IMS library)' },
-  { id: 'rfc-v3', label: 'RFC v3 (intr_ctx + ops)' },
-  { id: 'cleanup-2024', label: 'Feb 2024 clean-up' },
-];
+// The engine's design table is the one list: its label up to the colon names the choice, the rest is
+// the tooltip.
+const DESIGN_CHOICES = DESIGN_IDS.map((id) => {
+  const [short, ...rest] = DESIGNS[id].label.split(': ');
+  return { id, label: short, title: rest.join(': ') };
+});
 const GRANULARITIES: Granularity[] = ['hop', 'interrupt', 'command'];
 
 export function Toolbar() {
@@ -20,6 +21,8 @@ export function Toolbar() {
   const file = useApp((s) => s.scenario.file);
   const profile = useApp((s) => s.engine.state?.profile);
   const design = useApp((s) => s.engine.state?.design);
+  // the merged kernel has no IMS backend: a scenario with virtual devices needs an RFC design
+  const hasVdevs = useApp((s) => (s.scenario.current?.topology.vdevs?.length ?? 0) > 0);
   const time = useApp((s) => s.engine.state?.time ?? 0);
   const playing = useApp((s) => s.playback.playing);
   const mode = useApp((s) => s.playback.mode);
@@ -96,14 +99,15 @@ export function Toolbar() {
         <select
           data-testid="design-picker"
           className="design-select"
-          value={design ?? 'rfc-v3'}
+          value={design ?? 'merged'}
+          title={DESIGN_CHOICES.find((d) => d.id === design)?.title}
           onChange={(e) => {
             blurAfterPick(e.currentTarget);
             void actions.setDesign(e.target.value as DesignGeneration);
           }}
         >
-          {DESIGNS.map((d) => (
-            <option key={d.id} value={d.id}>
+          {DESIGN_CHOICES.map((d) => (
+            <option key={d.id} value={d.id} title={d.title} disabled={d.id === 'merged' && hasVdevs}>
               {d.label}
             </option>
           ))}

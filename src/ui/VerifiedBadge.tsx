@@ -1,6 +1,6 @@
-// Says what of the current scenario the real kernel has checked: its VFIO uAPI calls were recorded on
-// real kernels by the oracle (oracle/fixtures), or the scenario is modelled only. The rest of every path
-// (IOMMU, KVM, QEMU, IMS) is modelled from the source either way, and the tooltip says so.
+// Says what of the current scenario the real kernel has checked (its `verified` field: the oracle
+// scripts whose recordings cover it: VFIO uAPI, the host data path, or KVM itself), or that it is
+// modelled only. What the note does not name is modelled from the source, and the tooltip says so.
 
 import { PROFILES } from '../engine/index.ts';
 import { useApp } from '../store/index.ts';
@@ -14,13 +14,19 @@ export function VerifiedBadge() {
   const kernels = v
     ? v.kernels.map((k) => `${PROFILES[k].label} (${PROFILES[k].release})`).join(' and ')
     : '';
+  const what =
+    v && v.scripts.every((x) => x.startsWith('kvm-'))
+      ? 'KVM'
+      : v?.scripts.some((x) => x.startsWith('dp-'))
+        ? 'data path'
+        : 'uAPI';
   const text = checked
-    ? `uAPI checked: real ${PROFILES[profile].label}`
+    ? `${what} checked: real ${PROFILES[profile].label}`
     : v
-      ? `uAPI checked on ${v.kernels.join(', ')}, not ${profile}`
+      ? `${what} checked on ${v.kernels.join(', ')}, not ${profile}`
       : 'modelled: no kernel check';
   const title = v
-    ? `VFIO uAPI answers in this scenario were recorded on ${kernels} (oracle scripts: ${v.scripts.join(', ')}). ${v.note}`
+    ? `Checked against the real kernel: recorded on ${kernels} (oracle scripts: ${v.scripts.join(', ')}). ${v.note}`
     : 'No step of this scenario is covered by the oracle recordings: every answer comes from the model (cited source in the code).';
   return (
     <span
