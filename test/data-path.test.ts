@@ -2,7 +2,8 @@
 // kernel or QEMU function that makes it so. The fixtures themselves are compared line by line in
 // conformance.test.ts; these say which rule a difference would break.
 import { describe, expect, it } from 'vitest';
-import { createSystem, type Command, type System } from '../src/engine/index.ts';
+import { ok } from './apply-ok.ts';
+import { createSystem, type System } from '../src/engine/index.ts';
 
 const e1000e = () =>
   createSystem({
@@ -21,11 +22,6 @@ const e1000e = () =>
     ],
   });
 
-function ok(sys: System, c: Command) {
-  const r = sys.apply(c);
-  expect(r.ok, `${JSON.stringify(c)}: ${JSON.stringify(r)}`).toBe(true);
-  return r.ok ? r.value : undefined;
-}
 const cfgr = (sys: System, offset: number, size = 2) =>
   ok(sys, { op: 'vfio.configRead', device: 'nic0', offset, size });
 const cfgw = (sys: System, offset: number, value: number, size = 2) =>

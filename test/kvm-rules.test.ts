@@ -2,16 +2,11 @@
 // (oracle/kvm-fixtures/kvm-lapic.*, kvm-dest.*; oracle/FINDINGS.md section 10). Each test names the
 // fixture line that settles it and the function in arch/x86/kvm that implements it.
 import { describe, expect, it } from 'vitest';
+import { ok } from './apply-ok.ts';
 import { createSystem, type Command, type System } from '../src/engine/index.ts';
 
 const four = (): System =>
   createSystem({ vm: { vcpus: 4 }, devices: [{ name: 'nic0', msix: { table_size: 1 } }] });
-
-function ok(sys: System, c: Command) {
-  const r = sys.apply(c);
-  expect(r.ok, `${JSON.stringify(c)}: ${JSON.stringify(r)}`).toBe(true);
-  return r.ok ? r.value : undefined;
-}
 
 /** fields -> an xAPIC MSI (kvm-probe.c's MSG syntax) */
 function msi(dest: number, vec: number, o: { log?: boolean; rh?: boolean; dlv?: number } = {}): Command {
