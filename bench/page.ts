@@ -12,7 +12,8 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from '../e2e/chromium.ts';
 
-const PORT = 4179;
+// IRQFLOW_BENCH_PORT keeps the bench's preview server off another checkout's port.
+const PORT = Number(process.env.IRQFLOW_BENCH_PORT ?? 4179);
 const URL = `http://localhost:${PORT}/`;
 const STORMS = [100, 1000, 5000] as const;
 type Storm = `${(typeof STORMS)[number]}`;
@@ -42,7 +43,11 @@ async function serve(): Promise<ChildProcess> {
     ['node_modules/vite/bin/vite.js', 'preview', '--port', String(PORT), '--strictPort'],
     { stdio: 'ignore' },
   );
+  let exited = false;
+  p.on('exit', () => (exited = true));
   for (let i = 0; i < 100; i++) {
+    // --strictPort: a server already on the port makes vite exit; measuring that other server would lie.
+    if (exited) throw new Error(`vite preview could not take port ${PORT} (set IRQFLOW_BENCH_PORT)`);
     try {
       if ((await fetch(URL)).ok) return p;
     } catch {

@@ -6,6 +6,7 @@ import {
   cursorAt,
   doNextCommand,
   expect,
+  fourLooks,
   look,
   openApp,
   screenshot,
@@ -60,7 +61,7 @@ test('during a run the guest counter changes only when the token arrives', async
   expect(after.length).toBeGreaterThan(0);
   for (const [at, text] of before) expect(text, `cursor ${at}`).toContain('handled 0');
   for (const [at, text] of after) expect(text, `cursor ${at}`).toContain('handled 1');
-  await screenshot(page, 'run-token-arrived');
+  await fourLooks(page, 'run-token-arrived', [page.locator('[data-node-id=guest]')]);
 });
 
 test('Back inside a run goes back one hop, and the state with it', async ({ page }) => {
@@ -80,7 +81,7 @@ test('Back inside a run goes back one hop, and the state with it', async ({ page
   // Before the LAPIC's ack: the vector waits in IRR, the guest has not handled it.
   await expect(lapic).toContainText('IRR 0x41');
   await expect(page.locator('[data-node-id=guest]')).toContainText('handled 0');
-  await screenshot(page, 'back-inside-run');
+  await fourLooks(page, 'back-inside-run', [lapic, page.locator('[data-node-id=guest]')]);
   await page.getByTestId('btn-step').click();
   await settled(page);
   expect(await cursorAt(page)).toBe(end - 2);
@@ -104,30 +105,76 @@ test('the step list jumps to any step and the timeline moves the cursor', async 
   await expect.poll(() => cursorAt(page)).toBe(end);
   await tl.click({ position: { x: 110, y: box.height / 2 } });
   await expect.poll(() => cursorAt(page)).toBeLessThan(5);
-  await screenshot(page, 'timeline');
+  await fourLooks(page, 'timeline', [tl, page.getByTestId('toolbar')]);
 });
 
-test('? lists the shortcuts, and they work after using a picker', async ({ page }) => {
+test('? lists the shortcuts, and every one works after using a picker', async ({ page }) => {
   await openApp(page);
+  const bar = page.getByTestId('toolbar');
+  const next = page.getByTestId('btn-next-command');
   await page.getByTestId('granularity').selectOption('command');
   await page.getByTestId('scenario-picker').selectOption({ index: 1 });
   await settled(page);
   await page.keyboard.press('?');
   await expect(page.getByTestId('help-overlay')).toBeVisible();
-  expect(await page.getByTestId('shortcut').count()).toBeGreaterThan(8);
-  await screenshot(page, 'help-overlay');
+  // Every shortcut of the registry is listed (14 of them: each exercised below).
+  await expect(page.getByTestId('shortcut')).toHaveCount(14);
+  await fourLooks(page, 'help-overlay', [page.getByTestId('help-overlay')]);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('help-overlay')).toHaveCount(0);
   const picked = await page.getByTestId('scenario-picker').inputValue();
   // n applies the next command (a letter no longer picks a scenario in the focused picker).
   await page.keyboard.press('n');
-  await expect(page.getByTestId('btn-next-command')).toContainText(/ 2\/\d+/);
+  await expect(next).toContainText(/ 2\/\d+/);
   await settled(page);
   expect(await page.getByTestId('scenario-picker').inputValue()).toBe(picked);
+  // g: command → hop; b steps back one hop, s forward again; ← and → the same.
   await page.keyboard.press('g');
   await expect(page.getByTestId('granularity')).toHaveValue('hop');
+  const end = await cursorAt(page);
   await page.keyboard.press('b');
-  await expect(page.getByTestId('btn-next-command')).toContainText(/ 1\/\d+/);
+  await expect.poll(() => cursorAt(page)).toBe(end - 1);
+  await settled(page);
+  await page.keyboard.press('s');
+  await expect.poll(() => cursorAt(page)).toBe(end);
+  await settled(page);
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(() => cursorAt(page)).toBe(end - 1);
+  await settled(page);
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => cursorAt(page)).toBe(end);
+  await settled(page);
+  // Home and End: the cursor to the start and back to the newest hop.
+  await page.keyboard.press('Home');
+  await expect.poll(() => cursorAt(page)).toBe(0);
+  await settled(page);
+  await page.keyboard.press('End');
+  await expect.poll(() => cursorAt(page)).toBe(end);
+  await settled(page);
+  // [ and ]: slower, faster.
+  const speed = await page.getByTestId('speed').inputValue();
+  await page.keyboard.press(']');
+  await expect(page.getByTestId('speed')).not.toHaveValue(speed);
+  await page.keyboard.press('[');
+  await expect(page.getByTestId('speed')).toHaveValue(speed);
+  // p plays the whole scenario, space pauses it (and space runs what is queued).
+  await page.keyboard.press('[');
+  await page.keyboard.press('[');
+  await page.keyboard.press('p');
+  await expect(bar).toHaveAttribute('data-playing', 'true');
+  await page.keyboard.press(' ');
+  await expect(bar).toHaveAttribute('data-playing', 'false');
+  await settled(page);
+  // r resets the scenario.
+  await page.keyboard.press('r');
+  await expect(bar).toHaveAttribute('data-history', '0');
+  await settled(page);
+  // Escape clears the selection.
+  await page.locator('[data-node-id=iommu]').click();
+  await expect(page.getByTestId('inspector-node')).not.toHaveText('system');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('inspector-node')).toHaveText('system');
+  // t switches the theme.
   const theme = await page.getByTestId('btn-theme').getAttribute('data-theme');
   await page.keyboard.press('t');
   await expect(page.getByTestId('btn-theme')).toHaveAttribute(
@@ -181,5 +228,5 @@ test('Step by interrupt goes to its next stop, Back by command to before the com
   await page.getByTestId('btn-back').click();
   await expect.poll(() => cursorAt(page)).toBe(beforeRun);
   await expect(page.locator('[data-node-id=guest]')).toContainText('handled 0');
-  await screenshot(page, 'step-by-interrupt');
+  await fourLooks(page, 'step-by-interrupt', [page.locator('[data-node-id=guest]')]);
 });

@@ -1,4 +1,4 @@
-import { applyCommand, expect, openApp, screenshot, test } from './helpers.ts';
+import { applyCommand, expect, fourLooks, openApp, screenshot, test } from './helpers.ts';
 
 test('a failed VFIO_DEVICE_SET_IRQS appears in the trace with its errno, and the palette blames the field', async ({
   page,
@@ -25,7 +25,7 @@ test('a failed VFIO_DEVICE_SET_IRQS appears in the trace with its errno, and the
   await expect(row.getByTestId('trace-outcome')).toHaveText('-EINVAL');
   await expect(row).toContainText('vfio_pci_ioctl_set_irqs');
   await expect(row.getByTestId('trace-detail')).toContainText('index');
-  await screenshot(page, 'errno');
+  await fourLooks(page, 'errno', [row, page.getByTestId('command-errno')]);
 });
 
 test('an unknown device is refused by irqflow, not answered with a kernel errno', async ({ page }) => {

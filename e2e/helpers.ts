@@ -3,7 +3,7 @@
 // rather than on timers.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
 /** Every story also checks that nothing threw in the page. */
 export const test = base.extend({
@@ -158,4 +158,37 @@ export const LOOKS = [
 export async function look(page: Page, l: (typeof LOOKS)[number]): Promise<void> {
   await page.setViewportSize({ width: l.width, height: l.height });
   await page.emulateMedia({ colorScheme: l.colorScheme });
+}
+
+/**
+ * The story's moment in all four looks: each a screenshot `e2e/screenshots/<name>-<look>.png`, each
+ * checked for a page that does not scroll and for `keep` (what the story is about) in view. The
+ * window and theme are put back afterwards, so the story can go on.
+ */
+export async function fourLooks(page: Page, name: string, keep: Locator[] = []): Promise<void> {
+  const size = page.viewportSize();
+  for (const l of LOOKS) {
+    await look(page, l);
+    await expect(page.locator('html')).toHaveAttribute('data-theme', l.colorScheme);
+    // The diagram lays out again for the new size (a ResizeObserver), then the canvas redraws.
+    await expect
+      .poll(() =>
+        page.evaluate(() => {
+          const d = document.querySelector('[data-testid=diagram]') as HTMLElement | null;
+          const svg = d?.querySelector('svg');
+          return !!d && !!svg && Math.abs(Number(svg.getAttribute('width')) - d.clientWidth) <= 1;
+        }),
+      )
+      .toBe(true);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth), l.name).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollHeight - innerHeight), l.name).toBe(0);
+    for (const k of keep) {
+      await k.scrollIntoViewIfNeeded();
+      await expect(k, `${l.name}: in view`).toBeInViewport();
+    }
+    await page.screenshot({ path: `e2e/screenshots/${name}-${l.name}.png` });
+  }
+  if (size) await page.setViewportSize(size);
+  await page.emulateMedia({ colorScheme: null });
 }

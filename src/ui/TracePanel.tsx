@@ -177,7 +177,9 @@ export function TracePanel() {
         {n === 0 && (
           <p className="muted empty" data-testid="trace-empty">
             No events yet. Apply the scenario's next command (n) or a command from the palette, then Step (s)
-            or Run (space).
+            or Run (space). Every line of the diagram is a route an interrupt or a control call can take:
+            point at a path in the legend (direct, posted, …) to light its edges; the caption above names this
+            scenario's route.
           </p>
         )}
         <div style={{ height: n * ROW_H, position: 'relative' }}>

@@ -81,6 +81,38 @@ export class DotLayer {
     this.loop = null;
   }
 
+  private sprites = new Map<string, HTMLCanvasElement>();
+
+  /** A storm token of `path`: its legend shape, outlined with the page colour so neighbours stay apart. */
+  private sprite(path: TracePath, color: string): HTMLCanvasElement {
+    const key = `${path}|${color}|${this.dpr}`;
+    let c = this.sprites.get(key);
+    if (!c) {
+      const r = CROWD_R;
+      const size = Math.ceil((2 * r * 1.3 + 4) * this.dpr);
+      c = document.createElement('canvas');
+      c.width = size;
+      c.height = size;
+      const g = c.getContext('2d')!;
+      g.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+      const mid = size / this.dpr / 2;
+      g.beginPath();
+      addShape(g, SHAPE[path], mid, mid, r);
+      g.lineWidth = 1.5;
+      g.strokeStyle = color;
+      if (SHAPE[path] === 'ring') g.stroke();
+      else {
+        g.fillStyle = color;
+        g.fill();
+        g.strokeStyle = cssBackground();
+        g.lineWidth = 0.75;
+        g.stroke();
+      }
+      this.sprites.set(key, c);
+    }
+    return c;
+  }
+
   private curve(e: TraceEvent): Curve | null {
     const key = `${e.from}>${e.to}`;
     let c = this.curves.get(key);
@@ -110,9 +142,10 @@ export class DotLayer {
       const c = this.curve(t.e);
       if (c) lit.set(`${t.e.from}>${t.e.to}>${t.e.path}`, { c, color: colors[t.e.path] });
     }
-    // A storm: simpler shapes (the same colours), so a thousand tokens rasterise within the frame.
-    const crowd = tokens.length > 400;
-    ctx.lineWidth = 3;
+    // A storm (more than CROWD tokens): the same shapes and colours as the legend, smaller, each stamped
+    // from a sprite drawn once per path, so thousands of tokens cost one drawImage each, not a path.
+    const crowd = tokens.length > CROWD;
+    ctx.lineWidth = crowd ? 2 : 3;
     ctx.globalAlpha = 0.55;
     for (const { c, color } of lit.values()) {
       ctx.strokeStyle = color;
@@ -122,10 +155,12 @@ export class DotLayer {
       ctx.stroke();
     }
     ctx.globalAlpha = 1;
-    // Tokens, batched by path (one fill per colour).
+    // Tokens, batched by path (one fill per colour, or one sprite per path in a storm).
     let drawn = 0;
     for (const path of Object.keys(SHAPE) as TracePath[]) {
-      const shape = crowd ? (SHAPE[path] === 'circle' ? 'square' : SHAPE[path]) : SHAPE[path];
+      const shape = SHAPE[path];
+      const sprite = crowd ? this.sprite(path, colors[path]) : null;
+      const half = sprite ? sprite.width / this.dpr / 2 : 0;
       ctx.fillStyle = colors[path];
       ctx.strokeStyle = colors[path];
       ctx.lineWidth = 2;
@@ -138,16 +173,19 @@ export class DotLayer {
         let y: number;
         if (c) {
           [x, y] = pointAt(c, easeInOut(k));
-          y += jitter(t.e.irq) * Math.sin(Math.PI * k);
+          // A storm spreads its tokens across the edge's width (a stream, not one pile of dots).
+          y += (crowd ? spread(t.e.irq) : jitter(t.e.irq)) * Math.sin(Math.PI * k);
         } else {
           const b = l.byId.get(t.e.to);
           if (!b) continue;
           x = b.x + b.w - 10;
           y = b.y + b.anchor;
         }
-        addShape(ctx, shape, x, y, t.e.irq === 0 ? 3.5 : crowd ? 3.5 : 5);
+        if (sprite) ctx.drawImage(sprite, x - half, y - half, 2 * half, 2 * half);
+        else addShape(ctx, shape, x, y, t.e.irq === 0 ? 3.5 : 5);
         drawn++;
       }
+      if (sprite) continue;
       if (shape === 'ring') ctx.stroke();
       else ctx.fill();
     }
@@ -207,6 +245,19 @@ export class DotLayer {
 function shortReason(detail: string): string {
   const d = detail || 'no reason given';
   return d.length > 48 ? d.slice(0, 47) + '…' : d;
+}
+
+/** More tokens than this in flight draw as sprites (the bench measures 1,000 and 5,000). */
+const CROWD = 400;
+/** A storm token's radius: smaller than a single one's, the shape still readable. */
+const CROWD_R = 3.2;
+
+function cssBackground(): string {
+  return getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() || '#000';
+}
+
+function spread(irq: number): number {
+  return ((irq * 37) % 17) - 8;
 }
 
 function jitter(irq: number): number {

@@ -77,8 +77,8 @@ export class StaticLayer {
     line.exit().remove();
     const le = line.enter().append('g').attr('class', 'kline');
     le.append('line');
-    le.append('text').attr('class', 'kline-u').text('user space');
-    le.append('text').attr('class', 'kline-k').text('kernel');
+    // One label above the line: below it the next box starts, at any type size.
+    le.append('text').attr('class', 'kline-u').text('user space ↑  kernel ↓');
     const lm = le.merge(line);
     lm.select('line')
       .attr('x1', (d) => d.x1)
@@ -88,9 +88,6 @@ export class StaticLayer {
     lm.select('.kline-u')
       .attr('x', (d) => d.x2 - 2)
       .attr('y', (d) => d.y - 3);
-    lm.select('.kline-k')
-      .attr('x', (d) => d.x2 - 2)
-      .attr('y', (d) => d.y + 10);
   }
 
   private drawEdges(l: Layout, edges: Edge[], path: ReadonlySet<string>, used: ReadonlySet<string>): void {

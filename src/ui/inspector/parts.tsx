@@ -33,24 +33,27 @@ export function Table({
 }) {
   if (rows.length === 0) return <p className="muted">{empty}</p>;
   return (
-    <table className={wrap ? 'itable wrap' : 'itable'} data-testid={testid}>
-      <thead>
-        <tr>
-          {head.map((h) => (
-            <th key={h}>{h}</th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r, i) => (
-          <tr key={i}>
-            {r.map((c, j) => (
-              <td key={j}>{c}</td>
+    // A table wider than the inspector scrolls sideways inside it rather than being cut at its edge.
+    <div className="itable-scroll">
+      <table className={wrap ? 'itable wrap' : 'itable'} data-testid={testid}>
+        <thead>
+          <tr>
+            {head.map((h) => (
+              <th key={h}>{h}</th>
             ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              {r.map((c, j) => (
+                <td key={j}>{c}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

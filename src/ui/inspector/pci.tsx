@@ -55,7 +55,8 @@ export function MsixView({ d }: { d: PciDeviceState }) {
         head={['entry', 'addr_hi', 'addr_lo', 'data', 'vector_ctrl', 'PBA', '']}
         rows={m.table.slice(0, MAX_ROWS).map((e, i) => [
           i,
-          <Flash v={e.addr_hi}>{hex(e.addr_hi, 8)}</Flash>,
+          // Upper address unpadded (0x0 on x86's 0xfee… MSI window): the table fits a 400 px inspector.
+          <Flash v={e.addr_hi}>{hex(e.addr_hi)}</Flash>,
           <Flash v={e.addr_lo}>{hex(e.addr_lo, 8)}</Flash>,
           <Flash v={e.data}>{hex(e.data, 4)}</Flash>,
           // Mask bit: a dword write to the entry's Vector Control (offset 16 * entry + 12).
