@@ -31,7 +31,15 @@ function Paging() {
   if (first === 0 && !page) return null;
   return (
     <span className="paging" data-testid="trace-paging" data-page-start={page ? page.start : ''}>
-      <span className={page ? 'page-note older' : 'page-note'} data-testid="trace-range">
+      <span
+        className={page ? 'page-note older' : 'page-note'}
+        data-testid="trace-range"
+        title={
+          page
+            ? undefined
+            : `the trace window holds the newest events; ${n0(first)} older ones are in the engine`
+        }
+      >
         {page ? 'older page: ' : 'newest '}#{n0(first)}–{n0(Math.max(first, last - 1))}
         {page ? '' : `; ${n0(first)} older not shown`}
       </span>

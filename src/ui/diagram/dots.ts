@@ -81,38 +81,6 @@ export class DotLayer {
     this.loop = null;
   }
 
-  private sprites = new Map<string, HTMLCanvasElement>();
-
-  /** A storm token of `path`: its legend shape, outlined with the page colour so neighbours stay apart. */
-  private sprite(path: TracePath, color: string): HTMLCanvasElement {
-    const key = `${path}|${color}|${this.dpr}`;
-    let c = this.sprites.get(key);
-    if (!c) {
-      const r = CROWD_R;
-      const size = Math.ceil((2 * r * 1.3 + 4) * this.dpr);
-      c = document.createElement('canvas');
-      c.width = size;
-      c.height = size;
-      const g = c.getContext('2d')!;
-      g.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
-      const mid = size / this.dpr / 2;
-      g.beginPath();
-      addShape(g, SHAPE[path], mid, mid, r);
-      g.lineWidth = 1.5;
-      g.strokeStyle = color;
-      if (SHAPE[path] === 'ring') g.stroke();
-      else {
-        g.fillStyle = color;
-        g.fill();
-        g.strokeStyle = cssBackground();
-        g.lineWidth = 0.75;
-        g.stroke();
-      }
-      this.sprites.set(key, c);
-    }
-    return c;
-  }
-
   private curve(e: TraceEvent): Curve | null {
     const key = `${e.from}>${e.to}`;
     let c = this.curves.get(key);
@@ -142,10 +110,11 @@ export class DotLayer {
       const c = this.curve(t.e);
       if (c) lit.set(`${t.e.from}>${t.e.to}>${t.e.path}`, { c, color: colors[t.e.path] });
     }
-    // A storm (more than CROWD tokens): the same shapes and colours as the legend, smaller, each stamped
-    // from a sprite drawn once per path, so thousands of tokens cost one drawImage each, not a path.
+    // A storm (more than CROWD tokens): the same shapes and colours as the legend, smaller, and a circle
+    // or ring as an octagon (straight segments, no arc), batched into one path per colour, so a
+    // thousand tokens rasterise within the frame and a dot still reads as a dot, not as another path.
     const crowd = tokens.length > CROWD;
-    ctx.lineWidth = crowd ? 2 : 3;
+    ctx.lineWidth = 3;
     ctx.globalAlpha = 0.55;
     for (const { c, color } of lit.values()) {
       ctx.strokeStyle = color;
@@ -155,15 +124,17 @@ export class DotLayer {
       ctx.stroke();
     }
     ctx.globalAlpha = 1;
-    // Tokens, batched by path (one fill per colour, or one sprite per path in a storm).
+    // Tokens, batched by path (one fill per colour).
     let drawn = 0;
+    /** In a storm, how many tokens each edge carries: piled tokens read as a number. */
+    const perEdge = new Map<string, { c: Curve; n: number }>();
     for (const path of Object.keys(SHAPE) as TracePath[]) {
       const shape = SHAPE[path];
-      const sprite = crowd ? this.sprite(path, colors[path]) : null;
-      const half = sprite ? sprite.width / this.dpr / 2 : 0;
+      const drawAs = crowd && (shape === 'circle' || shape === 'ring') ? 'octagon' : shape;
       ctx.fillStyle = colors[path];
       ctx.strokeStyle = colors[path];
-      ctx.lineWidth = 2;
+      ctx.lineWidth = crowd ? 1.5 : 2;
+      const at = new Set<number>();
       ctx.beginPath();
       for (const t of tokens) {
         if (t.e.path !== path) continue;
@@ -172,6 +143,12 @@ export class DotLayer {
         let x: number;
         let y: number;
         if (c) {
+          if (crowd) {
+            const key = `${t.e.from}>${t.e.to}`;
+            const pe = perEdge.get(key);
+            if (pe) pe.n++;
+            else perEdge.set(key, { c, n: 1 });
+          }
           [x, y] = pointAt(c, easeInOut(k));
           // A storm spreads its tokens across the edge's width (a stream, not one pile of dots).
           y += (crowd ? spread(t.e.irq) : jitter(t.e.irq)) * Math.sin(Math.PI * k);
@@ -181,17 +158,44 @@ export class DotLayer {
           x = b.x + b.w - 10;
           y = b.y + b.anchor;
         }
-        if (sprite) ctx.drawImage(sprite, x - half, y - half, 2 * half, 2 * half);
-        else addShape(ctx, shape, x, y, t.e.irq === 0 ? 3.5 : 5);
         drawn++;
+        // Tokens on the same half pixel would paint the same pixels again: a storm draws each once.
+        if (crowd) {
+          const key = ((Math.round(x * 2) & 0xffff) << 16) | (Math.round(y * 2) & 0xffff);
+          if (at.has(key)) continue;
+          at.add(key);
+        }
+        addShape(ctx, drawAs, x, y, crowd ? CROWD_R : t.e.irq === 0 ? 3.5 : 5);
       }
-      if (sprite) continue;
       if (shape === 'ring') ctx.stroke();
       else ctx.fill();
     }
+    if (crowd) this.drawCounts(perEdge);
     if (drawn !== this.lastCount) {
       this.lastCount = drawn;
       this.canvas.dataset.inFlight = String(drawn);
+    }
+  }
+
+  /** A storm's count per edge (`×1,000`), on a pill at the edge's middle, above its tokens. */
+  private drawCounts(perEdge: Map<string, { c: Curve; n: number }>): void {
+    const ctx = this.ctx;
+    const fs = 11 * this.k;
+    ctx.font = `600 ${fs}px ui-monospace, monospace`;
+    for (const { c, n } of perEdge.values()) {
+      if (n < CROWD / 8) continue;
+      const text = `×${n.toLocaleString('en-US')}`;
+      const w = ctx.measureText(text).width + 8;
+      const [mx, my] = pointAt(c, 0.5);
+      const px = Math.max(2, Math.min(mx - w / 2, (this.l?.width ?? 0) - w - 2));
+      const py = Math.max(2, my - fs * 1.9);
+      ctx.fillStyle = cssVarColor('--panel');
+      ctx.globalAlpha = 0.92;
+      roundRect(ctx, px, py, w, fs * 1.5, 4);
+      ctx.fill();
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = cssVarColor('--text');
+      ctx.fillText(text, px + 4, py + fs * 1.1);
     }
   }
 
@@ -242,19 +246,34 @@ export class DotLayer {
   }
 }
 
+const varCache = new Map<string, string>();
+let varTheme: string | undefined;
+/** A theme colour for the canvas (cached per theme: read once, not every frame). */
+function cssVarColor(name: string): string {
+  const theme = document.documentElement.dataset.theme;
+  if (theme !== varTheme) {
+    varCache.clear();
+    varTheme = theme;
+  }
+  let v = varCache.get(name);
+  if (v === undefined) {
+    v = getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+    varCache.set(name, v);
+  }
+  return v;
+}
+
 function shortReason(detail: string): string {
   const d = detail || 'no reason given';
   return d.length > 48 ? d.slice(0, 47) + '…' : d;
 }
 
-/** More tokens than this in flight draw as sprites (the bench measures 1,000 and 5,000). */
+/** More tokens than this in flight draw the storm's way (the bench measures 1,000 and 5,000). */
 const CROWD = 400;
 /** A storm token's radius: smaller than a single one's, the shape still readable. */
-const CROWD_R = 3.2;
-
-function cssBackground(): string {
-  return getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() || '#000';
-}
+const CROWD_R = 3.5;
+/** An octagon's corners on the unit circle, for storm dots. */
+const OCTAGON = [...Array(8).keys()].map((i) => [Math.cos((i * Math.PI) / 4), Math.sin((i * Math.PI) / 4)]);
 
 function spread(irq: number): number {
   return ((irq * 37) % 17) - 8;
@@ -279,6 +298,11 @@ function addShape(ctx: CanvasRenderingContext2D, shape: string, x: number, y: nu
       break;
     case 'square':
       ctx.rect(x - r, y - r, 2 * r, 2 * r);
+      break;
+    case 'octagon':
+      ctx.moveTo(x + r, y);
+      for (let i = 1; i < 8; i++) ctx.lineTo(x + r * OCTAGON[i][0], y + r * OCTAGON[i][1]);
+      ctx.closePath();
       break;
     case 'triangle':
       ctx.moveTo(x, y - r * 1.2);

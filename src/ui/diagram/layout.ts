@@ -61,7 +61,7 @@ export function metricsFor(scale: number, k = 1): Metrics {
     lineH: Math.round(14 * Math.min(scale, 1.35 * k)),
     titleFont: 12,
     lineFont: 11,
-    cell: Math.round(11 * Math.min(scale, 1.3)),
+    cell: Math.round(11 * Math.min(scale, 1.3 * k)),
     gap: Math.round(GAP * scale),
   };
 }
