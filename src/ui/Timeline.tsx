@@ -10,7 +10,8 @@ import { COLUMNS, columnOf } from './diagram/layout.ts';
 import { fmtTime } from './format.ts';
 import { pathColor } from './theme.ts';
 
-const LABEL_W = 96;
+/** The window's type scale (--k, styles/base.css): labels, marks and the label column grow with it. */
+const typeScale = () => Number(getComputedStyle(document.documentElement).getPropertyValue('--k')) || 1;
 
 type Axis = 'time' | 'order';
 
@@ -24,6 +25,9 @@ export function Timeline() {
   const [view, setView] = useState({ a: 0, b: 1 });
   const [size, setSize] = useState({ w: 600, h: 160 });
   const drag = useRef<{ x: number; a: number; b: number; moved: boolean } | null>(null);
+  // Read per render: a resize that changes --k also resizes the canvas (size), which re-renders.
+  const k = typeScale();
+  const LABEL_W = Math.round(96 * k);
 
   useEffect(() => {
     const c = ref.current!;
@@ -54,12 +58,13 @@ export function Timeline() {
     const muted = css.getPropertyValue('--muted').trim() || '#888';
     const border = css.getPropertyValue('--border').trim() || '#333';
     const accent = css.getPropertyValue('--accent').trim() || '#4c9dff';
-    const laneH = (size.h - 14) / COLUMNS.length;
-    ctx.font = '11px system-ui, sans-serif';
+    const foot = 14 * k;
+    const laneH = (size.h - foot) / COLUMNS.length;
+    ctx.font = `${11 * k}px system-ui, sans-serif`;
     COLUMNS.forEach((name, i) => {
       const y = 4 + i * laneH;
       ctx.fillStyle = muted;
-      ctx.fillText(name, 6, y + laneH / 2 + 4);
+      ctx.fillText(name, 6, y + laneH / 2 + 4 * k);
       ctx.strokeStyle = border;
       ctx.beginPath();
       ctx.moveTo(LABEL_W, y + laneH);
@@ -69,7 +74,7 @@ export function Timeline() {
     const yOf = (e: TraceEvent) => 4 + columnOf(e.to) * laneH + laneH / 2;
     // Lines: each interrupt's hops joined.
     const lastOf = new Map<number, [number, number]>();
-    ctx.lineWidth = 1;
+    ctx.lineWidth = k;
     for (const e of trace) {
       const x = xOf(value(e));
       const y = yOf(e);
@@ -91,7 +96,7 @@ export function Timeline() {
       if (x < LABEL_W - 3 || x > size.w + 3) continue;
       ctx.globalAlpha = e.seq < at ? 1 : 0.25;
       ctx.fillStyle = pathColor(e.path);
-      ctx.fillRect(x - 1.5, yOf(e) - 4, 3, 8);
+      ctx.fillRect(x - 1.5 * k, yOf(e) - 4 * k, 3 * k, 8 * k);
     }
     ctx.globalAlpha = 1;
     // The cursor: after its last hop.
@@ -102,7 +107,7 @@ export function Timeline() {
       ctx.lineWidth = 2;
       ctx.beginPath();
       ctx.moveTo(x, 2);
-      ctx.lineTo(x, size.h - 12);
+      ctx.lineTo(x, size.h - foot + 2);
       ctx.stroke();
     }
     ctx.fillStyle = muted;
@@ -114,7 +119,7 @@ export function Timeline() {
     c.dataset.cursor = String(at);
     // xOf/vOf are derived from the values listed here.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [trace, at, size, view, axis, theme]);
+  }, [trace, at, size, view, axis, theme, k]);
 
   // The cursor goes after the hop drawn nearest the click (several hops share a virtual time).
   const seekAt = (x: number) => {
