@@ -52,7 +52,7 @@ export function MsixView({ d }: { d: PciDeviceState }) {
       />
       <Table
         testid="msix-table"
-        head={['entry', 'addr_hi', 'addr_lo', 'data', 'vector_ctrl', 'PBA', '']}
+        head={['#', 'addr_hi', 'addr_lo', 'data', 'vector_ctrl', 'PBA', '']}
         rows={m.table.slice(0, MAX_ROWS).map((e, i) => [
           i,
           // Upper address unpadded (0x0 on x86's 0xfee… MSI window): the table fits a 400 px inspector.
@@ -71,7 +71,15 @@ export function MsixView({ d }: { d: PciDeviceState }) {
               </span>
             </Flash>
           </Act>,
-          <Flash v={m.pba[i]}>{m.pba[i] ? <b className="pend">1 (irq {m.pba_irq[i]})</b> : '0'}</Flash>,
+          <Flash v={m.pba[i]}>
+            {m.pba[i] ? (
+              <b className="pend" title={`pending bit set by interrupt ${m.pba_irq[i]}`}>
+                1 irq {m.pba_irq[i]}
+              </b>
+            ) : (
+              '0'
+            )}
+          </Flash>,
           <Act
             cmd={{ op: 'device.raise', device: d.name, vector: i }}
             title={`the device raises vector ${i}`}
