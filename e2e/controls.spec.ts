@@ -38,6 +38,9 @@ test('space on a focused button toggles Run once, without also clicking the butt
 
 for (const scenario of ['ims-vdev', 'posted-interrupts', 'intx-automask']) {
   test(`the inspector shows every node of ${scenario}`, async ({ page }) => {
+    // The whole scenario, then a click on each of 20-odd boxes: 20-28 s on a loaded 2-core machine,
+    // against the default 30 s budget. A longer budget, not a timed assertion.
+    test.slow();
     await openApp(page, `?scenario=${scenario}.json`);
     while (await page.getByTestId('btn-next-command').isEnabled()) await doNextCommand(page);
     await runToIdle(page);
