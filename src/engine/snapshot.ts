@@ -123,6 +123,9 @@ const hostIrq = z
   .object({
     irq: u32,
     chip: z.enum(['PCI-MSIX', 'PCI-MSI', 'IO-APIC', 'IR-PCI-MSIX', 'IR-PCI-MSI', 'IMS']),
+    chip_name: z.string(),
+    reserved: z.boolean(),
+    can_reserve: z.boolean(),
     device: name,
     hwirq: u32,
     action: z.string().nullable(),
@@ -226,6 +229,10 @@ const vmmDevice = z
         })
         .strict(),
     ),
+    realized: z.boolean(),
+    interrupt: z.enum(['none', 'intx', 'msix']),
+    intx_interrupt: fd.nullable(),
+    defer_kvm_irq_routing: z.boolean(),
   })
   .strict();
 const guestDriver = z
@@ -255,7 +262,18 @@ export const systemStateSchema = z
     devices: z.record(name, pciDevice),
     vdevs: z.record(name, vdev),
     host: z
-      .object({ cpus: int.min(1).max(256), irqs: z.record(z.string(), hostIrq), next_irq: u32 })
+      .object({
+        cpus: int.min(1).max(256),
+        irqs: z.record(z.string(), hostIrq),
+        next_irq: u32,
+        log: z
+          .array(
+            z
+              .object({ time, level: z.enum(['emerg', 'err', 'warn', 'info']), fn: z.string(), text: z.string() })
+              .strict(),
+          )
+          .max(256),
+      })
       .strict(),
     vfio: z.record(name, vfioDevice),
     eventfds: z.record(z.string().regex(/^\d+$/), eventfd),

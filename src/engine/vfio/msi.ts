@@ -26,6 +26,7 @@ import {
   hostIrqOf,
   hostIrqsOf,
   hostRequestIrq,
+  hostActivate,
 } from '../host/irq.ts';
 import { irteReserveBlock } from '../iommu/remap.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
@@ -292,6 +293,20 @@ export function vfioMsiSetVectorSignal(
     host = hostAllocIrq(e, 'IMS', t.hw, index);
     t.hw.ims!.entries[index].host_irq = host.irq;
     t.vdev!.vectors[vector].ims_index = index;
+  }
+  // request_irq assigns the real host vector (x86 reservation mode) and fails with -ENOSPC when none is
+  // free; vfio_msi_set_vector_signal then frees what it set up for the vector (out_put_eventfd_ctx).
+  if (host) {
+    try {
+      hostActivate(e, host);
+    } catch (err) {
+      if (backend === 'ims') {
+        imsFreeEntry(e, t.hw, host.hwirq);
+        t.vdev!.vectors[vector].ims_index = null;
+        hostFreeDesc(e, host);
+      }
+      throw err;
+    }
   }
   const ctx: VfioIrqCtx = v.ctx[vector] ?? emptyCtx(backend);
   ctx.backend = backend;
