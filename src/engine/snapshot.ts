@@ -94,7 +94,16 @@ const vdev = z
     wq: u32,
     cookie: u32,
     vectors: z.array(z.object({ backend: z.enum(['ims', 'emulated']), ims_index: u32.nullable() }).strict()),
-    regs: z.object({ cmd: u32, cmdsts: u32, wq_enabled: z.boolean(), dev_enabled: z.boolean() }).strict(),
+    regs: z
+      .object({
+        cmd: u32,
+        cmdsts: u32,
+        wq_enabled: z.boolean(),
+        dev_enabled: z.boolean(),
+        intcause: u32,
+        command: int.min(0).max(0xffff),
+      })
+      .strict(),
   })
   .strict();
 const irte = z
@@ -269,7 +278,12 @@ export const systemStateSchema = z
         log: z
           .array(
             z
-              .object({ time, level: z.enum(['emerg', 'err', 'warn', 'info']), fn: z.string(), text: z.string() })
+              .object({
+                time,
+                level: z.enum(['emerg', 'err', 'warn', 'info']),
+                fn: z.string(),
+                text: z.string(),
+              })
               .strict(),
           )
           .max(256),

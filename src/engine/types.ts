@@ -177,7 +177,16 @@ export interface VirtualDeviceState {
   cookie: number;
   vectors: { backend: VectorBackend; ims_index: number | null }[];
   /** Emulated registers of the virtual BAR0 (the intercepted path). */
-  regs: { cmd: number; cmdsts: number; wq_enabled: boolean; dev_enabled: boolean };
+  regs: {
+    cmd: number;
+    cmdsts: number;
+    wq_enabled: boolean;
+    dev_enabled: boolean;
+    /** INTCAUSE (IDXD_INTCAUSE_OFFSET): IDXD_INTC_CMD set by a completion that interrupts. */
+    intcause: number;
+    /** The virtual config space's PCI_COMMAND (vidxd->cfg): vidxd_enable needs Bus Master. */
+    command: number;
+  };
 }
 
 export interface Irte {

@@ -17,6 +17,9 @@ import { EV_IMS_RAISE } from '../ims/ims.ts';
 /** Emulated BAR0 registers (drivers/dma/idxd/registers.h). */
 export const IDXD_CMD_OFFSET = 0xa0;
 export const IDXD_CMDSTS_OFFSET = 0xa8;
+export const IDXD_INTCAUSE_OFFSET = 0x98;
+/** INTCAUSE bits (registers.h). */
+export const IDXD_INTC_CMD = 0x02;
 /** Commands (registers.h: enum idxd_cmd). */
 export const IDXD_CMD = {
   ENABLE_DEVICE: 1,
@@ -26,6 +29,13 @@ export const IDXD_CMD = {
   RESET_DEVICE: 5,
   ENABLE_WQ: 6,
   DISABLE_WQ: 7,
+  DRAIN_WQ: 8,
+  ABORT_WQ: 9,
+  RESET_WQ: 10,
+  DRAIN_PASID: 11,
+  ABORT_PASID: 12,
+  REQUEST_INT_HANDLE: 13,
+  RELEASE_INT_HANDLE: 14,
 } as const;
 const CMD_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(IDXD_CMD).map(([k, v]) => [v, k]),
@@ -35,12 +45,31 @@ export const IDXD_CMDSTS = {
   SUCCESS: 0,
   INVAL_CMD: 0x01,
   INVAL_WQIDX: 0x02,
+  HW_ERR: 0x03,
   ERR_DEV_ENABLED: 0x10,
+  ERR_BUSMASTER_EN: 0x12,
   ERR_DEV_NOTEN: 0x20,
   ERR_WQ_ENABLED: 0x21,
+  ERR_DIS_DEV_EN: 0x31,
+  ERR_DEV_NOT_EN: 0x32,
+  ERR_INVAL_INT_IDX: 0x41,
+  ERR_NO_HANDLE: 0x42,
+  ERR_INVAL_INT_IDX_RELEASE: 0x43,
 } as const;
+/** CMDSTS result field (bits 23:8): REQUEST_INT_HANDLE returns the IMS index there. */
+export const IDXD_CMDSTS_RES_SHIFT = 8;
 /** Command register (union idxd_command_reg): operand bits 19:0, cmd bits 24:20, int_req bit 31. */
 export const IDXD_CMD_INT_REQ = 1 << 31;
+/** REQUEST/RELEASE_INT_HANDLE operand bit: an IMS handle rather than an MSI-X one. */
+export const CMD_INT_HANDLE_IMS = 0x10000;
+/**
+ * vidxd_mmio_init_cmdcap: the commands the virtual device advertises. DRAIN_PASID and ABORT_PASID are
+ * advertised but vidxd_do_command has no case for them: they answer INVAL_CMD.
+ */
+const CMDCAP = Object.values(IDXD_CMD);
+/** mdev.h: VIDXD_MAX_WQS 1, VIDXD_MAX_MSIX_VECS 2 (vector 0 emulated, one per WQ). */
+const VIDXD_MAX_WQS = 1;
+const PCI_COMMAND_MASTER = 0x4;
 
 export function vdevCreate(t: VirtualDeviceTopology): VirtualDeviceState {
   return {
@@ -50,8 +79,70 @@ export function vdevCreate(t: VirtualDeviceTopology): VirtualDeviceState {
     wq: t.wq,
     cookie: t.cookie ?? t.wq,
     vectors: t.vectors.map((backend) => ({ backend, ims_index: null })),
-    regs: { cmd: 0, cmdsts: 0, wq_enabled: false, dev_enabled: false },
+    // the guest's IDXD driver has set Bus Master (pci_set_master in idxd_pci_probe) before any command
+    regs: { cmd: 0, cmdsts: 0, wq_enabled: false, dev_enabled: false, intcause: 0, command: 0x0006 },
   };
+}
+
+/** What one command does to the emulated registers: the CMDSTS value (vidxd_do_command and its helpers). */
+function vidxdDoCommand(vdev: VirtualDeviceState, cmd: number, operand: number): number {
+  const r = vdev.regs;
+  // command_supported: a bit in IDXD_CMDCAP_OFFSET (the device is never HALT here: Bus Master is not
+  // cleared by the modelled guest, so vidxd_report_pci_error does not run)
+  if (!(CMDCAP as number[]).includes(cmd)) return IDXD_CMDSTS.INVAL_CMD;
+  switch (cmd) {
+    case IDXD_CMD.ENABLE_DEVICE: // vidxd_enable
+      if (r.dev_enabled) return IDXD_CMDSTS.ERR_DEV_ENABLED;
+      if (!(r.command & PCI_COMMAND_MASTER)) return IDXD_CMDSTS.ERR_BUSMASTER_EN;
+      r.dev_enabled = true;
+      return IDXD_CMDSTS.SUCCESS;
+    case IDXD_CMD.DISABLE_DEVICE: // vidxd_disable
+      if (!r.dev_enabled) return IDXD_CMDSTS.ERR_DIS_DEV_EN;
+      r.wq_enabled = false;
+      r.dev_enabled = false;
+      return IDXD_CMDSTS.SUCCESS;
+    case IDXD_CMD.DRAIN_ALL: // vidxd_drain_all: idxd_wq_drain, always success
+    case IDXD_CMD.ABORT_ALL: // vidxd_abort_all: idxd_wq_abort
+      return IDXD_CMDSTS.SUCCESS;
+    case IDXD_CMD.RESET_DEVICE: // vidxd_reset: abort and disable the WQ, vidxd_mmio_init
+      r.wq_enabled = false;
+      r.dev_enabled = false;
+      r.intcause = 0;
+      return IDXD_CMDSTS.SUCCESS;
+    case IDXD_CMD.ENABLE_WQ: // vidxd_wq_enable(vidxd, operand)
+      if (operand >= VIDXD_MAX_WQS) return IDXD_CMDSTS.INVAL_WQIDX;
+      if (!r.dev_enabled) return IDXD_CMDSTS.ERR_DEV_NOTEN;
+      if (r.wq_enabled) return IDXD_CMDSTS.ERR_WQ_ENABLED;
+      r.wq_enabled = true;
+      return IDXD_CMDSTS.SUCCESS;
+    case IDXD_CMD.DISABLE_WQ: // vidxd_wq_disable ignores its wq_id_mask: the one WQ
+      if (!r.wq_enabled) return IDXD_CMDSTS.ERR_DEV_NOT_EN;
+      r.wq_enabled = false;
+      return IDXD_CMDSTS.SUCCESS;
+    case IDXD_CMD.DRAIN_WQ: // vidxd_wq_drain
+    case IDXD_CMD.ABORT_WQ: // vidxd_wq_abort
+      return r.wq_enabled ? IDXD_CMDSTS.SUCCESS : IDXD_CMDSTS.ERR_DEV_NOT_EN;
+    case IDXD_CMD.RESET_WQ: // vidxd_wq_reset: abort, disable
+      if (!r.wq_enabled) return IDXD_CMDSTS.ERR_DEV_NOT_EN;
+      r.wq_enabled = false;
+      return IDXD_CMDSTS.SUCCESS;
+    case IDXD_CMD.REQUEST_INT_HANDLE: {
+      // vidxd_alloc_int_handle: "vidx cannot be 0 since that's emulated and does not require IMS handle"
+      const vidx = operand & 0xffff;
+      if (vidx <= 0 || vidx >= vdev.vectors.length) return IDXD_CMDSTS.ERR_INVAL_INT_IDX;
+      if (operand & CMD_INT_HANDLE_IMS) return IDXD_CMDSTS.ERR_NO_HANDLE; // "not implemented yet"
+      // dev_msi_hwirq(dev, vidx - 1): the IMS index backing guest vector vidx, in the result field
+      const ims = vdev.vectors[vidx].ims_index;
+      if (ims === null) return IDXD_CMDSTS.ERR_NO_HANDLE;
+      return (ims << IDXD_CMDSTS_RES_SHIFT) >>> 0;
+    }
+    case IDXD_CMD.RELEASE_INT_HANDLE:
+      // vidxd_release_int_handle: an unknown handle completes with INVAL_INT_IDX_RELEASE and then, falling
+      // through, with SUCCESS again: the guest reads SUCCESS either way
+      return operand & CMD_INT_HANDLE_IMS ? IDXD_CMDSTS.ERR_INVAL_INT_IDX_RELEASE : IDXD_CMDSTS.SUCCESS;
+    default: // DRAIN_PASID, ABORT_PASID: advertised, not dispatched
+      return IDXD_CMDSTS.INVAL_CMD;
+  }
 }
 
 /** The guest's write to an emulated register, after QEMU forwarded it: a = vdev ordinal, b = value. */
@@ -61,36 +152,7 @@ export const EV_VDEV_WRITE = defineEvent('vdev.emulate', (e, irq, di, value) => 
   const operand = value & 0xfffff;
   const name = CMD_NAMES[cmd] ?? `command ${cmd}`;
   vdev.regs.cmd = value >>> 0;
-  const r = vdev.regs;
-  let status: number = IDXD_CMDSTS.SUCCESS;
-  // vidxd_do_command: each command checks the virtual device's state as the hardware would
-  switch (cmd) {
-    case IDXD_CMD.ENABLE_DEVICE:
-      if (r.dev_enabled) status = IDXD_CMDSTS.ERR_DEV_ENABLED;
-      else r.dev_enabled = true;
-      break;
-    case IDXD_CMD.DISABLE_DEVICE:
-    case IDXD_CMD.RESET_DEVICE:
-      r.dev_enabled = false;
-      r.wq_enabled = false;
-      break;
-    case IDXD_CMD.DRAIN_ALL:
-    case IDXD_CMD.ABORT_ALL:
-      break;
-    case IDXD_CMD.ENABLE_WQ:
-      // the virtual device has one work queue, index 0
-      if (operand !== 0) status = IDXD_CMDSTS.INVAL_WQIDX;
-      else if (!r.dev_enabled) status = IDXD_CMDSTS.ERR_DEV_NOTEN;
-      else if (r.wq_enabled) status = IDXD_CMDSTS.ERR_WQ_ENABLED;
-      else r.wq_enabled = true;
-      break;
-    case IDXD_CMD.DISABLE_WQ:
-      if (operand !== 0) status = IDXD_CMDSTS.INVAL_WQIDX;
-      else r.wq_enabled = false;
-      break;
-    default:
-      status = IDXD_CMDSTS.INVAL_CMD;
-  }
+  const status = vidxdDoCommand(vdev, cmd, operand);
   vdev.regs.cmdsts = status;
   e.hop(
     'vdev.emulate',
@@ -113,6 +175,8 @@ export const EV_VDEV_WRITE = defineEvent('vdev.emulate', (e, irq, di, value) => 
     e.delivered(irq, `${vdev.name} CMDSTS polled by the guest`);
     return;
   }
+  // idxd_complete_command: INTCAUSE gets IDXD_INTC_CMD before vector 0 is sent
+  vdev.regs.intcause |= IDXD_INTC_CMD;
   e.schedule(e.cost.emulate, EV_VDEV_COMPLETE, irq, di);
 });
 
@@ -125,7 +189,7 @@ const EV_VDEV_COMPLETE = defineEvent('vdev.complete', (e, irq, di) => {
     `vdev:${vdev.name}`,
     `vfio:${vdev.name}`,
     'forwarded',
-    'idxd_complete_command: vidxd_send_interrupt(vidxd, 0)',
+    'idxd_complete_command: INTCAUSE |= IDXD_INTC_CMD, vidxd_send_interrupt(vidxd, 0)',
   );
   vfioSendSignal(e, irq, vdev.name, 0, `vfio:${vdev.name}`);
 });
