@@ -93,7 +93,9 @@ const vdev = z
     kind: z.literal('idxd-wq'),
     wq: u32,
     cookie: u32,
-    vectors: z.array(z.object({ backend: z.enum(['ims', 'emulated']), ims_index: u32.nullable() }).strict()),
+    vectors: z.array(
+      z.object({ backend: z.enum(['ims', 'emulated']), ims_index: u32.nullable(), icookie: u32 }).strict(),
+    ),
     regs: z
       .object({
         cmd: u32,

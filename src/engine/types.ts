@@ -175,7 +175,8 @@ export interface VirtualDeviceState {
   kind: 'idxd-wq';
   wq: number;
   cookie: number;
-  vectors: { backend: VectorBackend; ims_index: number | null }[];
+  /** icookie: the IMS cookie (PASID) the vector's next IMS allocation gets (vfio_pci_ims_set_cookie). */
+  vectors: { backend: VectorBackend; ims_index: number | null; icookie: number }[];
   /** Emulated registers of the virtual BAR0 (the intercepted path). */
   regs: {
     cmd: number;

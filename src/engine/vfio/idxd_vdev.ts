@@ -12,7 +12,8 @@ import { defineEvent, type Engine } from '../engine.ts';
 import type { VirtualDeviceState, VirtualDeviceTopology } from '../types.ts';
 import { raise } from '../errno.ts';
 import { vfioSendSignal } from './handlers.ts';
-import { EV_IMS_RAISE } from '../ims/ims.ts';
+import { imsRaise } from '../ims/ims.ts';
+import { printk } from '../host/printk.ts';
 
 /** Emulated BAR0 registers (drivers/dma/idxd/registers.h). */
 export const IDXD_CMD_OFFSET = 0xa0;
@@ -78,7 +79,8 @@ export function vdevCreate(t: VirtualDeviceTopology): VirtualDeviceState {
     kind: t.kind,
     wq: t.wq,
     cookie: t.cookie ?? t.wq,
-    vectors: t.vectors.map((backend) => ({ backend, ims_index: null })),
+    // vfio_ims_init_irq_ctx: every context starts with the default cookie
+    vectors: t.vectors.map((backend) => ({ backend, ims_index: null, icookie: t.cookie ?? t.wq })),
     // the guest's IDXD driver has set Bus Master (pci_set_master in idxd_pci_probe) before any command
     regs: { cmd: 0, cmdsts: 0, wq_enabled: false, dev_enabled: false, intcause: 0, command: 0x0006 },
   };
@@ -214,7 +216,183 @@ export function vdevSubmit(e: Engine, vdev: VirtualDeviceState): number {
     'forwarded',
     `descriptor to ${vdev.name} WQ ${vdev.wq} portal (no VM exit)`,
   );
-  const parent = e.deviceOrdinal(vdev.parent);
-  e.schedule(e.cost.device_work, EV_IMS_RAISE, irq, parent, backing.ims_index);
+  e.schedule(e.cost.device_work, EV_WQ_COMPLETE, irq, e.deviceOrdinal(vdev.name), backing.ims_index);
   return irq;
+}
+
+/**
+ * The work queue completes a descriptor of its PASID and fires its IMS entry: a = vdev ordinal, b = IMS
+ * index. The entry's PASID (the cookie it was allocated with) must match: "A mismatch will result in
+ * blocked IMS interrupt" (2020 drivers/dma/idxd/mdev.c, msix_trigger_register programming the PASID with
+ * irq_set_auxdata). So the cookie does affect delivery, at the device.
+ */
+const EV_WQ_COMPLETE = defineEvent('vdev.wq_complete', (e, irq, di, index) => {
+  const vdev = e.state.vdevs[e.deviceNames[di]];
+  const parent = e.state.devices[vdev.parent];
+  const entry = parent.ims?.entries[index];
+  if (entry && entry.owner !== null && entry.cookie !== vdev.cookie) {
+    e.hop(
+      'dev.raise',
+      irq,
+      `dev:${parent.name}`,
+      `ims:${parent.name}`,
+      'dropped',
+      `WQ ${vdev.wq} completion (PASID ${vdev.cookie}) vs IMS entry ${index} PASID ${entry.cookie}: interrupt blocked`,
+    );
+    e.dropped(irq, 'IMS entry PASID does not match the work queue: interrupt blocked');
+    return;
+  }
+  imsRaise(e, irq, e.deviceOrdinal(parent.name), index);
+});
+
+// ---------------------------------------------------------------- the RFC interrupt-context API
+// What the virtual device driver calls on its interrupt context (docs/kernel-notes.md E.2 and I.6): RFC v1
+// names them vfio_pci_ims_* in vfio_pci_ims.c; v2 and v3 put set_emulated / send_signal in the front end
+// (vfio_pci_intrs.c) and keep vfio_pci_ims_hwirq / vfio_pci_ims_set_cookie with the IMS backend. The
+// IDXD driver of that generation calls vfio_pci_ims_hwirq for REQUEST_INT_HANDLE (intel/idxd-driver
+// drivers/vfio/pci/idxd/vdev.c). None of it exists in the merged kernel.
+
+const VFIO_INTRS = 'drivers/vfio/pci/vfio_pci_intrs.c';
+const VFIO_IMS = 'drivers/vfio/pci/vfio_pci_ims.c';
+
+function apiFn(e: Engine, what: 'set_emulated' | 'send_signal' | 'ims_hwirq' | 'ims_set_cookie'): string {
+  const design = e.state.design;
+  if (design === 'merged')
+    raise(
+      'EOPNOTSUPP',
+      `vfio_pci_${what} is not in the merged kernel (6.1, 6.12): choose an RFC design`,
+      'device',
+    );
+  if (design === 'rfc-v1') return `vfio_pci_ims_${what.replace('ims_', '')}@${VFIO_IMS}`;
+  return `vfio_pci_${what}@${what.startsWith('ims_') ? VFIO_IMS : VFIO_INTRS}`;
+}
+
+function vdevOf(e: Engine, device: string): VirtualDeviceState {
+  const vdev = Object.hasOwn(e.state.vdevs, device) ? e.state.vdevs[device] : undefined;
+  if (!vdev)
+    raise(
+      'EINVAL',
+      `${device} is not a virtual device: only a virtual device driver calls this API`,
+      'device',
+    );
+  return vdev;
+}
+
+function apiHop(
+  e: Engine,
+  device: string,
+  fn: string,
+  detail: string,
+  outcome: 'done' | 'failed' = 'done',
+): void {
+  e.hop('ctl.vector_signal', 0, `vdev:${device}`, `vfio:${device}`, outcome, detail, fn);
+}
+
+/**
+ * vfio_pci_set_emulated(intr_ctx, start, count): a context marked emulated per vector, all or nothing
+ * ("No partial success"); a vector that already has a context is -EBUSY (xa_insert). RFC v2 refuses it
+ * (-EINVAL) unless the backend sets supports_emulated, which only the IMS backend does: a virtual device.
+ */
+export function vdevSetEmulated(e: Engine, device: string, start: number, count: number): void {
+  const vdev = vdevOf(e, device);
+  const fn = apiFn(e, 'set_emulated');
+  const v = e.state.vfio[device];
+  if (count < 1 || start + count > vdev.vectors.length)
+    raise(
+      'EINVAL',
+      `vectors ${start}..${start + count - 1} are past ${device}'s ${vdev.vectors.length}`,
+      'count',
+    );
+  for (let n = start; n < start + count; n++)
+    if (v.ctx[n] && v.ctx[n].backend !== 'emulated')
+      raise(
+        'EBUSY',
+        `vector ${n} already has an interrupt context (xa_insert: -EBUSY): nothing marked`,
+        'start',
+      );
+  for (let n = start; n < start + count; n++) {
+    vdev.vectors[n].backend = 'emulated';
+    vdev.vectors[n].ims_index = null;
+    if (!v.emulated.includes(n)) v.emulated.push(n);
+  }
+  v.emulated.sort((a, b) => a - b);
+  apiHop(
+    e,
+    device,
+    fn,
+    `${device}: vectors ${start}..${start + count - 1} emulated (no host interrupt behind them)`,
+  );
+}
+
+/**
+ * vfio_pci_send_signal(intr_ctx, vector): WARN_ON_ONCE(!ctx || !ctx->emulated || !ctx->trigger) and
+ * return, else eventfd_signal(ctx->trigger). Returns the interrupt id.
+ */
+export function vdevSendSignal(e: Engine, device: string, vector: number): number {
+  const vdev = vdevOf(e, device);
+  const fn = apiFn(e, 'send_signal');
+  if (vector < 0 || vector >= vdev.vectors.length)
+    raise('EINVAL', `vector ${vector} is past ${device}'s ${vdev.vectors.length}`, 'vector');
+  const ctx = e.state.vfio[device].ctx[vector];
+  const irq = e.newIrq(`vdev:${device}`, 'emulated');
+  if (!ctx || vdev.vectors[vector].backend !== 'emulated' || ctx.trigger === null) {
+    const why = !ctx
+      ? 'no context'
+      : vdev.vectors[vector].backend !== 'emulated'
+        ? 'not emulated'
+        : 'no trigger';
+    printk(
+      e,
+      'warn',
+      fn,
+      `WARNING: WARN_ON_ONCE(!ctx || !ctx->emulated || !ctx->trigger): vector ${vector}, ${why}`,
+    );
+    e.hop(
+      'vfio.send_signal',
+      irq,
+      `vdev:${device}`,
+      `vfio:${device}/emulated`,
+      'dropped',
+      `vector ${vector}: ${why}: WARN_ON_ONCE, nothing signalled`,
+      fn,
+    );
+    e.dropped(irq, `vfio_pci_send_signal: ${why} (WARN_ON_ONCE)`);
+    return irq;
+  }
+  vfioSendSignal(e, irq, device, vector, `vdev:${device}`);
+  return irq;
+}
+
+/** vfio_pci_ims_hwirq(intr_ctx, vector): the IMS index behind a vector, -EINVAL when none is allocated. */
+export function vdevImsHwirq(e: Engine, device: string, vector: number): number {
+  const vdev = vdevOf(e, device);
+  const fn = apiFn(e, 'ims_hwirq');
+  const index = vdev.vectors[vector]?.ims_index ?? null;
+  if (index === null)
+    raise(
+      'EINVAL',
+      `vector ${vector} of ${device} has no IMS interrupt (emulated, or no trigger assigned yet)`,
+      'vector',
+    );
+  apiHop(e, device, fn, `${device} vector ${vector}: IMS index ${index}`);
+  return index;
+}
+
+/**
+ * vfio_pci_ims_set_cookie(intr_ctx, vector, icookie): the cookie pci_ims_alloc_irq gets at the vector's
+ * next allocation (vfio_ims_request_interrupt); an entry already allocated keeps the one it was given.
+ */
+export function vdevImsSetCookie(e: Engine, device: string, vector: number, cookie: number): void {
+  const vdev = vdevOf(e, device);
+  const fn = apiFn(e, 'ims_set_cookie');
+  const slot = vdev.vectors[vector];
+  if (!slot) raise('EINVAL', `vector ${vector} is past ${device}'s ${vdev.vectors.length}`, 'vector');
+  if (slot.backend !== 'ims') raise('EINVAL', `vector ${vector} of ${device} is not IMS-backed`, 'vector');
+  slot.icookie = cookie;
+  apiHop(
+    e,
+    device,
+    fn,
+    `${device} vector ${vector}: cookie (PASID) ${cookie} for the next pci_ims_alloc_irq${slot.ims_index !== null ? `; IMS entry ${slot.ims_index} keeps its own until then` : ''}`,
+  );
 }

@@ -287,7 +287,8 @@ export function vfioMsiSetVectorSignal(
   const name = irqName(t, vector, backend);
   const efd = eventfdCtxFdget(e, fd, 'data');
   if (backend === 'ims') {
-    const index = imsAllocEntry(t.hw, v.device, t.vdev!.cookie);
+    // pci_ims_alloc_irq(ims->pdev, &ctx->icookie, NULL): the vector's own cookie (vfio_pci_ims_set_cookie)
+    const index = imsAllocEntry(t.hw, v.device, t.vdev!.vectors[vector]?.icookie ?? t.vdev!.cookie);
     if (index < 0)
       raise('EBUSY', `${t.hw.name}: every IMS entry is in use (msi_insert_desc: xa_alloc -EBUSY)`, 'data');
     host = hostAllocIrq(e, 'IMS', t.hw, index);
