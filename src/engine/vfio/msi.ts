@@ -31,6 +31,7 @@ import {
 import { irteReserveBlock } from '../iommu/remap.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
 import { imsAllocEntry, imsFreeEntry } from '../ims/ims.ts';
+import { printk } from '../host/printk.ts';
 import { bypassSync } from '../kvm/bypass.ts';
 
 function ctl(e: Engine, t: VfioTarget, op: FrontOp, backend: VfioBackend, detail: string, to?: string): void {
@@ -329,6 +330,13 @@ export function vfioMsiSetVectorSignal(
     // is refused (-EBUSY) and VFIO only logs it ("irq bypass producer (token %p) registration fails"):
     // that vector is never posted, not even after the first goes (virt/lib/irqbypass.c).
     ctx.producer = !producerHolds(e, efd.fd);
+    if (!ctx.producer)
+      printk(
+        e,
+        'info',
+        'vfio_msi_set_vector_signal@drivers/vfio/pci/vfio_pci_intrs.c',
+        `vfio-pci ${t.hw.bdf}: irq bypass producer (token eventfd ${fd}) registration fails: -16`,
+      );
     if (!ctx.producer)
       ctl(
         e,
