@@ -120,6 +120,7 @@ const VALID: Record<string, Command> = {
   'vdev.imsHwirq': { op: 'vdev.imsHwirq', device: 'vdsa0', vector: 1 },
   'vdev.imsSetCookie': { op: 'vdev.imsSetCookie', device: 'vdsa0', vector: 1, cookie: 5 },
   'vmm.realize': { op: 'vmm.realize', device: 'nic0' },
+  'guest.commandWrite': { op: 'guest.commandWrite', device: 'nic0', value: 0x0406 },
   run: { op: 'run', until: 1e9, maxEvents: 50 },
 };
 

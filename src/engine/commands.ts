@@ -31,7 +31,7 @@ import {
   vdevSubmit,
 } from './vfio/idxd_vdev.ts';
 import { vmmRealize } from './vmm/intx.ts';
-import { vmmDevice } from './vmm/qemu.ts';
+import { vmmCommandWrite, vmmDevice } from './vmm/qemu.ts';
 import { vcpuSetState } from './kvm/vcpu.ts';
 import { hex } from './iommu/msg.ts';
 import { intxDeassert } from './pci/intx.ts';
@@ -502,6 +502,16 @@ export const COMMANDS: CommandSpec[] = [
     doc: "a vector's IMS cookie (PASID) for its next allocation",
     fields: { device: F.device, vector: F.vector, cookie: u32('cookie (PASID)') },
     run: (e, c) => vdevImsSetCookie(e, str(c, 'device'), int(c, 'vector'), int(c, 'cookie')),
+  },
+  {
+    op: 'guest.commandWrite',
+    fn: 'vfio_pci_write_config@hw/vfio/pci.c',
+    node: at('vmm'),
+    label: 'guest: write the PCI command register',
+    group: 'guest',
+    doc: 'the guest writes its virtual command register (bit 10 Interrupt Disable, bit 2 Bus Master)',
+    fields: { device: F.device, value: range(0, 0xffff, 'command register value') },
+    run: (e, c) => vmmCommandWrite(e, str(c, 'device'), int(c, 'value')),
   },
   {
     op: 'vmm.realize',

@@ -287,3 +287,20 @@ describe('the RFC interrupt-context API a virtual device driver calls', () => {
     });
   });
 });
+
+describe('hw/vfio/pci.c: the guest writes its virtual command register', () => {
+  it('vfio_pci_write_config passes Interrupt Disable to VFIO (vdev->virq_disabled): INTx stays masked', () => {
+    const sys = nic('6.12');
+    ok(sys, { op: 'guest.commandWrite', device: 'nic0', value: 0x0406 });
+    const s = sys.snapshot().state;
+    expect(s.vfio.nic0.vconfig.virq_disabled).toBe(true);
+    expect(s.vfio.nic0.irq_type).toBe('intx'); // realized first: QEMU's INTx is on, and masked by the guest
+    expect(s.vfio.nic0.intx.masked).toBe(true);
+  });
+
+  it("a virtual device's driver emulates it (vidxd_cfg_write): ENABLE_DEVICE without Bus Master is ERR_BUSMASTER_EN", () => {
+    const sys = vdsa();
+    ok(sys, { op: 'guest.commandWrite', device: 'vdsa0', value: 0x0002 });
+    expect(cmd(sys, 0x100000).cmdsts).toBe(0x12);
+  });
+});

@@ -32,6 +32,7 @@ import {
 } from '../vfio/uapi.ts';
 import { hex } from '../iommu/msg.ts';
 import { vmmIntxDisable, vmmIntxEnable, vmmRealize } from './intx.ts';
+import { vfioConfigWrite } from '../pci/config.ts';
 
 const QEMU_VFIO = 'hw/vfio/pci.c';
 
@@ -379,4 +380,30 @@ export const EV_VMM_INTERRUPT = defineEvent('vmm.interrupt', (e, irq, di, nr) =>
 function msixNotifyDeliver(e: Engine, irq: number, device: string, nr: number): void {
   const entry = e.state.vmm[device].msix.table[nr];
   kvmSignalMsi(e, irq, entry.addr_lo, entry.data);
+}
+
+/**
+ * The guest writes its virtual PCI command register (2 bytes at offset 4). For an assigned function QEMU's
+ * vfio_pci_write_config passes it to VFIO first (vfio_pci_config_space_write: a pwrite on the config
+ * region), where vfio-pci virtualizes Interrupt Disable (vdev->virq_disabled). A virtual device's driver
+ * emulates it (vidxd_cfg_write: writable bits 0x07ff, pci_cfg_space_rw_bmp).
+ */
+export function vmmCommandWrite(e: Engine, device: string, value: number): void {
+  const vdev = own(e.state.vdevs, device);
+  if (vdev) {
+    const bme = (value & 0x4) !== 0;
+    if (vdev.regs.dev_enabled && vdev.regs.command & 0x4 && !bme)
+      raise(
+        'EOPNOTSUPP',
+        `${device}: clearing Bus Master while enabled halts the device (vidxd_report_pci_error): not modelled`,
+        'value',
+      );
+    vdev.regs.command = (vdev.regs.command & ~0x07ff) | (value & 0x07ff);
+    ctl(e, 'vidxd_cfg_write', `${device}: PCI_COMMAND ${hex(vdev.regs.command)} (emulated by the driver)`);
+    return;
+  }
+  const d = vmmDevice(e, device);
+  vmmRealize(e, d);
+  ctl(e, 'vfio_pci_write_config', `${device}: guest writes PCI_COMMAND ${hex(value)}: passed to VFIO`);
+  vfioConfigWrite(e, vfioTarget(e, device)!, 4, 2, value & 0xffff);
 }
