@@ -115,6 +115,12 @@ const VALID: Record<string, Command> = {
   'guest.functionMask': { op: 'guest.functionMask', device: 'nic0', masked: false },
   'guest.submit': { op: 'guest.submit', device: 'vdsa0' },
   'guest.mmioWrite': { op: 'guest.mmioWrite', device: 'vdsa0', offset: 0xa0, value: 0x80100000 },
+  'vdev.setEmulated': { op: 'vdev.setEmulated', device: 'vdsa0', start: 0, count: 1 },
+  'vdev.sendSignal': { op: 'vdev.sendSignal', device: 'vdsa0', vector: 0 },
+  'vdev.imsHwirq': { op: 'vdev.imsHwirq', device: 'vdsa0', vector: 1 },
+  'vdev.imsSetCookie': { op: 'vdev.imsSetCookie', device: 'vdsa0', vector: 1, cookie: 5 },
+  'vmm.realize': { op: 'vmm.realize', device: 'nic0' },
+  'guest.commandWrite': { op: 'guest.commandWrite', device: 'nic0', value: 0x0406 },
   run: { op: 'run', until: 1e9, maxEvents: 50 },
 };
 

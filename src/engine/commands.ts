@@ -23,7 +23,15 @@ import {
   guestProgram,
   guestSetMask,
 } from './guest/driver.ts';
-import { vdevSubmit } from './vfio/idxd_vdev.ts';
+import {
+  vdevImsHwirq,
+  vdevImsSetCookie,
+  vdevSendSignal,
+  vdevSetEmulated,
+  vdevSubmit,
+} from './vfio/idxd_vdev.ts';
+import { vmmRealize } from './vmm/intx.ts';
+import { vmmCommandWrite, vmmDevice } from './vmm/qemu.ts';
 import { vcpuSetState } from './kvm/vcpu.ts';
 import { hex } from './iommu/msg.ts';
 import { intxDeassert } from './pci/intx.ts';
@@ -453,6 +461,67 @@ export const COMMANDS: CommandSpec[] = [
       const dev = pciDevice(e, c);
       intxDeassert(e, dev);
     },
+  },
+  // ---- the virtual device driver's calls into the RFC interrupt context (src/engine/vfio/idxd_vdev.ts)
+  {
+    op: 'vdev.setEmulated',
+    fn: 'vfio_pci_set_emulated@drivers/vfio/pci/vfio_pci_intrs.c',
+    node: vfioNode,
+    label: 'driver: vfio_pci_set_emulated',
+    group: 'device',
+    doc: 'the virtual device driver marks vectors emulated (no host interrupt behind them); RFC designs only',
+    fields: { device: F.device, start: range(0, 2047, 'first vector'), count: range(1, 2048, 'vectors') },
+    run: (e, c) => vdevSetEmulated(e, str(c, 'device'), int(c, 'start'), int(c, 'count')),
+  },
+  {
+    op: 'vdev.sendSignal',
+    fn: 'vfio_pci_send_signal@drivers/vfio/pci/vfio_pci_intrs.c',
+    node: vfioNode,
+    label: 'driver: vfio_pci_send_signal',
+    group: 'device',
+    doc: 'the virtual device driver signals an emulated vector (WARN_ON_ONCE when it is not one)',
+    fields: { device: F.device, vector: F.vector },
+    run: (e, c) => vdevSendSignal(e, str(c, 'device'), int(c, 'vector')),
+  },
+  {
+    op: 'vdev.imsHwirq',
+    fn: 'vfio_pci_ims_hwirq@drivers/vfio/pci/vfio_pci_ims.c',
+    node: vfioNode,
+    label: 'driver: vfio_pci_ims_hwirq',
+    group: 'device',
+    doc: 'the IMS index behind a vector (what IDXD returns for REQUEST_INT_HANDLE)',
+    fields: { device: F.device, vector: F.vector },
+    run: (e, c) => vdevImsHwirq(e, str(c, 'device'), int(c, 'vector')),
+  },
+  {
+    op: 'vdev.imsSetCookie',
+    fn: 'vfio_pci_ims_set_cookie@drivers/vfio/pci/vfio_pci_ims.c',
+    node: vfioNode,
+    label: 'driver: vfio_pci_ims_set_cookie',
+    group: 'device',
+    doc: "a vector's IMS cookie (PASID) for its next allocation",
+    fields: { device: F.device, vector: F.vector, cookie: u32('cookie (PASID)') },
+    run: (e, c) => vdevImsSetCookie(e, str(c, 'device'), int(c, 'vector'), int(c, 'cookie')),
+  },
+  {
+    op: 'guest.commandWrite',
+    fn: 'vfio_pci_write_config@hw/vfio/pci.c',
+    node: at('vmm'),
+    label: 'guest: write the PCI command register',
+    group: 'guest',
+    doc: 'the guest writes its virtual command register (bit 10 Interrupt Disable, bit 2 Bus Master)',
+    fields: { device: F.device, value: range(0, 0xffff, 'command register value') },
+    run: (e, c) => vmmCommandWrite(e, str(c, 'device'), int(c, 'value')),
+  },
+  {
+    op: 'vmm.realize',
+    fn: 'vfio_realize@hw/vfio/pci.c',
+    node: at('vmm'),
+    label: 'QEMU: realize the assigned device',
+    group: 'guest',
+    doc: 'QEMU sets the device up (INTx on when it has a pin); the first guest access does it too',
+    fields: { device: F.device },
+    run: (e, c) => vmmRealize(e, vmmDevice(e, str(c, 'device'))),
   },
   {
     op: 'iommu.irtePresent',

@@ -93,8 +93,19 @@ const vdev = z
     kind: z.literal('idxd-wq'),
     wq: u32,
     cookie: u32,
-    vectors: z.array(z.object({ backend: z.enum(['ims', 'emulated']), ims_index: u32.nullable() }).strict()),
-    regs: z.object({ cmd: u32, cmdsts: u32, wq_enabled: z.boolean(), dev_enabled: z.boolean() }).strict(),
+    vectors: z.array(
+      z.object({ backend: z.enum(['ims', 'emulated']), ims_index: u32.nullable(), icookie: u32 }).strict(),
+    ),
+    regs: z
+      .object({
+        cmd: u32,
+        cmdsts: u32,
+        wq_enabled: z.boolean(),
+        dev_enabled: z.boolean(),
+        intcause: u32,
+        command: int.min(0).max(0xffff),
+      })
+      .strict(),
   })
   .strict();
 const irte = z
@@ -123,6 +134,9 @@ const hostIrq = z
   .object({
     irq: u32,
     chip: z.enum(['PCI-MSIX', 'PCI-MSI', 'IO-APIC', 'IR-PCI-MSIX', 'IR-PCI-MSI', 'IMS']),
+    chip_name: z.string(),
+    reserved: z.boolean(),
+    can_reserve: z.boolean(),
     device: name,
     hwirq: u32,
     action: z.string().nullable(),
@@ -226,6 +240,10 @@ const vmmDevice = z
         })
         .strict(),
     ),
+    realized: z.boolean(),
+    interrupt: z.enum(['none', 'intx', 'msix']),
+    intx_interrupt: fd.nullable(),
+    defer_kvm_irq_routing: z.boolean(),
   })
   .strict();
 const guestDriver = z
@@ -255,7 +273,23 @@ export const systemStateSchema = z
     devices: z.record(name, pciDevice),
     vdevs: z.record(name, vdev),
     host: z
-      .object({ cpus: int.min(1).max(256), irqs: z.record(z.string(), hostIrq), next_irq: u32 })
+      .object({
+        cpus: int.min(1).max(256),
+        irqs: z.record(z.string(), hostIrq),
+        next_irq: u32,
+        log: z
+          .array(
+            z
+              .object({
+                time,
+                level: z.enum(['emerg', 'err', 'warn', 'info']),
+                fn: z.string(),
+                text: z.string(),
+              })
+              .strict(),
+          )
+          .max(256),
+      })
       .strict(),
     vfio: z.record(name, vfioDevice),
     eventfds: z.record(z.string().regex(/^\d+$/), eventfd),

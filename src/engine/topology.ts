@@ -143,7 +143,7 @@ export function buildState(t: Topology): SystemState {
     },
     devices: {},
     vdevs: {},
-    host: { cpus: t.host?.cpus ?? 8, irqs: {}, next_irq: 40 },
+    host: { cpus: t.host?.cpus ?? 8, irqs: {}, next_irq: 40, log: [] },
     vfio: {},
     eventfds: {},
     next_fd: FIRST_EVENTFD,

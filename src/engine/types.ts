@@ -175,9 +175,19 @@ export interface VirtualDeviceState {
   kind: 'idxd-wq';
   wq: number;
   cookie: number;
-  vectors: { backend: VectorBackend; ims_index: number | null }[];
+  /** icookie: the IMS cookie (PASID) the vector's next IMS allocation gets (vfio_pci_ims_set_cookie). */
+  vectors: { backend: VectorBackend; ims_index: number | null; icookie: number }[];
   /** Emulated registers of the virtual BAR0 (the intercepted path). */
-  regs: { cmd: number; cmdsts: number; wq_enabled: boolean; dev_enabled: boolean };
+  regs: {
+    cmd: number;
+    cmdsts: number;
+    wq_enabled: boolean;
+    dev_enabled: boolean;
+    /** INTCAUSE (IDXD_INTCAUSE_OFFSET): IDXD_INTC_CMD set by a completion that interrupts. */
+    intcause: number;
+    /** The virtual config space's PCI_COMMAND (vidxd->cfg): vidxd_enable needs Bus Master. */
+    command: number;
+  };
 }
 
 export interface Irte {
@@ -214,6 +224,12 @@ export interface PiDesc {
 export interface HostIrq {
   irq: number;
   chip: 'PCI-MSIX' | 'PCI-MSI' | 'IO-APIC' | 'IR-PCI-MSIX' | 'IR-PCI-MSI' | 'IMS';
+  /** The chip name /proc/interrupts shows (`IR-PCI-MSIX-0000:65:00.0` on 6.12, `IR-PCI-MSI` on 6.1, `IR-IO-APIC`). */
+  chip_name: string;
+  /** Only a global reservation holds a vector (x86 reservation mode): the real one comes at request_irq. */
+  reserved: boolean;
+  /** Reservation mode applies (MSI-X, IMS, MSI with per-vector masking): free_irq returns the vector. */
+  can_reserve: boolean;
   device: string;
   /** MSI-X / MSI vector or IMS entry index. */
   hwirq: number;
@@ -271,6 +287,14 @@ export interface VfioDeviceState {
     /** vdev->msi_qmax: log2 of the vectors of the last MSI enable, what the user reads as Multiple Message Capable. */
     msi_qmax: number;
   };
+}
+/** One line of the host kernel's log (host/printk.ts). */
+export interface KernelLogLine {
+  time: number;
+  level: 'emerg' | 'err' | 'warn' | 'info';
+  /** The function that prints it, with its source file. */
+  fn: string;
+  text: string;
 }
 export interface EventfdState {
   fd: number;
@@ -339,6 +363,14 @@ export interface VmmDeviceState {
   /** Vectors enabled on the host through VFIO (QEMU's nr_vectors). */
   nr_vectors: number;
   vectors: VmmVector[];
+  /** vfio_realize ran (INTx enabled when the device has a pin). */
+  realized: boolean;
+  /** QEMU's vdev->interrupt: the interrupt type it set up through VFIO. */
+  interrupt: 'none' | 'intx' | 'msix';
+  /** QEMU's intx.interrupt eventfd (the INTx trigger), or null. */
+  intx_interrupt: number | null;
+  /** Inside vfio_pci_prepare_kvm_msi_virq_batch .. commit: use notifiers add routes without SET_IRQS. */
+  defer_kvm_irq_routing: boolean;
 }
 export interface GuestDriverState {
   device: string;
@@ -379,7 +411,7 @@ export interface SystemState {
   };
   devices: Record<string, PciDeviceState>;
   vdevs: Record<string, VirtualDeviceState>;
-  host: { cpus: number; irqs: Record<string, HostIrq>; next_irq: number };
+  host: { cpus: number; irqs: Record<string, HostIrq>; next_irq: number; log: KernelLogLine[] };
   vfio: Record<string, VfioDeviceState>;
   eventfds: Record<string, EventfdState>;
   next_fd: number;

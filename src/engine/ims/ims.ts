@@ -75,7 +75,10 @@ function send(e: Engine, dev: PciDeviceState, index: number, irq: number, detail
 }
 
 /** The device fires IMS entry `index` (a work queue completion): a = device index, b = IMS index. */
-export const EV_IMS_RAISE = defineEvent('ims.raise', (e, irq, di, index) => {
+export const EV_IMS_RAISE = defineEvent('ims.raise', (e, irq, di, index) => imsRaise(e, irq, di, index));
+
+/** The device fires IMS entry `index` of device ordinal `di` now (the body of EV_IMS_RAISE). */
+export function imsRaise(e: Engine, irq: number, di: number, index: number): void {
   const dev = e.state.devices[e.deviceNames[di]];
   const from = `dev:${dev.name}`;
   const to = `ims:${dev.name}`;
@@ -113,7 +116,7 @@ export const EV_IMS_RAISE = defineEvent('ims.raise', (e, irq, di, index) => {
     `IMS entry ${index} (cookie ${entry.cookie}, ${entry.owner})`,
   );
   send(e, dev, index, irq, `entry ${index}`);
-});
+}
 
 /** After an unmask: a pending entry sends its message once and clears pending. */
 export function imsUpdateMasks(e: Engine, dev: PciDeviceState): void {

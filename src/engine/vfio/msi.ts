@@ -26,10 +26,12 @@ import {
   hostIrqOf,
   hostIrqsOf,
   hostRequestIrq,
+  hostActivate,
 } from '../host/irq.ts';
 import { irteReserveBlock } from '../iommu/remap.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../kvm/eventfd.ts';
 import { imsAllocEntry, imsFreeEntry } from '../ims/ims.ts';
+import { printk } from '../host/printk.ts';
 import { bypassSync } from '../kvm/bypass.ts';
 
 function ctl(e: Engine, t: VfioTarget, op: FrontOp, backend: VfioBackend, detail: string, to?: string): void {
@@ -286,12 +288,27 @@ export function vfioMsiSetVectorSignal(
   const name = irqName(t, vector, backend);
   const efd = eventfdCtxFdget(e, fd, 'data');
   if (backend === 'ims') {
-    const index = imsAllocEntry(t.hw, v.device, t.vdev!.cookie);
+    // pci_ims_alloc_irq(ims->pdev, &ctx->icookie, NULL): the vector's own cookie (vfio_pci_ims_set_cookie)
+    const index = imsAllocEntry(t.hw, v.device, t.vdev!.vectors[vector]?.icookie ?? t.vdev!.cookie);
     if (index < 0)
       raise('EBUSY', `${t.hw.name}: every IMS entry is in use (msi_insert_desc: xa_alloc -EBUSY)`, 'data');
     host = hostAllocIrq(e, 'IMS', t.hw, index);
     t.hw.ims!.entries[index].host_irq = host.irq;
     t.vdev!.vectors[vector].ims_index = index;
+  }
+  // request_irq assigns the real host vector (x86 reservation mode) and fails with -ENOSPC when none is
+  // free; vfio_msi_set_vector_signal then frees what it set up for the vector (out_put_eventfd_ctx).
+  if (host) {
+    try {
+      hostActivate(e, host);
+    } catch (err) {
+      if (backend === 'ims') {
+        imsFreeEntry(e, t.hw, host.hwirq);
+        t.vdev!.vectors[vector].ims_index = null;
+        hostFreeDesc(e, host);
+      }
+      throw err;
+    }
   }
   const ctx: VfioIrqCtx = v.ctx[vector] ?? emptyCtx(backend);
   ctx.backend = backend;
@@ -313,6 +330,13 @@ export function vfioMsiSetVectorSignal(
     // is refused (-EBUSY) and VFIO only logs it ("irq bypass producer (token %p) registration fails"):
     // that vector is never posted, not even after the first goes (virt/lib/irqbypass.c).
     ctx.producer = !producerHolds(e, efd.fd);
+    if (!ctx.producer)
+      printk(
+        e,
+        'info',
+        'vfio_msi_set_vector_signal@drivers/vfio/pci/vfio_pci_intrs.c',
+        `vfio-pci ${t.hw.bdf}: irq bypass producer (token eventfd ${fd}) registration fails: -16`,
+      );
     if (!ctx.producer)
       ctl(
         e,
