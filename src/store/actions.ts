@@ -353,9 +353,9 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
   /** The cursor to the end of scenario step `i` (the step list); steps not applied yet are applied. */
   async function seekStep(i: number): Promise<void> {
     pause();
-    const end = log.endOfScenarioStep(i);
-    if (end !== null && end >= log.min) {
-      jump(end);
+    const end = log.endOfScenarioStepFrames(i);
+    if (end !== null && end.at >= log.min) {
+      jump(end.at, end.frames);
       return;
     }
     if (i < 0) {
@@ -482,7 +482,10 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
       const cur = get().scenario.current;
       if (!cur) return;
       const next = f(cur);
-      if (JSON.stringify(next.steps.map((st) => st.command)) !== JSON.stringify(cur.steps.map((st) => st.command)))
+      if (
+        JSON.stringify(next.steps.map((st) => st.command)) !==
+        JSON.stringify(cur.steps.map((st) => st.command))
+      )
         throw new Error('editScenario: only notes and annotations may change, not the commands');
       set((s) => ({ scenario: { ...s.scenario, current: next } }));
     },

@@ -19,7 +19,8 @@ import type { Scenario } from '../../worker/api.ts';
 import { store, useApp } from '../../store/index.ts';
 import { review, setReview, useReview, type PaneConfig } from './reviewStore.ts';
 import { classify, fnLink, summarize, type PaneSummary } from './summary.ts';
-import { COST_DOCS, costOverrides } from './costs.ts';
+import { COST_DOCS } from './costs.ts';
+import { paneScenario } from './paneScenario.ts';
 import { fmtNs } from './journey.ts';
 import { MiniDiagram } from './MiniDiagram.tsx';
 
@@ -30,22 +31,6 @@ interface PaneRun {
   trace: TraceEvent[];
   error: string | null;
   busy: boolean;
-}
-
-/** The scenario as the pane loads it: its posted-interrupt choice and the edited costs written in. */
-export function paneScenario(s: Scenario, c: PaneConfig, cost: Partial<CostModel>): Scenario {
-  const topology =
-    c.posted === null
-      ? s.topology
-      : {
-          ...s.topology,
-          iommu: { ...s.topology.iommu, interrupt_remapping: true, posted_interrupts: c.posted },
-        };
-  const edits = costOverrides(cost);
-  const options = Object.keys(edits).length
-    ? { ...s.options, cost: { ...s.options?.cost, ...edits } }
-    : s.options;
-  return { ...s, topology, ...(options ? { options } : {}) };
 }
 
 function usePaneRun(
@@ -168,7 +153,9 @@ function CompareView() {
               className="small"
               data-testid={`preset-${p.label.replace(/\W+/g, '-')}`}
               onClick={() => {
-                const [na, nb] = p.make(cmp.a.design, cmp.a.profile);
+                // the page's own design and kernel: they run the scenario
+                const st = store.getState().engine.state;
+                const [na, nb] = p.make(st?.design ?? cmp.a.design, st?.profile ?? cmp.a.profile);
                 setReview({ compare: { ...cmp, a: na, b: nb } });
               }}
             >

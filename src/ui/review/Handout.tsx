@@ -1,6 +1,7 @@
 // The printable handout: one page per step (and a title page), each with the caption, the presenter's
 // note, the annotations and the diagram at the end of that step. Hidden on screen; print CSS shows only it.
 
+import { createPortal } from 'react-dom';
 import { useApp } from '../../store/index.ts';
 import { useReview } from './reviewStore.ts';
 
@@ -9,7 +10,8 @@ export function Handout() {
   const current = useApp((s) => s.scenario.current);
   if (!pages) return null;
   const total = pages.length - 1;
-  return (
+  // outside the page's root, which print CSS hides
+  return createPortal(
     <div className="handout" data-testid="handout" data-pages={pages.length}>
       {pages.map((p, i) => (
         <section className="handout-page" key={i} data-testid="handout-page">
@@ -32,6 +34,7 @@ export function Handout() {
           />
         </section>
       ))}
-    </div>
+    </div>,
+    document.body,
   );
 }

@@ -2,23 +2,20 @@
 // the same outside the page) and as PNG, the timeline canvas as PNG, and text. The DOM parts are thin;
 // what can be checked without a browser (the SVG wrapper, a PNG's size) is plain functions.
 
-/** CSS properties that decide how the diagram's SVG looks; copied from computed style into the file. */
-const SVG_PROPS = [
+/** Inherited CSS properties that decide how the diagram's SVG looks; written where they change. */
+const INHERITED = [
   'fill',
   'fill-opacity',
   'stroke',
   'stroke-width',
   'stroke-opacity',
   'stroke-dasharray',
-  'opacity',
   'font-family',
   'font-size',
   'font-weight',
   'font-style',
   'text-anchor',
-  'dominant-baseline',
   'visibility',
-  'display',
 ] as const;
 
 /** A stand-alone SVG document around `inner` markup, with a background so it reads on any viewer. */
@@ -48,13 +45,24 @@ export function diagramSvg(svg: SVGSVGElement): { text: string; width: number; h
   const dst = [copy, ...copy.querySelectorAll('*')];
   src.forEach((el, i) => {
     const cs = getComputedStyle(el);
+    const parent = el === svg ? null : getComputedStyle(el.parentElement!);
     const out = dst[i] as SVGElement;
-    const style = SVG_PROPS.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(';');
-    out.setAttribute('style', style);
+    // only what differs from the parent, so the file stays small (the rest inherits)
+    const style = INHERITED.filter(
+      (p) => !parent || cs.getPropertyValue(p) !== parent.getPropertyValue(p),
+    ).map((p) => `${p}:${cs.getPropertyValue(p)}`);
+    if (cs.opacity !== '1') style.push(`opacity:${cs.opacity}`);
+    if (cs.display === 'none') style.push('display:none');
+    if (cs.dominantBaseline !== 'auto') style.push(`dominant-baseline:${cs.dominantBaseline}`);
+    if (style.length) out.setAttribute('style', style.join(';'));
+    else out.removeAttribute('style');
     for (const a of ['class', 'data-testid', 'tabindex', 'role']) out.removeAttribute(a);
+    // presentation attributes that name the page's CSS variables: the style above holds their values
+    for (const a of [...out.attributes]) if (a.value.includes('var(--')) out.removeAttribute(a.name);
   });
   const bg = getComputedStyle(document.documentElement).getPropertyValue('--bg').trim() || '#ffffff';
-  return { text: svgDocument(copy.innerHTML, width, height, bg), width, height };
+  const root = (copy.getAttribute('style') ?? '').replace(/"/g, "'");
+  return { text: svgDocument(`<g style="${root}">${copy.innerHTML}</g>`, width, height, bg), width, height };
 }
 
 /** An SVG file rasterised at `scale`: a PNG blob of width*scale by height*scale pixels. */
