@@ -18,7 +18,7 @@ import { createEngineClient, type WorkerHandle } from '../../worker/client.ts';
 import type { Scenario } from '../../worker/api.ts';
 import { store, useApp } from '../../store/index.ts';
 import { review, setReview, useReview, type PaneConfig } from './reviewStore.ts';
-import { classify, fnLink, summarize, type PaneSummary } from './summary.ts';
+import { classify, fnLink, sourceLink, summarize, type PaneSummary } from './summary.ts';
 import { COST_DOCS } from './costs.ts';
 import { paneScenario } from './paneScenario.ts';
 import { fmtNs } from './journey.ts';
@@ -308,6 +308,7 @@ function Pane(props: {
           </select>
         </span>
       </div>
+      <DesignNote design={c.design} />
       {run.error && (
         <p className="pane-error" data-testid="pane-error">
           {run.error}
@@ -361,6 +362,34 @@ function Pane(props: {
         </div>
       )}
     </section>
+  );
+}
+
+const LIFETIME = {
+  trigger: 'freed with its trigger',
+  disable: 'kept until MSI/MSI-X disable',
+  release: 'kept until release',
+};
+
+/** The design's rules that differ and the patches or commits its names come from. */
+function DesignNote({ design }: { design: DesignGeneration }) {
+  const d = DESIGNS[design];
+  const r = d.rules;
+  return (
+    <div className="design-note" data-testid="design-note">
+      <span>
+        {d.merged ? 'merged' : 'not merged'} · per-vector contexts {LIFETIME[r.pciCtxLifetime]}
+        {r.missingOp ? ` · a missing op is ${r.missingOp}` : ''}
+      </span>{' '}
+      {d.sources.map((src) => {
+        const href = sourceLink(src.ref);
+        return href ? (
+          <a key={src.ref} href={href} target="_blank" rel="noreferrer" title={src.title}>
+            [{src.title.replace(/^\[[^\]]*\]\s*/, '').slice(0, 48)}]
+          </a>
+        ) : null;
+      })}
+    </div>
   );
 }
 

@@ -142,14 +142,14 @@ function Overview({ at }: { at: number }) {
   };
   return (
     <div className="present-overview" data-testid="overview" role="dialog" aria-label="All slides">
-      <button className={at === 0 ? 'slide-card on' : 'slide-card'} onClick={() => go(-1)}>
+      <button className={at === 0 ? 'slide-card current' : 'slide-card'} onClick={() => go(-1)}>
         <b>Title</b>
         <span>{current?.description}</span>
       </button>
       {steps.map((s, i) => (
         <button
           key={i}
-          className={at === i + 1 ? 'slide-card on' : 'slide-card'}
+          className={at === i + 1 ? 'slide-card current' : 'slide-card'}
           data-testid="overview-card"
           onClick={() => go(i)}
         >

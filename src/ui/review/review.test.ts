@@ -4,11 +4,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_COST, parseScenario, type TraceEvent } from '../../engine/index.ts';
+import { DEFAULT_COST, DESIGNS, parseScenario, type TraceEvent } from '../../engine/index.ts';
 import { Session } from '../../worker/session.ts';
 import type { LoadOverrides, Scenario } from '../../worker/api.ts';
 import { journeyOf, pickIrq, toMermaid, toPlainText } from './journey.ts';
-import { classify, designFunctions, fnLink, summarize } from './summary.ts';
+import { classify, designFunctions, fnLink, sourceLink, summarize } from './summary.ts';
 import { COST_DOCS, costOverrides } from './costs.ts';
 import { addAnnotation, annotationsAt, removeAnnotation, setNote } from './annotations.ts';
 import { pngSize, svgDocument } from './exportFiles.ts';
@@ -172,6 +172,15 @@ describe('side-by-side summaries', () => {
     expect(fnLink({ fn: 'hw: MSI-X write', file: 'PCIe Base Spec 6.1.4' }, 'merged', '6.12')).toBeNull();
     expect(fnLink({ fn: 'msix_notify', file: 'hw/pci/msix.c' }, 'merged', '6.12')).toMatch(/qemu/);
     expect(designFunctions('merged').some((f) => f.fn === 'vfio_pci_set_msi_trigger')).toBe(true);
+    expect(sourceLink('commit b156e48fffa9')).toBe(
+      'https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=b156e48fffa9',
+    );
+    expect(sourceLink('drivers/vfio/pci/vfio_pci_intrs.c@v6.12')).toBe(
+      'https://elixir.bootlin.com/linux/v6.12/source/drivers/vfio/pci/vfio_pci_intrs.c',
+    );
+    // every source of every design links somewhere
+    for (const d of Object.values(DESIGNS))
+      for (const src of d.sources) expect(sourceLink(src.ref), src.ref).not.toBeNull();
   });
 });
 

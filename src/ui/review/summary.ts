@@ -186,3 +186,14 @@ export function fnLink(
   const tag = profile === '6.1' ? 'v6.1' : 'v6.12';
   return `https://elixir.bootlin.com/linux/${tag}/source/${f.file}`;
 }
+
+/** A design source's reference as a link: a lore URL as is, a commit on git.kernel.org, a file at a tag on elixir. */
+export function sourceLink(ref: string): string | null {
+  if (ref.startsWith('https://')) return ref;
+  const commit = ref.match(/^commit ([0-9a-f]{7,40})$/);
+  if (commit)
+    return `https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=${commit[1]}`;
+  const file = ref.match(/^([\w./-]+)@(v[\d.]+)$/);
+  if (file) return `https://elixir.bootlin.com/linux/${file[2]}/source/${file[1]}`;
+  return null;
+}
