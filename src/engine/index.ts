@@ -16,6 +16,7 @@ export {
   type Scenario,
   type ScenarioStep,
   type Expectation,
+  type Annotation,
 } from './scenario/schema.ts';
 export {
   runScenario,

@@ -5,7 +5,7 @@
 
 import type { StoreApi } from 'zustand/vanilla';
 import type { Command, DesignGeneration, KernelProfile, TraceEvent } from '../engine/index.ts';
-import type { Breakpoint, Update } from '../worker/api.ts';
+import type { Breakpoint, Scenario, Update } from '../worker/api.ts';
 import type { EngineApi } from '../worker/api.ts';
 import { describe as describeBp, matches } from '../worker/breakpoints.ts';
 import type { AppState, Granularity } from './slices.ts';
@@ -350,6 +350,39 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
   }
   let stoppedAt = -1;
 
+  /** The cursor to the end of scenario step `i` (the step list); steps not applied yet are applied. */
+  async function seekStep(i: number): Promise<void> {
+    pause();
+    const end = log.endOfScenarioStepFrames(i);
+    if (end !== null && end.at >= log.min) {
+      jump(end.at, end.frames);
+      return;
+    }
+    if (i < 0) {
+      jump(log.min);
+      return;
+    }
+    await atCursor();
+    while (get().scenario.stepIndex <= i) {
+      const before = get().scenario.stepIndex;
+      const u = await applyNext();
+      if (!u) break;
+      jump(get().engine.traceLength);
+      if (get().scenario.stepIndex === before) break;
+    }
+  }
+
+  /**
+   * A new profile or design keeps the user's place: the scenario reloads under it and replays to the
+   * same scenario step (the engine is deterministic; the hops may differ, the step is the same).
+   */
+  async function reloadKeepingPlace(): Promise<Update | null> {
+    const steps = get().scenario.stepIndex;
+    const u = await reload();
+    if (u && steps > 0) await seekStep(steps - 1);
+    return u;
+  }
+
   async function applyNext(): Promise<Update | null> {
     const { current, stepIndex } = get().scenario;
     const step = current?.steps[stepIndex];
@@ -380,12 +413,12 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
     setProfile(profile: KernelProfile): Promise<Update | null> {
       pause();
       set((s) => ({ scenario: { ...s.scenario, profile } }));
-      return reload();
+      return reloadKeepingPlace();
     },
     setDesign(design: DesignGeneration): Promise<Update | null> {
       pause();
       set((s) => ({ scenario: { ...s.scenario, design } }));
-      return reload();
+      return reloadKeepingPlace();
     },
     step,
     back,
@@ -440,25 +473,21 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
       jump(Math.min(at, get().engine.traceLength));
     },
     /** The cursor to the end of scenario step `i` (the step list); steps not applied yet are applied. */
-    async seekStep(i: number): Promise<void> {
-      pause();
-      const end = log.endOfScenarioStep(i);
-      if (end !== null && end >= log.min) {
-        jump(end);
-        return;
-      }
-      if (i < 0) {
-        jump(log.min);
-        return;
-      }
-      await atCursor();
-      while (get().scenario.stepIndex <= i) {
-        const before = get().scenario.stepIndex;
-        const u = await applyNext();
-        if (!u) break;
-        jump(get().engine.traceLength);
-        if (get().scenario.stepIndex === before) break;
-      }
+    seekStep,
+    /**
+     * Replaces the loaded scenario's document without reloading the engine: for presenter notes and
+     * annotations, which change no behaviour (src/ui/review). The steps' commands must stay as they are.
+     */
+    editScenario(f: (s: Scenario) => Scenario): void {
+      const cur = get().scenario.current;
+      if (!cur) return;
+      const next = f(cur);
+      if (
+        JSON.stringify(next.steps.map((st) => st.command)) !==
+        JSON.stringify(cur.steps.map((st) => st.command))
+      )
+        throw new Error('editScenario: only notes and annotations may change, not the commands');
+      set((s) => ({ scenario: { ...s.scenario, current: next } }));
     },
     selectNode(node: string | null): void {
       set((s) => ({ selection: { ...s.selection, node } }));

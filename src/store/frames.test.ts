@@ -61,3 +61,23 @@ describe('FrameLog', () => {
     expect(log.state?.counters.delivered).toBe(0);
   });
 });
+
+describe('FrameLog.endOfScenarioStepFrames', () => {
+  it('stands at each step, also where the next step recorded no hop at the same position', () => {
+    const sc = JSON.parse(readFileSync('public/scenarios/msix-direct.json', 'utf8')) as Scenario;
+    const s = new Session();
+    const first = s.load(sc);
+    const log = new FrameLog();
+    log.reset(first.state, first.fates, first.trace.length, 0);
+    for (let i = 0; i < sc.steps.length; i++) log.append(s.applyNextStep().frames, 0);
+    let shared = 0;
+    for (let i = 0; i < sc.steps.length; i++) {
+      const end = log.endOfScenarioStepFrames(i)!;
+      if (i + 1 < sc.steps.length && log.endOfScenarioStep(i + 1) === end.at) shared++;
+      log.moveTo(end.at, end.frames);
+      expect(log.scenarioIndex(), `step ${i + 1}`).toBe(i + 1);
+    }
+    // the scenario has such a step, or the test would not test it
+    expect(shared).toBeGreaterThan(0);
+  });
+});

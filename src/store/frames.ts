@@ -123,8 +123,18 @@ export class FrameLog {
 
   /** The trace position where scenario step `i` ends (its last frame), if the log holds it. */
   endOfScenarioStep(i: number): number | null {
-    let end: number | null = null;
-    for (const f of this.frames) if (f.scenarioStep === i) end = f.at;
+    return this.endOfScenarioStepFrames(i)?.at ?? null;
+  }
+
+  /**
+   * The same, with the frames applied there: the next step may add frames at the same trace position
+   * (a command that recorded no hop), which the cursor must leave unapplied to stand at step `i`.
+   */
+  endOfScenarioStepFrames(i: number): { at: number; frames: number } | null {
+    let end: { at: number; frames: number } | null = null;
+    this.frames.forEach((f, k) => {
+      if (f.scenarioStep === i) end = { at: f.at, frames: k + 1 };
+    });
     return end;
   }
 

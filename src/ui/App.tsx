@@ -11,6 +11,7 @@ import { CommandPalette } from './CommandPalette.tsx';
 import { Legend } from './Legend.tsx';
 import { useShortcuts } from './shortcuts.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
+import { ReviewLayer } from './review/ReviewLayer.tsx';
 
 export function App() {
   useShortcuts();
@@ -35,6 +36,7 @@ export function App() {
         </div>
       </main>
       <HelpOverlay />
+      <ReviewLayer />
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { actions, SPEEDS, useApp, type Granularity } from '../store/index.ts';
 import { fmtTime } from './format.ts';
 import { blurAfterPick } from './shortcuts.ts';
 import { ThemeToggle } from './ThemeToggle.tsx';
+import { ReviewMenu } from './review/ReviewMenu.tsx';
 
 const PROFILES: KernelProfile[] = ['6.1', '6.12'];
 // The engine's design table is the one list: its label up to the colon names the choice, the rest is
@@ -215,6 +216,7 @@ export function Toolbar() {
         <div className="clock" data-testid="clock" title="virtual time at the cursor">
           {fmtTime(time)}
         </div>
+        <ReviewMenu />
         <ThemeToggle />
         <button
           className="icon"

@@ -4,6 +4,8 @@
 
 import { useEffect } from 'react';
 import { actions, SPEEDS, store, type Granularity } from '../store/index.ts';
+import { enterPresentation } from './review/Presentation.tsx';
+import { openCompare } from './review/Compare.tsx';
 
 export interface Shortcut {
   keys: string[];
@@ -59,6 +61,8 @@ export const SHORTCUTS: Shortcut[] = [
     label: 'Light / dark theme',
     run: () => actions.setTheme(document.documentElement.dataset.theme === 'light' ? 'dark' : 'light'),
   },
+  { keys: ['f'], label: 'Presentation mode (captions as slides; Esc leaves)', run: enterPresentation },
+  { keys: ['c'], label: 'Side by side: two designs, kernels or paths at this step', run: openCompare },
   { keys: ['?'], label: 'This list', run: () => actions.toggleHelp() },
   {
     keys: ['Escape'],

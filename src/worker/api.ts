@@ -24,6 +24,15 @@ export interface ScenarioStep {
   command: Command;
   expect?: Json;
   caption?: string;
+  /** Presenter note (scenario/schema.ts). */
+  note?: string;
+}
+
+/** A reviewer's note on a component, at one step or all (scenario/schema.ts: annotationSchema). */
+export interface ScenarioAnnotation {
+  step?: number;
+  target: string;
+  text: string;
 }
 
 /** A scenario file, format 1 (DESIGN.md, "Scenarios"). */
@@ -37,6 +46,7 @@ export interface Scenario {
   topology: Topology;
   options?: { seed?: number; cost?: Partial<CostModel> };
   steps: ScenarioStep[];
+  annotations?: ScenarioAnnotation[];
 }
 
 /** Changes the page makes to a scenario's topology before loading it (the profile and design pickers). */
@@ -116,6 +126,12 @@ export interface Breakpoint {
 export interface EngineApi {
   /** Builds a fresh system from the scenario's topology (with overrides) and options. */
   load(scenario: Scenario, overrides?: LoadOverrides): Update;
+  /**
+   * Loads the scenario and applies its steps 0..`last` (with their runs) in one call, answering as a
+   * load does (rewound, the whole trace window): a second engine showing the same step under other
+   * overrides (the side-by-side view, the handout). Stops early at the first step that fails.
+   */
+  loadToStep(scenario: Scenario, overrides: LoadOverrides, last: number): Update;
   /** Applies one command (from the palette). */
   apply(cmd: Command): Update;
   /** Applies the scenario's next step command. */

@@ -138,3 +138,21 @@ describe('Session frames: the state at every hop', () => {
     expect(u.idle).toBe(false);
   });
 });
+
+describe('Session.loadToStep (a second engine at the same step)', () => {
+  it('reaches the state that loading and applying the same steps one by one reaches', () => {
+    const one = loaded();
+    for (let i = 0; i < 3; i++) one.applyNextStep();
+    const two = new Session();
+    const u = two.loadToStep(scenario, {}, 2);
+    expect(u.rewound).toBe(true);
+    expect(u.scenarioIndex).toBe(3);
+    expect(u.trace.length).toBe(one.snapshot().trace_length);
+    expect(two.snapshot()).toEqual(one.snapshot());
+  });
+
+  it('applies nothing at -1 and stops at the last step', () => {
+    expect(new Session().loadToStep(scenario, {}, -1).scenarioIndex).toBe(0);
+    expect(new Session().loadToStep(scenario, {}, 999).scenarioIndex).toBe(scenario.steps.length);
+  });
+});

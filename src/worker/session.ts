@@ -75,6 +75,21 @@ export class Session implements EngineApi {
     return this.rewind(null);
   }
 
+  loadToStep(scenario: Scenario, overrides: LoadOverrides, last: number): Update {
+    this.load(scenario, overrides);
+    let failed: Update['result'] = null;
+    for (let i = 0; i <= Math.min(last, scenario.steps.length - 1); i++) {
+      const u = this.applyNextStep();
+      // a step with an expected errno fails on purpose; only a step that expected success stops it
+      if (u.result && !u.result.ok && scenario.steps[i].expect === undefined) {
+        failed = u.result;
+        break;
+      }
+    }
+    const u = this.rewind(null);
+    return failed ? { ...u, result: failed } : u;
+  }
+
   reset(): Update {
     if (!this.scenario) throw new Error('irqflow worker: no scenario loaded');
     return this.load(this.scenario, this.overrides);

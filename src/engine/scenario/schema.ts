@@ -133,6 +133,20 @@ export const stepSchema = z
     command: commandUnion,
     expect: expectSchema.optional(),
     caption: z.string().max(2000).optional(),
+    /** What the presenter says at this step: shown in presentation mode, not on the slide. Plain text. */
+    note: z.string().max(5000).optional(),
+  })
+  .strict();
+
+/**
+ * A reviewer's note on a component (a diagram node id: `msix:nic0`, `iommu`, `vfio:nic0`, `lapic:1`),
+ * at one step (0-based) or at every step. Plain text, never HTML.
+ */
+export const annotationSchema = z
+  .object({
+    step: int.min(0).optional(),
+    target: z.string().min(1).max(200),
+    text: z.string().min(1).max(5000),
   })
   .strict();
 
@@ -183,12 +197,15 @@ export const scenarioSchema = z
       .strict()
       .optional(),
     steps: z.array(stepSchema).min(1),
+    /** Reviewers' notes on components (annotationSchema), shown in presentation mode. */
+    annotations: z.array(annotationSchema).max(1000).optional(),
   })
   .strict();
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioStep = z.infer<typeof stepSchema>;
 export type Expectation = z.infer<typeof expectSchema>;
+export type Annotation = z.infer<typeof annotationSchema>;
 
 /** Migrations from format N to N+1, applied in order to an older file. Empty: format 1 is the first. */
 export const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
