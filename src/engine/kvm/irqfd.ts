@@ -6,11 +6,12 @@
 import { defineEvent, type Engine, type PathName } from '../engine.ts';
 import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
-import type { GsiRoute, Vcpu } from '../types.ts';
+import type { GsiRoute } from '../types.ts';
 import { raise } from '../errno.ts';
 import { eventfdCtxFdget, eventfdDrainCount } from './eventfd.ts';
 import { compatDest, hex, msiDeliveryMode, msiVector } from '../iommu/msg.ts';
 import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from './lapic.ts';
+import { kvmIrqDestinations, kvmSetMsiIrq } from './delivery.ts';
 import { PATHS } from '../sim/trace.ts';
 import { bypassSync } from './bypass.ts';
 
@@ -88,47 +89,26 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
 
 /**
  * The vCPUs an MSI reaches, as KVM decodes it (arch/x86/kvm/irq_comm.c: kvm_set_msi_irq, then
- * kvm_irq_delivery_to_apic and lapic.c: kvm_apic_match_dest) for an xAPIC guest without the x2APIC API
- * (address_hi ignored): destination id in address bits 19:12, logical mode in bit 2, redirection hint
- * in bit 3, delivery mode in data bits 10:8. Physical: the APIC id or 0xff (broadcast); logical: 0xff,
- * or the LDR's logical id by the DFR's model (flat: any common bit; cluster: same cluster, a common
- * member bit). Lowest priority (mode 1, or a redirection hint) picks one software-enabled LAPIC, the
- * (vector mod n)-th of those that match, in vCPU order (vector hashing, KVM's default); a physical
- * broadcast with mode 1 is made fixed ("phys broadcast and lowest prio"). Checked against KVM itself:
- * oracle/kvm-fixtures/kvm-dest.*.
+ * kvm_irq_delivery_to_apic; the decoding is shared with `irqflow probe --kvm`: ./delivery.ts, checked
+ * against KVM itself, oracle/kvm-fixtures/kvm-dest.*) for an xAPIC guest without the x2APIC API. Lowest
+ * priority (mode 1, or the redirection hint) picks one LAPIC by vector hashing (KVM's default): on the
+ * APIC map's fast path the index runs over the destination's logical bits, so a bit with no LAPIC drops
+ * the interrupt; broadcasts and mixed flat/cluster LAPICs take the slow path (vCPU order). (apic_arb_prio
+ * matters only with vector_hashing=0, which the probe models and the page does not offer.)
  */
 export function routeTargets(
   e: Engine,
   r: Pick<GsiRoute, 'address_lo' | 'data'>,
 ): { vcpus: number[]; vector: number } | { unsupported: string } {
-  const dest = compatDest(r.address_lo);
-  const logical = (r.address_lo & 4) !== 0;
-  const rh = (r.address_lo & 8) !== 0;
-  let mode = msiDeliveryMode(r.data);
-  const vector = msiVector(r.data);
+  const irq = kvmSetMsiIrq(r.address_lo, r.data);
+  const mode = irq.delivery_mode;
   if (mode > 1) return { unsupported: `delivery mode ${DELIVERY_MODES[mode]} (data bits 10:8 = ${mode})` };
-  if (!logical && dest === 0xff && mode === 1) mode = 0;
   const vcpus = e.state.kvm.vcpus;
-  const match: number[] = [];
-  for (let i = 0; i < vcpus.length; i++) if (matchDest(vcpus[i], dest, logical)) match.push(i);
-  if (mode === 1 || rh) {
-    const enabled = match.filter((i) => lapicSoftwareEnabled(vcpus[i].lapic));
-    return { vcpus: enabled.length ? [enabled[vector % enabled.length]] : [], vector };
-  }
-  return { vcpus: match, vector };
+  const t = kvmIrqDestinations(vcpus, irq, true);
+  return { vcpus: t.dest, vector: irq.vector };
 }
 
 const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'reserved', 'NMI', 'INIT', 'reserved', 'ExtINT'];
-
-function matchDest(v: Vcpu, dest: number, logical: boolean): boolean {
-  if (dest === 0xff) return true; // kvm_apic_broadcast
-  if (!logical) return dest === v.apic_id;
-  const id = v.lapic.ldr >>> 24;
-  const model = v.lapic.dfr >>> 28;
-  if (model === 0xf) return (id & dest) !== 0; // APIC_DFR_FLAT
-  if (model === 0) return id >>> 4 === dest >>> 4 && (id & dest & 0xf) !== 0; // APIC_DFR_CLUSTER
-  return false; // kvm_apic_match_logical_addr: neither model matches nothing
-}
 
 /** The single vCPU an MSI reaches, or null (what posting needs: kvm_intr_is_single_vcpu). */
 export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
