@@ -269,6 +269,7 @@ export const systemStateSchema = z
         irqfds: z.record(z.string(), z.object({ fd, gsi: u32 }).strict()),
         vcpus: z.array(vcpu).min(1).max(64),
         next_gsi: u32,
+        apicv: z.boolean(),
       })
       .strict(),
     vmm: z.record(name, vmmDevice),

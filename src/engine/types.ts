@@ -68,7 +68,8 @@ export interface Topology {
   profile?: KernelProfile;
   design?: DesignGeneration;
   iommu?: { interrupt_remapping?: boolean; posted_interrupts?: boolean };
-  vm?: { vcpus?: number };
+  /** apicv: APIC virtualization (VMX enable_apicv); default: on when posted interrupts are. */
+  vm?: { vcpus?: number; apicv?: boolean };
   /** Host CPUs whose vectors the host IRQ layer hands out (default 8). */
   host?: { cpus?: number };
   devices: PciDeviceTopology[];
@@ -388,6 +389,11 @@ export interface SystemState {
     irqfds: Record<string, Irqfd>;
     vcpus: Vcpu[];
     next_gsi: number;
+    /**
+     * APICv (enable_apicv): KVM's own injections go through PIR/ON (vmx_deliver_interrupt), the CPU
+     * delivers the virtual interrupt and virtualizes EOI; posted IRTEs need it (vmx_can_use_vtd_pi).
+     */
+    apicv: boolean;
   };
   vmm: Record<string, VmmDeviceState>;
   guest: Record<string, GuestDriverState>;

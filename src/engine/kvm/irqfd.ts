@@ -14,6 +14,7 @@ import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from './lapic.ts';
 import { kvmIrqDestinations, kvmSetMsiIrq } from './delivery.ts';
 import { PATHS } from '../sim/trace.ts';
 import { bypassSync } from './bypass.ts';
+import { piDeliverPostedInterrupt } from '../iommu/posted.ts';
 
 /** KVM_MAX_IRQ_ROUTES on x86. */
 export const KVM_MAX_IRQ_ROUTES = 4096;
@@ -209,6 +210,8 @@ export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: numbe
     e.dropped(irq, 'LAPIC software-disabled');
     return;
   }
+  // vmx_deliver_interrupt: with APICv KVM posts the vector itself; the IRR-and-kick path only without
+  if (e.state.kvm.apicv) return piDeliverPostedInterrupt(e, irq, v, vector, from);
   if (lapicSetIrr(e, irq, v, vector, e.sid(from))) lapicKick(e, v, irq);
 }
 

@@ -7,7 +7,7 @@ import { defineEvent, placeSite, type Engine } from '../engine.ts';
 import type { Vcpu } from '../types.ts';
 import { hex } from '../iommu/msg.ts';
 import { guestHandle } from '../guest/driver.ts';
-import { piSetVcpuState } from '../iommu/posted.ts';
+import { piNeedsWakeup, piSetVcpuState } from '../iommu/posted.ts';
 import { HOP } from '../hops.ts';
 import { vecClear, vecGet, vecHighest, vecSet } from './vecset.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
@@ -16,6 +16,8 @@ const H_SET_IRR = HOP['kvm.set_irr'];
 const H_COALESCED = HOP['kvm.coalesced'];
 const H_ACCEPT = HOP['lapic.accept'];
 const H_EOI = HOP['lapic.eoi'];
+const H_VID = HOP['lapic.vid'];
+const H_VEOI = HOP['lapic.veoi'];
 const STATES = ['running', 'halted', 'preempted'] as const;
 const F_IRR = defineDetail(
   (vector, state) => `IRR ${hex(vector)} set${state === 0 ? '' : `; vCPU ${STATES[state]}`}`,
@@ -61,7 +63,7 @@ export function lapicKick(e: Engine, vcpu: Vcpu, irq: number): void {
   // kvm_vcpu_kick wakes a blocked vCPU, which blocks again unless something can be delivered now
   if (vcpu.state === 'halted' && lapicHasInterrupt(vcpu.lapic) >= 0) {
     vcpu.state = 'running';
-    piSetVcpuState(vcpu); // vmx_vcpu_pi_load: NV back to the notification vector
+    piSetVcpuState(vcpu, piNeedsWakeup(e)); // vmx_vcpu_pi_load: NV back to the notification vector
     e.hop(
       'kvm.kick',
       irq,
@@ -118,7 +120,9 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   const irq = vecClear(l.irr, l.irr_irq, vector);
   vecSet(l.isr, l.isr_irq, vector, irq);
   v.in_irq = true;
-  e.hopf(H_ACCEPT, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
+  // under APICv the CPU itself delivers the virtual interrupt (RVI to SVI), no KVM function runs
+  const hop = e.state.kvm.apicv ? H_VID : H_ACCEPT;
+  e.hopf(hop, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
   e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
   v.handled[vector] = (v.handled[vector] ?? 0) + 1;
   // A Linux guest acks an edge vector before its handler runs: handle_edge_irq -> irq_ack ->
@@ -132,7 +136,9 @@ const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
   // apic_set_eoi clears the highest ISR bit (apic_find_highest_isr), whichever vector the handler had
   const top = vecHighest(l.isr);
   if (top >= 0) vecClear(l.isr, l.isr_irq, top);
-  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  // APICv virtualizes the EOI of a vector outside the EOI-exit bitmap (edge MSIs): no VM exit
+  const hop = e.state.kvm.apicv ? H_VEOI : H_EOI;
+  e.hopf(hop, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
   e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
 });
 

@@ -7,7 +7,7 @@
 import type { Engine } from '../engine.ts';
 import type { Vcpu } from '../types.ts';
 import { raise } from '../errno.ts';
-import { EV_PI_SYNC, piSetVcpuState } from '../iommu/posted.ts';
+import { EV_PI_SYNC, piNeedsWakeup, piSetVcpuState } from '../iommu/posted.ts';
 import { lapicHasInterrupt, scheduleAccept } from './lapic.ts';
 
 export function vcpuSetState(e: Engine, v: Vcpu, next: Vcpu['state']): string {
@@ -26,7 +26,7 @@ export function vcpuSetState(e: Engine, v: Vcpu, next: Vcpu['state']): string {
     return `vCPU ${v.id} stays running: an interrupt is pending (kvm_arch_vcpu_runnable)`;
   }
   v.state = next;
-  piSetVcpuState(v);
+  piSetVcpuState(v, piNeedsWakeup(e));
   if (next === 'running') {
     // vmx_vcpu_pi_load sets ON when PIR is not empty; VM entry then runs vmx_sync_pir_to_irr
     if (v.pi.pir.length > 0) {
