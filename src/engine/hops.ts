@@ -213,6 +213,17 @@ export const HOPS: readonly HopDef[] = [
     fn: 'hw: virtual-interrupt delivery, no VM exit@Intel SDM vol. 3 30.2.2',
   },
   {
+    key: 'kvm.ioapic',
+    label: 'guest programs an IO-APIC redirection entry',
+    fn: 'ioapic_write_indirect@arch/x86/kvm/ioapic.c',
+  },
+  { key: 'ioapic.set', label: 'IO-APIC pin asserted', fn: 'ioapic_set_irq@arch/x86/kvm/ioapic.c' },
+  {
+    key: 'ioapic.eoi',
+    label: 'EOI of a level vector: Remote IRR cleared, ack notifiers run',
+    fn: 'kvm_ioapic_update_eoi@arch/x86/kvm/ioapic.c',
+  },
+  {
     key: 'lapic.veoi',
     label: 'APICv: EOI virtualized, no VM exit',
     fn: 'hw: EOI virtualization@Intel SDM vol. 3 30.1.3',

@@ -9,6 +9,7 @@ import { vfioDeviceCreate } from './vfio/device.ts';
 import { vmmDeviceCreate } from './vmm/qemu.ts';
 import { guestDriverCreate } from './guest/driver.ts';
 import { piCreate } from './iommu/posted.ts';
+import { ioapicCreate } from './kvm/ioapic.ts';
 import { FIRST_EVENTFD } from './kvm/eventfd.ts';
 import { MSIX_MAX_ENTRIES } from './pci/msix.ts';
 import { msiMessageControl } from './pci/msi.ts';
@@ -157,6 +158,7 @@ export function buildState(t: Topology): SystemState {
       next_gsi: 24,
       // posted interrupts imply APICv: vmx_can_use_vtd_pi needs enable_apicv
       apicv: t.vm?.apicv ?? ((t.iommu?.posted_interrupts ?? false) && (t.iommu?.interrupt_remapping ?? true)),
+      ioapic: ioapicCreate(),
     },
     vmm: {},
     guest: {},

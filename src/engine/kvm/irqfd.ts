@@ -15,20 +15,30 @@ import { kvmIrqDestinations, kvmSetMsiIrq } from './delivery.ts';
 import { PATHS } from '../sim/trace.ts';
 import { bypassSync } from './bypass.ts';
 import { piDeliverPostedInterrupt } from '../iommu/posted.ts';
+import { ioapicIrqfdInject, KVM_IOAPIC_NUM_PINS } from './ioapic.ts';
 
 /** KVM_MAX_IRQ_ROUTES on x86. */
 export const KVM_MAX_IRQ_ROUTES = 4096;
 
 // kvm_irqfd_assign: one irqfd per eventfd per VM (EBUSY)
-export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
+export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number, resamplefd?: number): void {
   eventfdCtxFdget(e, fd);
+  // KVM_IRQFD_FLAG_RESAMPLE: the resamplefd must be an eventfd too (kvm_irqfd_assign)
+  if (resamplefd !== undefined) eventfdCtxFdget(e, resamplefd, 'resample');
   // No range check on the GSI: only the routing table is bounded; a signal on a GSI without a route is
   // consumed and delivers nothing (oracle/kvm-fixtures/kvm-irqfd: GSI 5000 accepted)
   if (e.state.kvm.irqfds[fd])
     raise('EBUSY', `eventfd ${fd} already has an irqfd (GSI ${e.state.kvm.irqfds[fd].gsi})`, 'fd');
-  e.state.kvm.irqfds[fd] = { fd, gsi };
+  e.state.kvm.irqfds[fd] = resamplefd === undefined ? { fd, gsi } : { fd, gsi, resamplefd };
   e.state.eventfds[fd].label = `irqfd GSI ${gsi}`;
-  e.hop('ctl.irqfd', 0, 'vmm', 'irqfd', 'done', `KVM_IRQFD fd ${fd} -> GSI ${gsi}`);
+  e.hop(
+    'ctl.irqfd',
+    0,
+    'vmm',
+    'irqfd',
+    'done',
+    `KVM_IRQFD fd ${fd} -> GSI ${gsi}${resamplefd === undefined ? '' : `, resamplefd ${resamplefd}`}`,
+  );
   bypassSync(e);
   // kvm_irqfd_assign: vfs_poll finds EPOLLIN on an eventfd already signalled and schedules
   // irqfd_inject, which sets the GSI once and does not read the counter: the count stays for the next
@@ -45,7 +55,7 @@ export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
       `KVM_IRQFD on eventfd ${fd} with count ${efd.count}: irqfd_inject sets GSI ${gsi} once, the count stays`,
       'irqfd_inject@virt/kvm/eventfd.c',
     );
-    irqfdInject(e, irq, gsi, e.cost.eventfd);
+    irqfdInject(e, irq, gsi, e.cost.eventfd, resamplefd !== undefined);
   }
 }
 
@@ -56,6 +66,13 @@ export function kvmIrqfdDeassign(e: Engine, fd: number, gsi: number): void {
   if (irqfd && irqfd.gsi === gsi) {
     delete e.state.kvm.irqfds[fd];
     e.state.eventfds[fd].label = '';
+    // irqfd_resampler_shutdown: the last resampler of the GSI lowers its source of the line
+    if (irqfd.resamplefd !== undefined && gsi < KVM_IOAPIC_NUM_PINS) {
+      const others = Object.values(e.state.kvm.irqfds).some(
+        (f) => f.gsi === gsi && f.resamplefd !== undefined,
+      );
+      if (!others) e.state.kvm.ioapic[gsi].line &= ~4;
+    }
     // irqfd_shutdown: eventfd_ctx_remove_wait_queue reads (and zeroes) the count on the way out
     eventfdDrainCount(e, fd, 'KVM_IRQFD deassign: irqfd_shutdown read the count');
     e.hop(
@@ -127,8 +144,10 @@ const UNSUPPORTED = -3;
  * vector, or a negative reason). A multi-destination MSI is one interrupt per LAPIC it reaches: the
  * copies get interrupt ids of their own, so each has one fate.
  */
-export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number): void {
+export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, resample = false): void {
   const route = e.state.kvm.gsi_routes[gsi];
+  // GSI 0-23 without an MSI entry keep their default route: the in-kernel IO-APIC's pin
+  if (!route && gsi < KVM_IOAPIC_NUM_PINS) return ioapicIrqfdInject(e, irq, gsi, resample, delay);
   if (!route) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_ROUTE);
   // the common case, a physical fixed MSI to one APIC id, without building destination lists
   const lo = route.address_lo;

@@ -10,6 +10,7 @@ import { guestHandle } from '../guest/driver.ts';
 import { piNeedsWakeup, piSetVcpuState } from '../iommu/posted.ts';
 import { HOP } from '../hops.ts';
 import { vecClear, vecGet, vecHighest, vecSet } from './vecset.ts';
+import { ioapicLevelVector, kvmIoapicEoi } from './ioapic.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
 
 const H_SET_IRR = HOP['kvm.set_irr'];
@@ -125,6 +126,12 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   e.hopf(hop, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
   e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
   v.handled[vector] = (v.handled[vector] ?? 0) + 1;
+  // A level-triggered IO-APIC vector: handle_fasteoi_irq runs the handler (which quiets the device),
+  // then the EOI, which exits even under APICv (the EOI-exit bitmap) for kvm_ioapic_update_eoi
+  if (ioapicLevelVector(e, v.apic_id, vector)) {
+    e.schedule(e.cost.guest_handler, EV_LEVEL_HANDLER, irq, v.id, vector);
+    return;
+  }
   // A Linux guest acks an edge vector before its handler runs: handle_edge_irq -> irq_ack ->
   // apic_ack_edge -> apic_eoi (arch/x86/kernel/apic/vector.c), a write KVM emulates (kvm_lapic_set_eoi).
   e.schedule(e.cost.eoi, EV_EOI, irq, v.id, vector);
@@ -140,6 +147,23 @@ const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
   const hop = e.state.kvm.apicv ? H_VEOI : H_EOI;
   e.hopf(hop, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
   e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
+});
+
+const EV_LEVEL_HANDLER = defineEvent('guest.handler.fasteoi', (e, irq, vcpuId, vector) => {
+  guestHandle(e, irq, vcpuId, vector);
+  e.schedule(e.cost.eoi, EV_LEVEL_EOI, irq, vcpuId, vector);
+});
+
+const EV_LEVEL_EOI = defineEvent('lapic.eoi.level', (e, irq, vcpuId, vector) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  const l = v.lapic;
+  const top = vecHighest(l.isr);
+  if (top >= 0) vecClear(l.isr, l.isr_irq, top);
+  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  // apic_set_eoi -> kvm_ioapic_send_eoi (a level vector: TMR set)
+  kvmIoapicEoi(e, irq, v.apic_id, top >= 0 ? top : vector);
+  v.in_irq = false;
+  scheduleAccept(e, v, 0);
 });
 
 const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {
