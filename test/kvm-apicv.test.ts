@@ -115,3 +115,17 @@ describe('function names per release (issue 13 item 10)', () => {
     expect(hopFn(vid, 'merged', '6.12')).toMatch(/^hw: virtual-interrupt delivery/);
   });
 });
+
+describe('the halt check (leftover of issue 13)', () => {
+  it('PIR is synced into IRR before HLT decides (kvm_apic_has_interrupt -> vmx_sync_pir_to_irr): a posted vector held by TPR lets the vCPU block', () => {
+    const s = sys({ apicv: true });
+    ok(s, { op: 'kvm.setLapic', vcpu: 0, tpr: 0x50 });
+    ok(s, msi(0, 0x45)); // PIR 0x45, ON; the notification is still in flight
+    expect(s.snapshot().state.kvm.vcpus[0].pi.pir).toEqual([0x45]);
+    ok(s, { op: 'kvm.vcpu', vcpu: 0, state: 'halted' });
+    const v = s.snapshot().state.kvm.vcpus[0];
+    expect(v.state).toBe('halted');
+    expect(v.pi.pir).toEqual([]);
+    expect(v.lapic.irr).toEqual([0x45]);
+  });
+});

@@ -150,6 +150,11 @@ export function piDeliverPostedInterrupt(
   }
 }
 
+/** vmx_sync_pir_to_irr outside a VM entry (the halt check's kvm_apic_has_interrupt). */
+export function piSyncPirToIrr(e: Engine, v: Vcpu): void {
+  piSyncToIrr(e, v, HOP['pi.sync']);
+}
+
 /** Moves every PIR bit into the LAPIC's IRR and clears ON. */
 function piSyncToIrr(e: Engine, v: Vcpu, hop: number): void {
   const pi = v.pi;

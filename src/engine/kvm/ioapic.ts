@@ -49,7 +49,7 @@ export function kvmIoapicWrite(
     'kvm.ioapic',
     0,
     'guest',
-    'ioapic',
+    'kvm',
     'done',
     `IO-APIC pin ${pin}: vector ${hex(entry.vector)} to APIC ${entry.dest}, ${entry.level ? 'level' : 'edge'}${entry.masked ? ', masked' : ''}`,
   );
@@ -76,7 +76,7 @@ const EV_IOAPIC_IRQFD = defineEvent('ioapic.irqfd', (e, irq, gsi, resample) => {
     'irqfd.wakeup',
     irq,
     'irqfd',
-    'ioapic',
+    'kvm',
     'forwarded',
     resample
       ? `GSI ${gsi}: resample irqfd raises IO-APIC pin ${gsi} (its own source, held until the EOI)`
@@ -94,7 +94,7 @@ function ioapicSetIrq(e: Engine, irq: number, pin: number, source: number, level
   p.line = level ? p.line | source : p.line & ~source;
   if (!level) return;
   if (p.masked) {
-    e.hop('ioapic.set', irq, 'ioapic', 'ioapic', 'dropped', `IO-APIC pin ${pin} is masked`);
+    e.hop('ioapic.set', irq, 'kvm', 'kvm', 'dropped', `IO-APIC pin ${pin} is masked`);
     e.dropped(irq, `IO-APIC pin ${pin} masked`);
     return;
   }
@@ -103,8 +103,8 @@ function ioapicSetIrq(e: Engine, irq: number, pin: number, source: number, level
     e.hop(
       'ioapic.set',
       irq,
-      'ioapic',
-      'ioapic',
+      'kvm',
+      'kvm',
       'coalesced',
       `IO-APIC pin ${pin} already asserted by #${p.irq}`,
     );
@@ -122,7 +122,7 @@ function ioapicService(e: Engine, irq: number, pin: number): void {
     e.hop(
       'ioapic.set',
       irq,
-      'ioapic',
+      'kvm',
       'kvm',
       'dropped',
       `IO-APIC pin ${pin}: no LAPIC with APIC id ${p.dest}`,
@@ -137,13 +137,13 @@ function ioapicService(e: Engine, irq: number, pin: number): void {
   e.hop(
     'ioapic.set',
     irq,
-    'ioapic',
+    'kvm',
     'kvm',
     'forwarded',
     `IO-APIC pin ${pin}: vector ${hex(p.vector)} to vCPU ${vcpu}${p.level ? ', Remote IRR set' : ''}`,
     'ioapic_service@arch/x86/kvm/ioapic.c',
   );
-  kvmDeliver(e, irq, vcpu, p.vector, 'ioapic');
+  kvmDeliver(e, irq, vcpu, p.vector, 'kvm');
 }
 
 /** Whether vector is a level-triggered IO-APIC vector of vCPU `apicId` (its EOI exits: EOI-exit bitmap). */
@@ -168,7 +168,7 @@ export function kvmIoapicEoi(e: Engine, irq: number, apicId: number, vector: num
       'ioapic.eoi',
       irq,
       `lapic:${apicId}`,
-      'ioapic',
+      'kvm',
       'done',
       `EOI of ${hex(vector)}: IO-APIC pin ${pin} Remote IRR cleared${resamplers.length ? '; irqfd_resampler_ack lowers the line' : ''}`,
     );
@@ -179,13 +179,13 @@ export function kvmIoapicEoi(e: Engine, irq: number, apicId: number, vector: num
         e.hop(
           'eventfd.signal',
           id,
-          'ioapic',
+          'kvm',
           'eventfd',
           'forwarded',
           `irqfd_resampler_ack: signal resamplefd ${f.resamplefd} (GSI ${pin})`,
           'irqfd_resampler_ack@virt/kvm/eventfd.c',
         );
-        eventfdSignal(e, id, f.resamplefd!, 'ioapic');
+        eventfdSignal(e, id, f.resamplefd!, 'kvm');
       }
     }
   });
