@@ -129,3 +129,38 @@ describe('the halt check (leftover of issue 13)', () => {
     expect(v.lapic.irr).toEqual([0x45]);
   });
 });
+
+describe('posting needs a single destination (kvm_intr_is_single_vcpu; leftover of issue 13)', () => {
+  function irteMode(address_lo: number, data: number): string {
+    const s = createSystem({
+      vm: { vcpus: 4 },
+      iommu: { interrupt_remapping: true, posted_interrupts: true },
+      devices: [{ name: 'nic0', msix: { table_size: 1 } }],
+    });
+    ok(s, { op: 'eventfd.create' });
+    ok(s, { op: 'kvm.route', gsi: 30, address_lo, data });
+    ok(s, { op: 'kvm.irqfd', fd: 6, gsi: 30 });
+    ok(s, {
+      op: 'vfio.setIrqs',
+      device: 'nic0',
+      flags: 'EVENTFD|TRIGGER',
+      index: 'MSIX',
+      start: 0,
+      count: 1,
+      data: [6],
+    });
+    const st = s.snapshot().state;
+    return Object.values(st.host.irqs).map((h) => st.iommu.irte[h.irte!]!.mode)[0];
+  }
+  it('lowest priority to a logical flat destination narrows to the hashed LAPIC on the map: posted', () => {
+    expect(irteMode(0xfee0f004, 0x100 | 0x71)).toBe('posted');
+  });
+  it('a lowest-priority broadcast counts every match on the slow path: several, so remapped', () => {
+    expect(irteMode(0xfeeff004, 0x100 | 0x71)).toBe('remapped');
+    expect(irteMode(0xfeeff000, 0x100 | 0x71)).toBe('remapped');
+  });
+  it('a fixed logical MSI to two LAPICs is not postable; to one bit with a LAPIC it is', () => {
+    expect(irteMode(0xfee03004, 0x71)).toBe('remapped');
+    expect(irteMode(0xfee11004, 0x71)).toBe('posted'); // bits 0 and 4: only bit 0 has a LAPIC
+  });
+});

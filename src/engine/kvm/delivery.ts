@@ -167,3 +167,23 @@ function ctz(x: number): number {
   while (n < 32 && !(x & (1 << n))) n++;
   return n;
 }
+
+/**
+ * kvm_intr_is_single_vcpu (arch/x86/kvm/lapic.c, irq_comm.c), what posting asks (vmx_pi_update_irte): the
+ * APIC map's answer when its bitmap, lowest priority narrowed, has exactly one bit with a LAPIC; else
+ * every present LAPIC matching the destination is counted, lowest priority or not, and exactly one must.
+ * So a lowest-priority broadcast, or a logical one under mixed LAPICs, reaching several is not postable.
+ */
+export function kvmIntrIsSingleVcpu(apics: ApicView[], irq: LapicIrq, vectorHashing: boolean): number | null {
+  const fast = mapDestinations(apics, irq);
+  if (fast) {
+    let bits = fast.bits;
+    if (kvmLowestPrioDelivery(irq) && irq.logical) {
+      const t = kvmIrqDestinations(apics, irq, vectorHashing);
+      bits = t.dest.length === 1 ? [fast.dst.indexOf(t.dest[0])] : [];
+    }
+    if (bits.length === 1 && fast.dst[bits[0]] !== undefined) return fast.dst[bits[0]]!;
+  }
+  const match = apics.flatMap((a, i) => (kvmApicMatchDest(a, irq.dest_id, irq.logical) ? [i] : []));
+  return match.length === 1 ? match[0] : null;
+}

@@ -11,7 +11,7 @@ import { raise } from '../errno.ts';
 import { eventfdCtxFdget, eventfdDrainCount } from './eventfd.ts';
 import { compatDest, hex, msiDeliveryMode, msiVector } from '../iommu/msg.ts';
 import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from './lapic.ts';
-import { kvmIrqDestinations, kvmSetMsiIrq } from './delivery.ts';
+import { kvmIntrIsSingleVcpu, kvmIrqDestinations, kvmSetMsiIrq } from './delivery.ts';
 import { PATHS } from '../sim/trace.ts';
 import { bypassSync } from './bypass.ts';
 import { piDeliverPostedInterrupt } from '../iommu/posted.ts';
@@ -128,10 +128,11 @@ export function routeTargets(
 
 const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'reserved', 'NMI', 'INIT', 'reserved', 'ExtINT'];
 
-/** The single vCPU an MSI reaches, or null (what posting needs: kvm_intr_is_single_vcpu). */
+/** The single vCPU an MSI reaches, or null: what posting needs (kvm_intr_is_single_vcpu). */
 export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
-  const t = routeTargets(e, r);
-  return 'vcpus' in t && t.vcpus.length === 1 ? { vcpu: t.vcpus[0], vector: t.vector } : null;
+  const irq = kvmSetMsiIrq(r.address_lo, r.data);
+  const vcpu = kvmIntrIsSingleVcpu(e.state.kvm.vcpus, irq, true);
+  return vcpu === null ? null : { vcpu, vector: irq.vector };
 }
 
 const NO_ROUTE = -1;
