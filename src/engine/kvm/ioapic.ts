@@ -100,14 +100,7 @@ function ioapicSetIrq(e: Engine, irq: number, pin: number, source: number, level
   }
   if (p.irq && (was || p.remote_irr)) {
     // the line was already high, or the level interrupt waits for its EOI (Remote IRR)
-    e.hop(
-      'ioapic.set',
-      irq,
-      'kvm',
-      'kvm',
-      'coalesced',
-      `IO-APIC pin ${pin} already asserted by #${p.irq}`,
-    );
+    e.hop('ioapic.set', irq, 'kvm', 'kvm', 'coalesced', `IO-APIC pin ${pin} already asserted by #${p.irq}`);
     e.coalesced(irq, p.irq, `IO-APIC pin ${pin}`);
     return;
   }
@@ -119,14 +112,7 @@ function ioapicService(e: Engine, irq: number, pin: number): void {
   const p = e.state.kvm.ioapic[pin];
   const vcpu = e.state.kvm.vcpus.findIndex((v) => v.apic_id === p.dest);
   if (vcpu < 0) {
-    e.hop(
-      'ioapic.set',
-      irq,
-      'kvm',
-      'kvm',
-      'dropped',
-      `IO-APIC pin ${pin}: no LAPIC with APIC id ${p.dest}`,
-    );
+    e.hop('ioapic.set', irq, 'kvm', 'kvm', 'dropped', `IO-APIC pin ${pin}: no LAPIC with APIC id ${p.dest}`);
     e.dropped(irq, 'IO-APIC entry to no vCPU');
     return;
   }
