@@ -103,6 +103,7 @@ const VALID: Record<string, Command> = {
   'kvm.vcpu': { op: 'kvm.vcpu', vcpu: 1, state: 'halted' },
   'kvm.setLapic': { op: 'kvm.setLapic', vcpu: 1, tpr: 0x20 },
   'kvm.signalMsi': { op: 'kvm.signalMsi', address_lo: 0xfee01000, data: 0x46 },
+  'kvm.ioapic': { op: 'kvm.ioapic', pin: 11, vector: 0x51, dest: 0 },
   'device.raise': { op: 'device.raise', device: 'nic0', vector: 0, count: 2 },
   'device.msixWrite': { op: 'device.msixWrite', device: 'nic0', offset: 8, value: 0x41 },
   'device.functionMask': { op: 'device.functionMask', device: 'nic0', masked: false },

@@ -159,3 +159,17 @@ describe('MSI destinations (kvm_set_msi_irq, kvm_irq_delivery_to_apic, kvm_apic_
     expect(ok(sys, { op: 'eventfd.read', fd })).toBe(0);
   });
 });
+
+describe('lowest priority on the APIC map fast path (arch/x86/kvm/lapic.c: kvm_apic_map_get_dest_lapic)', () => {
+  it('vector hashing indexes the logical destination bits, LAPIC or not: a bit without one drops the MSI (kvm_vector_to_index, kvm_apic_disabled_lapic_found)', () => {
+    const sys = four(); // flat LDRs 0x01, 0x02, 0x04, 0x08 (a Linux guest's flat_init_apic_ldr)
+    // dest 0x13: bits 0, 1 and 4 (no LAPIC at bit 4); 0x72 % 3 = 0 -> bit 0, vCPU 0
+    ok(sys, msi(0x13, 0x72, { log: true, dlv: 1 }));
+    // 0x74 % 3 = 2 -> bit 4: nobody, although vCPUs 0 and 1 match
+    const dropped = ok(sys, msi(0x13, 0x74, { log: true, dlv: 1 }));
+    ok(sys, { op: 'run' });
+    expect(takers(sys, 0x72)).toEqual([0]);
+    expect(takers(sys, 0x74)).toEqual([]);
+    expect(sys.snapshot().interrupts.find((x) => x.id === dropped)?.fate).toBe('dropped');
+  });
+});

@@ -13,6 +13,7 @@ import { dataElementSize, parseFlags, parseIndex, VFIO_IRQ_SET_MINSZ } from './v
 import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './kvm/eventfd.ts';
 import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './kvm/irqfd.ts';
 import { lapicSetRegs } from './kvm/lapic.ts';
+import { kvmIoapicWrite } from './kvm/ioapic.ts';
 import { EV_DEV_RAISE, msixUpdateMasks } from './pci/device.ts';
 import { EV_IMS_RAISE } from './ims/ims.ts';
 import { msixTableField, msixWriteField } from './pci/msix.ts';
@@ -279,11 +280,39 @@ export const COMMANDS: CommandSpec[] = [
       fd: fd('eventfd'),
       gsi: u32('GSI'),
       deassign: { type: 'bool', optional: true, doc: 'KVM_IRQFD_FLAG_DEASSIGN' },
+      resample: { ...fd('KVM_IRQFD_FLAG_RESAMPLE: the resamplefd, signalled at the EOI'), optional: true },
     },
     run: (e, c) =>
       c.deassign
         ? kvmIrqfdDeassign(e, int(c, 'fd'), int(c, 'gsi'))
-        : kvmIrqfdAssign(e, int(c, 'fd'), int(c, 'gsi')),
+        : kvmIrqfdAssign(
+            e,
+            int(c, 'fd'),
+            int(c, 'gsi'),
+            c.resample === undefined ? undefined : int(c, 'resample'),
+          ),
+  },
+  {
+    op: 'kvm.ioapic',
+    fn: 'ioapic_write_indirect@arch/x86/kvm/ioapic.c',
+    node: at('kvm'),
+    label: 'IO-APIC redirection entry (guest write)',
+    group: 'KVM',
+    doc: "the guest programs a pin of KVM's in-kernel IO-APIC (GSI 0-23 route to pin = GSI by default)",
+    fields: {
+      pin: range(0, 23, 'IO-APIC pin'),
+      vector: range(16, 255, 'guest vector'),
+      dest: range(0, 255, 'physical destination: APIC id'),
+      level: { type: 'bool', optional: true, doc: 'level-triggered (default true: INTx)' },
+      masked: { type: 'bool', optional: true, doc: 'default false' },
+    },
+    run: (e, c) =>
+      kvmIoapicWrite(e, int(c, 'pin'), {
+        vector: int(c, 'vector'),
+        dest: int(c, 'dest'),
+        level: c.level !== false,
+        masked: c.masked === true,
+      }),
   },
   {
     op: 'kvm.route',

@@ -139,7 +139,9 @@ export const HOPS: readonly HopDef[] = [
   { key: 'kvm.set_irr', label: 'LAPIC IRR set', fn: '__apic_accept_irq@' + LAPIC },
   { key: 'kvm.coalesced', label: 'IRR already set: coalesced', fn: '__apic_accept_irq@' + LAPIC },
   { key: 'kvm.kick', label: 'vCPU kicked to take the interrupt', fn: 'kvm_vcpu_kick@virt/kvm/kvm_main.c' },
-  { key: 'lapic.accept', label: 'vCPU accepts: IRR to ISR', fn: 'kvm_apic_ack_interrupt@' + LAPIC },
+  // kvm_cpu_get_interrupt -> kvm_get_apic_interrupt on 6.1 and 6.12; the IRR-to-ISR part became
+  // kvm_apic_ack_interrupt for 6.13 (lore 20240906043413.1049633-2-seanjc@google.com)
+  { key: 'lapic.accept', label: 'vCPU accepts: IRR to ISR', fn: 'kvm_get_apic_interrupt@' + LAPIC },
   { key: 'guest.handler', label: 'guest interrupt handler', fn: 'handle_edge_irq (guest)@kernel/irq/chip.c' },
   { key: 'lapic.eoi', label: 'guest EOI (apic_ack_edge): ISR cleared', fn: 'apic_set_eoi@' + LAPIC },
   { key: 'kvm.set_lapic', label: 'KVM_SET_LAPIC', fn: 'kvm_apic_set_state@' + LAPIC },
@@ -199,6 +201,33 @@ export const HOPS: readonly HopDef[] = [
   { key: 'ctl.bypass', label: 'irq bypass: IRTE switched to posted mode', fn: 'vmx_pi_update_irte@' + PI },
   { key: 'ctl.unbypass', label: 'irq bypass removed: IRTE back to remapped', fn: 'vmx_pi_update_irte@' + PI },
   { key: 'ctl.vmm', label: 'QEMU reacts to the guest', fn: 'vfio_msix_vector_do_use@' + QEMU_VFIO },
+  // ---- APICv (appended: hop numbers stay stable)
+  {
+    key: 'kvm.post',
+    label: 'APICv: KVM sets the PIR bit and ON',
+    fn: 'vmx_deliver_posted_interrupt@arch/x86/kvm/vmx/vmx.c',
+  },
+  {
+    key: 'lapic.vid',
+    label: 'APICv: the CPU delivers the virtual interrupt (RVI to SVI)',
+    fn: 'hw: virtual-interrupt delivery, no VM exit@Intel SDM vol. 3 30.2.2',
+  },
+  {
+    key: 'kvm.ioapic',
+    label: 'guest programs an IO-APIC redirection entry',
+    fn: 'ioapic_write_indirect@arch/x86/kvm/ioapic.c',
+  },
+  { key: 'ioapic.set', label: 'IO-APIC pin asserted', fn: 'ioapic_set_irq@arch/x86/kvm/ioapic.c' },
+  {
+    key: 'ioapic.eoi',
+    label: 'EOI of a level vector: Remote IRR cleared, ack notifiers run',
+    fn: 'kvm_ioapic_update_eoi@arch/x86/kvm/ioapic.c',
+  },
+  {
+    key: 'lapic.veoi',
+    label: 'APICv: EOI virtualized, no VM exit',
+    fn: 'hw: EOI virtualization@Intel SDM vol. 3 30.1.3',
+  },
 ];
 
 export const HOP: Record<string, number> = Object.fromEntries(HOPS.map((h, i) => [h.key, i]));

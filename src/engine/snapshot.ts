@@ -300,9 +300,25 @@ export const systemStateSchema = z
           z.string(),
           z.object({ gsi: u32, address_lo: u32, address_hi: u32, data: u32 }).strict(),
         ),
-        irqfds: z.record(z.string(), z.object({ fd, gsi: u32 }).strict()),
+        irqfds: z.record(z.string(), z.object({ fd, gsi: u32, resamplefd: fd.optional() }).strict()),
         vcpus: z.array(vcpu).min(1).max(64),
         next_gsi: u32,
+        apicv: z.boolean(),
+        ioapic: z
+          .array(
+            z
+              .object({
+                vector: u32,
+                dest: u32,
+                level: z.boolean(),
+                masked: z.boolean(),
+                remote_irr: z.boolean(),
+                line: u32,
+                irq: u32,
+              })
+              .strict(),
+          )
+          .length(24),
       })
       .strict(),
     vmm: z.record(name, vmmDevice),

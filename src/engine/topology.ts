@@ -9,6 +9,7 @@ import { vfioDeviceCreate } from './vfio/device.ts';
 import { vmmDeviceCreate } from './vmm/qemu.ts';
 import { guestDriverCreate } from './guest/driver.ts';
 import { piCreate } from './iommu/posted.ts';
+import { ioapicCreate } from './kvm/ioapic.ts';
 import { FIRST_EVENTFD } from './kvm/eventfd.ts';
 import { MSIX_MAX_ENTRIES } from './pci/msix.ts';
 import { msiMessageControl } from './pci/msi.ts';
@@ -34,6 +35,9 @@ export function topologyErrors(t: unknown): string[] {
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) errs.push('topology.host.cpus must be 1..256');
   const vcpus = top.vm?.vcpus ?? 1;
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) errs.push('topology.vm.vcpus must be 1..64');
+  if (top.vm?.apicv !== undefined && typeof top.vm.apicv !== 'boolean')
+    errs.push('topology.vm.apicv must be true or false');
+
   if (!Array.isArray(top.devices) || top.devices.length === 0)
     return [...errs, 'topology.devices must list at least one PCI device'];
   const names = new Set<string>();
@@ -126,7 +130,7 @@ export function buildState(t: Topology): SystemState {
       irr_irq: [],
       isr_irq: [],
     },
-    pi: piCreate(id),
+    pi: piCreate(id % (t.host?.cpus ?? 8)),
     handled: {},
     accept_scheduled: false,
     in_irq: false,
@@ -147,7 +151,15 @@ export function buildState(t: Topology): SystemState {
     vfio: {},
     eventfds: {},
     next_fd: FIRST_EVENTFD,
-    kvm: { gsi_routes: {}, irqfds: {}, vcpus, next_gsi: 24 },
+    kvm: {
+      gsi_routes: {},
+      irqfds: {},
+      vcpus,
+      next_gsi: 24,
+      // posted interrupts imply APICv: vmx_can_use_vtd_pi needs enable_apicv
+      apicv: t.vm?.apicv ?? ((t.iommu?.posted_interrupts ?? false) && (t.iommu?.interrupt_remapping ?? true)),
+      ioapic: ioapicCreate(),
+    },
     vmm: {},
     guest: {},
     counters: { raised: 0, delivered: 0, coalesced: 0, dropped: 0, drop_reasons: {} },

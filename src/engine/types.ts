@@ -68,7 +68,8 @@ export interface Topology {
   profile?: KernelProfile;
   design?: DesignGeneration;
   iommu?: { interrupt_remapping?: boolean; posted_interrupts?: boolean };
-  vm?: { vcpus?: number };
+  /** apicv: APIC virtualization (VMX enable_apicv); default: on when posted interrupts are. */
+  vm?: { vcpus?: number; apicv?: boolean };
   /** Host CPUs whose vectors the host IRQ layer hands out (default 8). */
   host?: { cpus?: number };
   devices: PciDeviceTopology[];
@@ -345,6 +346,21 @@ export interface GsiRoute {
 export interface Irqfd {
   fd: number;
   gsi: number;
+  /** KVM_IRQFD_FLAG_RESAMPLE: the eventfd irqfd_resampler_ack signals at the EOI (VFIO's INTx unmask). */
+  resamplefd?: number;
+}
+/** One redirection entry of KVM's in-kernel IO-APIC (arch/x86/kvm/ioapic.c), and its line. */
+export interface IoapicPin {
+  vector: number;
+  /** physical destination: an APIC id */
+  dest: number;
+  level: boolean;
+  masked: boolean;
+  remote_irr: boolean;
+  /** the line's sources, OR-ed (__kvm_irq_line_state): 1 user space, 4 the resampler */
+  line: number;
+  /** the interrupt the pin delivered and waits to see EOI'd (level), or 0 */
+  irq: number;
 }
 export interface VmmVector {
   /** KVM GSI (QEMU's virq) routed to this vector's guest MSI message, or null. */
@@ -420,6 +436,13 @@ export interface SystemState {
     irqfds: Record<string, Irqfd>;
     vcpus: Vcpu[];
     next_gsi: number;
+    /**
+     * APICv (enable_apicv): KVM's own injections go through PIR/ON (vmx_deliver_interrupt), the CPU
+     * delivers the virtual interrupt and virtualizes EOI; posted IRTEs need it (vmx_can_use_vtd_pi).
+     */
+    apicv: boolean;
+    /** The in-kernel IO-APIC's 24 pins (GSI 0-23 route to them by default). */
+    ioapic: IoapicPin[];
   };
   vmm: Record<string, VmmDeviceState>;
   guest: Record<string, GuestDriverState>;

@@ -12,7 +12,8 @@ export function bypassSync(e: Engine): void {
   const s = e.state;
   // without posted interrupts no IRTE is ever posted: nothing to recompute (and setting up a thousand
   // vectors must not cost a million IRTE visits)
-  if (!s.iommu.posted_interrupts) return;
+  // vmx_can_use_vtd_pi: posting needs the IOMMU's posting capability and APICv (enable_apicv)
+  if (!s.iommu.posted_interrupts || !s.kvm.apicv) return;
   for (const host of Object.values(s.host.irqs)) {
     if (host.irte === null) continue;
     const irte = s.iommu.irte[host.irte];

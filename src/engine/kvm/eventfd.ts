@@ -55,7 +55,7 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
     if (efd.count > 0) irqfdReadsCount(e, efd, fd, irq);
     const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
     e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
-    irqfdInject(e, irq, irqfd.gsi, e.cost.eventfd);
+    irqfdInject(e, irq, irqfd.gsi, e.cost.eventfd, irqfd.resamplefd !== undefined);
     return;
   }
   return eventfdSignalSlow(e, irq, fd, fromNode, efd);

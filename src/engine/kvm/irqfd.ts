@@ -6,27 +6,39 @@
 import { defineEvent, type Engine, type PathName } from '../engine.ts';
 import { HOP } from '../hops.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
-import type { GsiRoute, Vcpu } from '../types.ts';
+import type { GsiRoute } from '../types.ts';
 import { raise } from '../errno.ts';
 import { eventfdCtxFdget, eventfdDrainCount } from './eventfd.ts';
 import { compatDest, hex, msiDeliveryMode, msiVector } from '../iommu/msg.ts';
 import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from './lapic.ts';
+import { kvmIntrIsSingleVcpu, kvmIrqDestinations, kvmSetMsiIrq } from './delivery.ts';
 import { PATHS } from '../sim/trace.ts';
 import { bypassSync } from './bypass.ts';
+import { piDeliverPostedInterrupt } from '../iommu/posted.ts';
+import { ioapicIrqfdInject, KVM_IOAPIC_NUM_PINS } from './ioapic.ts';
 
 /** KVM_MAX_IRQ_ROUTES on x86. */
 export const KVM_MAX_IRQ_ROUTES = 4096;
 
 // kvm_irqfd_assign: one irqfd per eventfd per VM (EBUSY)
-export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
+export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number, resamplefd?: number): void {
   eventfdCtxFdget(e, fd);
+  // KVM_IRQFD_FLAG_RESAMPLE: the resamplefd must be an eventfd too (kvm_irqfd_assign)
+  if (resamplefd !== undefined) eventfdCtxFdget(e, resamplefd, 'resample');
   // No range check on the GSI: only the routing table is bounded; a signal on a GSI without a route is
   // consumed and delivers nothing (oracle/kvm-fixtures/kvm-irqfd: GSI 5000 accepted)
   if (e.state.kvm.irqfds[fd])
     raise('EBUSY', `eventfd ${fd} already has an irqfd (GSI ${e.state.kvm.irqfds[fd].gsi})`, 'fd');
-  e.state.kvm.irqfds[fd] = { fd, gsi };
+  e.state.kvm.irqfds[fd] = resamplefd === undefined ? { fd, gsi } : { fd, gsi, resamplefd };
   e.state.eventfds[fd].label = `irqfd GSI ${gsi}`;
-  e.hop('ctl.irqfd', 0, 'vmm', 'irqfd', 'done', `KVM_IRQFD fd ${fd} -> GSI ${gsi}`);
+  e.hop(
+    'ctl.irqfd',
+    0,
+    'vmm',
+    'irqfd',
+    'done',
+    `KVM_IRQFD fd ${fd} -> GSI ${gsi}${resamplefd === undefined ? '' : `, resamplefd ${resamplefd}`}`,
+  );
   bypassSync(e);
   // kvm_irqfd_assign: vfs_poll finds EPOLLIN on an eventfd already signalled and schedules
   // irqfd_inject, which sets the GSI once and does not read the counter: the count stays for the next
@@ -43,7 +55,7 @@ export function kvmIrqfdAssign(e: Engine, fd: number, gsi: number): void {
       `KVM_IRQFD on eventfd ${fd} with count ${efd.count}: irqfd_inject sets GSI ${gsi} once, the count stays`,
       'irqfd_inject@virt/kvm/eventfd.c',
     );
-    irqfdInject(e, irq, gsi, e.cost.eventfd);
+    irqfdInject(e, irq, gsi, e.cost.eventfd, resamplefd !== undefined);
   }
 }
 
@@ -54,6 +66,13 @@ export function kvmIrqfdDeassign(e: Engine, fd: number, gsi: number): void {
   if (irqfd && irqfd.gsi === gsi) {
     delete e.state.kvm.irqfds[fd];
     e.state.eventfds[fd].label = '';
+    // irqfd_resampler_shutdown: the last resampler of the GSI lowers its source of the line
+    if (irqfd.resamplefd !== undefined && gsi < KVM_IOAPIC_NUM_PINS) {
+      const others = Object.values(e.state.kvm.irqfds).some(
+        (f) => f.gsi === gsi && f.resamplefd !== undefined,
+      );
+      if (!others) e.state.kvm.ioapic[gsi].line &= ~4;
+    }
     // irqfd_shutdown: eventfd_ctx_remove_wait_queue reads (and zeroes) the count on the way out
     eventfdDrainCount(e, fd, 'KVM_IRQFD deassign: irqfd_shutdown read the count');
     e.hop(
@@ -88,52 +107,32 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
 
 /**
  * The vCPUs an MSI reaches, as KVM decodes it (arch/x86/kvm/irq_comm.c: kvm_set_msi_irq, then
- * kvm_irq_delivery_to_apic and lapic.c: kvm_apic_match_dest) for an xAPIC guest without the x2APIC API
- * (address_hi ignored): destination id in address bits 19:12, logical mode in bit 2, redirection hint
- * in bit 3, delivery mode in data bits 10:8. Physical: the APIC id or 0xff (broadcast); logical: 0xff,
- * or the LDR's logical id by the DFR's model (flat: any common bit; cluster: same cluster, a common
- * member bit). Lowest priority (mode 1, or a redirection hint) picks one software-enabled LAPIC, the
- * (vector mod n)-th of those that match, in vCPU order (vector hashing, KVM's default); a physical
- * broadcast with mode 1 is made fixed ("phys broadcast and lowest prio"). Checked against KVM itself:
- * oracle/kvm-fixtures/kvm-dest.*.
+ * kvm_irq_delivery_to_apic; the decoding is shared with `irqflow probe --kvm`: ./delivery.ts, checked
+ * against KVM itself, oracle/kvm-fixtures/kvm-dest.*) for an xAPIC guest without the x2APIC API. Lowest
+ * priority (mode 1, or the redirection hint) picks one LAPIC by vector hashing (KVM's default): on the
+ * APIC map's fast path the index runs over the destination's logical bits, so a bit with no LAPIC drops
+ * the interrupt; broadcasts and mixed flat/cluster LAPICs take the slow path (vCPU order). (apic_arb_prio
+ * matters only with vector_hashing=0, which the probe models and the page does not offer.)
  */
 export function routeTargets(
   e: Engine,
   r: Pick<GsiRoute, 'address_lo' | 'data'>,
 ): { vcpus: number[]; vector: number } | { unsupported: string } {
-  const dest = compatDest(r.address_lo);
-  const logical = (r.address_lo & 4) !== 0;
-  const rh = (r.address_lo & 8) !== 0;
-  let mode = msiDeliveryMode(r.data);
-  const vector = msiVector(r.data);
+  const irq = kvmSetMsiIrq(r.address_lo, r.data);
+  const mode = irq.delivery_mode;
   if (mode > 1) return { unsupported: `delivery mode ${DELIVERY_MODES[mode]} (data bits 10:8 = ${mode})` };
-  if (!logical && dest === 0xff && mode === 1) mode = 0;
   const vcpus = e.state.kvm.vcpus;
-  const match: number[] = [];
-  for (let i = 0; i < vcpus.length; i++) if (matchDest(vcpus[i], dest, logical)) match.push(i);
-  if (mode === 1 || rh) {
-    const enabled = match.filter((i) => lapicSoftwareEnabled(vcpus[i].lapic));
-    return { vcpus: enabled.length ? [enabled[vector % enabled.length]] : [], vector };
-  }
-  return { vcpus: match, vector };
+  const t = kvmIrqDestinations(vcpus, irq, true);
+  return { vcpus: t.dest, vector: irq.vector };
 }
 
 const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'reserved', 'NMI', 'INIT', 'reserved', 'ExtINT'];
 
-function matchDest(v: Vcpu, dest: number, logical: boolean): boolean {
-  if (dest === 0xff) return true; // kvm_apic_broadcast
-  if (!logical) return dest === v.apic_id;
-  const id = v.lapic.ldr >>> 24;
-  const model = v.lapic.dfr >>> 28;
-  if (model === 0xf) return (id & dest) !== 0; // APIC_DFR_FLAT
-  if (model === 0) return id >>> 4 === dest >>> 4 && (id & dest & 0xf) !== 0; // APIC_DFR_CLUSTER
-  return false; // kvm_apic_match_logical_addr: neither model matches nothing
-}
-
-/** The single vCPU an MSI reaches, or null (what posting needs: kvm_intr_is_single_vcpu). */
+/** The single vCPU an MSI reaches, or null: what posting needs (kvm_intr_is_single_vcpu). */
 export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
-  const t = routeTargets(e, r);
-  return 'vcpus' in t && t.vcpus.length === 1 ? { vcpu: t.vcpus[0], vector: t.vector } : null;
+  const irq = kvmSetMsiIrq(r.address_lo, r.data);
+  const vcpu = kvmIntrIsSingleVcpu(e.state.kvm.vcpus, irq, true);
+  return vcpu === null ? null : { vcpu, vector: irq.vector };
 }
 
 const NO_ROUTE = -1;
@@ -146,8 +145,10 @@ const UNSUPPORTED = -3;
  * vector, or a negative reason). A multi-destination MSI is one interrupt per LAPIC it reaches: the
  * copies get interrupt ids of their own, so each has one fate.
  */
-export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number): void {
+export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, resample = false): void {
   const route = e.state.kvm.gsi_routes[gsi];
+  // GSI 0-23 without an MSI entry keep their default route: the in-kernel IO-APIC's pin
+  if (!route && gsi < KVM_IOAPIC_NUM_PINS) return ioapicIrqfdInject(e, irq, gsi, resample, delay);
   if (!route) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_ROUTE);
   // the common case, a physical fixed MSI to one APIC id, without building destination lists
   const lo = route.address_lo;
@@ -229,6 +230,8 @@ export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: numbe
     e.dropped(irq, 'LAPIC software-disabled');
     return;
   }
+  // vmx_deliver_interrupt: with APICv KVM posts the vector itself; the IRR-and-kick path only without
+  if (e.state.kvm.apicv) return piDeliverPostedInterrupt(e, irq, v, vector, from);
   if (lapicSetIrr(e, irq, v, vector, e.sid(from))) lapicKick(e, v, irq);
 }
 

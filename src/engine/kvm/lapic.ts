@@ -7,15 +7,18 @@ import { defineEvent, placeSite, type Engine } from '../engine.ts';
 import type { Vcpu } from '../types.ts';
 import { hex } from '../iommu/msg.ts';
 import { guestHandle } from '../guest/driver.ts';
-import { piSetVcpuState } from '../iommu/posted.ts';
+import { piNeedsWakeup, piSetVcpuState } from '../iommu/posted.ts';
 import { HOP } from '../hops.ts';
 import { vecClear, vecGet, vecHighest, vecSet } from './vecset.ts';
+import { ioapicLevelVector, kvmIoapicEoi } from './ioapic.ts';
 import { defineDetail, OUT } from '../sim/trace.ts';
 
 const H_SET_IRR = HOP['kvm.set_irr'];
 const H_COALESCED = HOP['kvm.coalesced'];
 const H_ACCEPT = HOP['lapic.accept'];
 const H_EOI = HOP['lapic.eoi'];
+const H_VID = HOP['lapic.vid'];
+const H_VEOI = HOP['lapic.veoi'];
 const STATES = ['running', 'halted', 'preempted'] as const;
 const F_IRR = defineDetail(
   (vector, state) => `IRR ${hex(vector)} set${state === 0 ? '' : `; vCPU ${STATES[state]}`}`,
@@ -61,7 +64,7 @@ export function lapicKick(e: Engine, vcpu: Vcpu, irq: number): void {
   // kvm_vcpu_kick wakes a blocked vCPU, which blocks again unless something can be delivered now
   if (vcpu.state === 'halted' && lapicHasInterrupt(vcpu.lapic) >= 0) {
     vcpu.state = 'running';
-    piSetVcpuState(vcpu); // vmx_vcpu_pi_load: NV back to the notification vector
+    piSetVcpuState(vcpu, piNeedsWakeup(e)); // vmx_vcpu_pi_load: NV back to the notification vector
     e.hop(
       'kvm.kick',
       irq,
@@ -118,9 +121,17 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   const irq = vecClear(l.irr, l.irr_irq, vector);
   vecSet(l.isr, l.isr_irq, vector, irq);
   v.in_irq = true;
-  e.hopf(H_ACCEPT, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
+  // under APICv the CPU itself delivers the virtual interrupt (RVI to SVI), no KVM function runs
+  const hop = e.state.kvm.apicv ? H_VID : H_ACCEPT;
+  e.hopf(hop, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
   e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
   v.handled[vector] = (v.handled[vector] ?? 0) + 1;
+  // A level-triggered IO-APIC vector: handle_fasteoi_irq runs the handler (which quiets the device),
+  // then the EOI, which exits even under APICv (the EOI-exit bitmap) for kvm_ioapic_update_eoi
+  if (ioapicLevelVector(e, v.apic_id, vector)) {
+    e.schedule(e.cost.guest_handler, EV_LEVEL_HANDLER, irq, v.id, vector);
+    return;
+  }
   // A Linux guest acks an edge vector before its handler runs: handle_edge_irq -> irq_ack ->
   // apic_ack_edge -> apic_eoi (arch/x86/kernel/apic/vector.c), a write KVM emulates (kvm_lapic_set_eoi).
   e.schedule(e.cost.eoi, EV_EOI, irq, v.id, vector);
@@ -132,8 +143,27 @@ const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
   // apic_set_eoi clears the highest ISR bit (apic_find_highest_isr), whichever vector the handler had
   const top = vecHighest(l.isr);
   if (top >= 0) vecClear(l.isr, l.isr_irq, top);
-  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  // APICv virtualizes the EOI of a vector outside the EOI-exit bitmap (edge MSIs): no VM exit
+  const hop = e.state.kvm.apicv ? H_VEOI : H_EOI;
+  e.hopf(hop, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
   e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
+});
+
+const EV_LEVEL_HANDLER = defineEvent('guest.handler.fasteoi', (e, irq, vcpuId, vector) => {
+  guestHandle(e, irq, vcpuId, vector);
+  e.schedule(e.cost.eoi, EV_LEVEL_EOI, irq, vcpuId, vector);
+});
+
+const EV_LEVEL_EOI = defineEvent('lapic.eoi.level', (e, irq, vcpuId, vector) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  const l = v.lapic;
+  const top = vecHighest(l.isr);
+  if (top >= 0) vecClear(l.isr, l.isr_irq, top);
+  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  // apic_set_eoi -> kvm_ioapic_send_eoi (a level vector: TMR set)
+  kvmIoapicEoi(e, irq, v.apic_id, top >= 0 ? top : vector);
+  v.in_irq = false;
+  scheduleAccept(e, v, 0);
 });
 
 const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {

@@ -86,7 +86,7 @@ export const topologySchema = z
       .strict()
       .optional(),
     vm: z
-      .object({ vcpus: int.min(1).max(64).optional() })
+      .object({ vcpus: int.min(1).max(64).optional(), apicv: z.boolean().optional() })
       .strict()
       .optional(),
     devices: z.array(pciDeviceSchema).min(1),
