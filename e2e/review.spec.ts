@@ -276,8 +276,8 @@ test('exports: the diagram as SVG and PNG, the timeline as PNG, the journey as M
   await reviewMenu(page, 'text');
   const text = await body.inputValue();
   expect(text).toContain('Interrupt #1:');
-  expect(text).toContain('kvm_apic_ack_interrupt');
-  expect(text).toContain('arch/x86/kvm/lapic.c');
+  expect(text).toContain('hw: virtual-interrupt delivery, no VM exit');
+  expect(text).toContain('Intel SDM vol. 3 30.2.2');
   await page.screenshot({ path: 'e2e/screenshots/review-text-export.png' });
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('text-export')).toHaveCount(0);

@@ -63,7 +63,7 @@ describe('an interrupt journey as text', () => {
     expect(mermaidErrors(text)).toEqual([]);
     expect(text.split('\n').filter((l) => /->>|-->>/.test(l))).toHaveLength(rows.length);
     expect(text).toContain('participant pi_1 as pi:1');
-    expect(text).toContain('kvm_apic_ack_interrupt');
+    expect(text).toContain('virtual-interrupt delivery, no VM exit');
     expect(text).toMatch(/Note over guest: delivered: /);
   });
 
