@@ -78,7 +78,9 @@ export function runStep(sys: System, s: Scenario, index: number): StepResult {
   if (x) {
     // Hop objects only when the expectation reads them: a storm's step may record millions of hops.
     const hops = x.hops || x.functions ? sys.traceSlice(before, after) : [];
-    failures = checkExpectation(x, result, x.snapshot ? sys.snapshot() : null, hops);
+    // A path is the interrupt's journey so far: it may have begun in an earlier step (raise, then run).
+    const journey = x.path ? sys.traceSlice(0, after).filter((h) => h.irq === x.path!.irq) : [];
+    failures = checkExpectation(x, result, x.snapshot ? sys.snapshot() : null, hops, journey);
   } else {
     // No expectation means "this succeeds": a failure the author did not expect fails the step.
     failures = result.ok ? [] : [`expected success (the step has no expect), got ${describe(result)}`];
@@ -93,6 +95,8 @@ export function checkExpectation(
   r: CommandResult,
   snap: Snapshot | null,
   hops: TraceEvent[],
+  /** The hops of `x.path.irq` up to the end of this step. */
+  journey: TraceEvent[] = [],
 ): string[] {
   const f: string[] = [];
   const wantOk = x.ok ?? (x.errno === undefined ? undefined : false);
@@ -119,6 +123,15 @@ export function checkExpectation(
   }
   for (const fn of x.functions ?? [])
     if (!hops.some((h) => h.fn === fn)) f.push(`function ${fn} did not run in this step`);
+  if (x.path) {
+    const { irq, functions } = x.path;
+    let k = 0;
+    for (const h of journey) if (k < functions.length && h.fn === functions[k]) k++;
+    if (k < functions.length)
+      f.push(
+        `interrupt ${irq}: ${functions[k]} did not run (in order) among its ${journey.length} hops so far: ${journey.map((h) => h.fn).join(', ') || 'none'}`,
+      );
+  }
   return f;
 }
 
