@@ -131,13 +131,10 @@ export const expectSchema = z
     /** Functions that must appear among the hops this step recorded. */
     functions: z.array(z.string()).optional(),
     /**
-     * An interrupt's journey: functions that must have run in this order among that interrupt's hops
+     * Interrupts' journeys: for each, functions that must have run in this order among that interrupt's hops
      * up to the end of this step (others may come between). The page's "expect this path".
      */
-    path: z
-      .object({ irq: int.min(1), functions: z.array(z.string()).min(1) })
-      .strict()
-      .optional(),
+    path: z.array(z.object({ irq: int.min(1), functions: z.array(z.string()).min(1) }).strict()).optional(),
   })
   .strict();
 
