@@ -8,14 +8,19 @@
 import type { Scenario } from '../engine/index.ts';
 import { encodeLink } from './link.ts';
 
-/** A TypeScript string literal in the repository's style (single quotes). */
+/**
+ * A TypeScript string literal as Prettier writes it in this repository (single quotes, unless the text
+ * holds more single than double quotes), so an exported spec passes `prettier --check` unchanged.
+ */
 export function tsString(s: string): string {
-  return `'${s
+  const singles = (s.match(/'/g) ?? []).length;
+  const doubles = (s.match(/"/g) ?? []).length;
+  const body = s
     .replace(/\\/g, '\\\\')
-    .replace(/'/g, "\\'")
     .replace(/\n/g, '\\n')
     .replace(/\r/g, '\\r')
-    .replace(/\u2028|\u2029/g, ' ')}'`;
+    .replace(/\u2028|\u2029/g, ' ');
+  return singles > doubles ? `"${body.replace(/"/g, '\\"')}"` : `'${body.replace(/'/g, "\\'")}'`;
 }
 
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1).trimEnd()}…` : s);
@@ -47,13 +52,14 @@ export function exportPlaywright(s: Scenario, opts: { step?: number } = {}): str
     '',
     "import { expect, test } from '@playwright/test';",
     '',
+    `const NAME = ${tsString(s.name)};`,
     `const LINK =\n  ${tsString(link)};`,
     '',
-    `test(${tsString(`${s.name} replays in the page with its expectations`)}, async ({ page }) => {`,
+    'test(`${NAME} replays in the page with its expectations`, async ({ page }) => {',
     '  await page.goto(`/#${LINK}`);',
     "  const bar = page.getByTestId('record-bar');",
     "  const check = page.getByTestId('record-check');",
-    `  await expect(bar).toHaveAttribute('data-scenario', ${tsString(s.name)});`,
+    "  await expect(bar).toHaveAttribute('data-scenario', NAME);",
     "  await expect(bar).toHaveAttribute('data-ready', 'true');",
   ];
   s.steps.forEach((st, i) => {

@@ -3,6 +3,7 @@
 // written), and the Playwright export (deterministic, one test.step per step, only @playwright/test).
 
 import { readFileSync } from 'node:fs';
+import { format, resolveConfig } from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, type Scenario } from '../engine/index.ts';
 import { MAX_FILE_BYTES, readScenarioFile, readScenarioText } from './file.ts';
@@ -115,7 +116,21 @@ describe('Export as Playwright test', () => {
     expect(n).toBe(1 + Object.keys(scenario.steps[5].expect!.snapshot!).length);
     expect(spec).toContain(`toHaveCount(${n})`);
   });
-  it('quotes captions as text', () => {
-    expect(tsString("it's a \\ `${x}` </script>\n")).toBe("'it\\'s a \\\\ `${x}` </script>\\n'");
+  it('quotes captions as text, as Prettier would', () => {
+    expect(tsString('a \\ `${x}` </script>\n')).toBe("'a \\\\ `${x}` </script>\\n'");
+    expect(tsString("it's")).toBe('"it\'s"');
+    expect(tsString("it's \"a\" 'b'")).toBe('"it\'s \\"a\\" \'b\'"');
+  });
+  it("passes the repository's prettier --check unchanged, for every library scenario", async () => {
+    const options = { ...(await resolveConfig('e2e/x.spec.ts')), filepath: 'e2e/x.spec.ts' };
+    const index = JSON.parse(readFileSync('public/scenarios/index.json', 'utf8')) as {
+      scenarios: { file: string }[];
+    };
+    for (const { file } of index.scenarios) {
+      const p = parseScenario(JSON.parse(readFileSync(`public/scenarios/${file}`, 'utf8')));
+      if (!p.ok) throw new Error(p.errors.join('\n'));
+      const out = exportPlaywright(p.scenario, { step: 0 });
+      expect(await format(out, options), file).toBe(out);
+    }
   });
 });

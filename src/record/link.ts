@@ -37,7 +37,7 @@ export function decodeLink(
   const m = /(?:^|&)scenario=([^&]*)/.exec(h);
   if (!m) return null;
   const p = new URLSearchParams(h.replace(/(?:^|&)scenario=[^&]*/, ''));
-  let text: string | null = null;
+  let text: string | null;
   try {
     text = decompressFromEncodedURIComponent(m[1]);
   } catch {

@@ -35,7 +35,12 @@ export function MsixView({ d }: { d: PciDeviceState }) {
       <KV
         rows={[
           ['Table Size', `${m.table_size} (Message Control ${hex(m.table_size - 1)})`],
-          ['MSI-X Enable', <Flash v={m.enable}>{flag(m.enable)}</Flash>],
+          [
+            'MSI-X Enable',
+            <Flash v={m.enable} path={`devices.${d.name}.msix.enable`}>
+              {flag(m.enable)}
+            </Flash>,
+          ],
           [
             'Function Mask',
             <Act
@@ -64,13 +69,15 @@ export function MsixView({ d }: { d: PciDeviceState }) {
             title={`${e.vector_ctrl & 1 ? 'unmask' : 'mask'} entry ${i} (host write to the table)`}
             testid={`act-mask-${i}`}
           >
-            <Flash v={e.vector_ctrl}>
+            <Flash v={e.vector_ctrl} path={`devices.${d.name}.msix.table.${i}.vector_ctrl`}>
               <span className={e.vector_ctrl & 1 ? 'masked' : 'on'}>
                 {hex(e.vector_ctrl)} {e.vector_ctrl & 1 ? 'masked' : 'unmasked'}
               </span>
             </Flash>
           </Act>,
-          <Flash v={m.pba[i]}>{m.pba[i] ? <b className="pend">1 (irq {m.pba_irq[i]})</b> : '0'}</Flash>,
+          <Flash v={m.pba[i]} path={`devices.${d.name}.msix.pba.${i}`}>
+            {m.pba[i] ? <b className="pend">1 (irq {m.pba_irq[i]})</b> : '0'}
+          </Flash>,
           <Act
             cmd={{ op: 'device.raise', device: d.name, vector: i }}
             title={`the device raises vector ${i}`}
