@@ -76,7 +76,7 @@ describe('expect.path: an interrupt journey in order', () => {
   const s = parsed.scenario;
   const withPath = (functions: string[]) => ({
     ...s,
-    steps: s.steps.map((st, i) => (i === 4 ? { ...st, expect: { path: { irq: 1, functions } } } : st)),
+    steps: s.steps.map((st, i) => (i === 4 ? { ...st, expect: { path: [{ irq: 1, functions }] } } : st)),
   });
   it('passes when the functions ran in that order, even if the journey began in an earlier step', () => {
     expect(runScenario(withPath(['vfio_msihandler', 'irqfd_wakeup'])).passed).toBe(true);

@@ -28,6 +28,7 @@ export function RecordBar() {
   const marks = useRecorder((s) => s.marks.length);
   const ready = useRecorder((s) => s.ready);
   const drawer = useRecorder((s) => s.drawer);
+  const saves = useRecorder((s) => s.sessionSaves);
   const current = useApp((s) => s.scenario.current);
   const file = useRef<HTMLInputElement>(null);
   const [dragging, setDragging] = useState(false);
@@ -82,6 +83,7 @@ export function RecordBar() {
       data-ready={ready}
       data-recording={recording !== null}
       data-recorded-steps={built?.steps.length ?? 0}
+      data-session-saves={saves}
     >
       {recording ? (
         <button data-testid="btn-record-stop" className="rec-btn on" onClick={() => void stopRecording()}>

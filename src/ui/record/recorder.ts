@@ -38,6 +38,8 @@ export interface RecorderState {
   ready: boolean;
   drawer: boolean;
   shareUrl: string | null;
+  /** Sessions kept so far (tests wait on it before a reload). */
+  sessionSaves: number;
 }
 
 export const recorder = createStore<RecorderState>()(() => ({
@@ -53,6 +55,7 @@ export const recorder = createStore<RecorderState>()(() => ({
   ready: false,
   drawer: false,
   shareUrl: null,
+  sessionSaves: 0,
 }));
 
 export function useRecorder<T>(sel: (s: RecorderState) => T): T {
@@ -446,6 +449,7 @@ async function saveSession(): Promise<void> {
       design: scenario.design,
       recording: rec,
     });
+    set({ sessionSaves: get().sessionSaves + 1 });
   } catch (err) {
     set({
       message: { kind: 'error', title: 'The session could not be kept for a reload', lines: [String(err)] },
@@ -469,6 +473,7 @@ export async function start(): Promise<void> {
     if (hash?.ok) {
       await actions.init({ load: false });
       await open(hash.scenario, `user:${hash.scenario.name}`, hash);
+      void keep(hash.scenario, 'imported');
       // the link is open: a reload now restores the session (this scenario, where the user is)
       history.replaceState(null, '', location.pathname + location.search);
       return;
