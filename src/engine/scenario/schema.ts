@@ -154,7 +154,11 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and -, at most 64'),
     title: z.string().max(200),
     description: z.string().max(20_000),
-    topology: topologySchema.required({ profile: true, design: true }),
+    // format 2: the file names its kernel profile and design (see the versions note above)
+    topology: topologySchema.extend({
+      profile: topologySchema.shape.profile.unwrap(),
+      design: topologySchema.shape.design.unwrap(),
+    }),
     options: z
       .object({
         seed: int.min(-(2 ** 53) + 1).max(2 ** 53 - 1),
