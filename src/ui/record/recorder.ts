@@ -248,7 +248,8 @@ export async function stopRecording(): Promise<void> {
     set({ recording: null });
     return;
   }
-  set({ recording: null });
+  // the drawer gives its column back: the recorded scenario's steps are in the inspector's list
+  set({ recording: null, drawer: false });
   await keep(s, 'recorded');
   await open(s, `user:${s.name}`, { step: s.steps.length });
 }
