@@ -60,9 +60,15 @@ export function MsixView({ d }: { d: PciDeviceState }) {
         head={['entry', 'addr_hi', 'addr_lo', 'data', 'vector_ctrl', 'PBA', '']}
         rows={m.table.slice(0, MAX_ROWS).map((e, i) => [
           i,
-          <Flash v={e.addr_hi}>{hex(e.addr_hi, 8)}</Flash>,
-          <Flash v={e.addr_lo}>{hex(e.addr_lo, 8)}</Flash>,
-          <Flash v={e.data}>{hex(e.data, 4)}</Flash>,
+          <Flash v={e.addr_hi} path={`devices.${d.name}.msix.table.${i}.addr_hi`}>
+            {hex(e.addr_hi, 8)}
+          </Flash>,
+          <Flash v={e.addr_lo} path={`devices.${d.name}.msix.table.${i}.addr_lo`}>
+            {hex(e.addr_lo, 8)}
+          </Flash>,
+          <Flash v={e.data} path={`devices.${d.name}.msix.table.${i}.data`}>
+            {hex(e.data, 4)}
+          </Flash>,
           // Mask bit: a dword write to the entry's Vector Control (offset 16 * entry + 12).
           <Act
             cmd={{ op: 'device.msixWrite', device: d.name, offset: i * 16 + 12, value: e.vector_ctrl ^ 1 }}
@@ -147,7 +153,9 @@ export function ImsView({ d }: { d: PciDeviceState }) {
           hex(e.address, 8),
           hex(e.data, 4),
           e.masked ? <span className="masked">masked</span> : 'unmasked',
-          <Flash v={e.pending}>{e.pending ? <b className="pend">1 (irq {e.pending_irq})</b> : '0'}</Flash>,
+          <Flash v={e.pending} path={`devices.${d.name}.ims.entries.${i}.pending`}>
+            {e.pending ? <b className="pend">1 (irq {e.pending_irq})</b> : '0'}
+          </Flash>,
           e.host_irq ?? '-',
           <Act
             cmd={{ op: 'device.raise', device: d.name, ims: i }}

@@ -34,6 +34,14 @@ export function RecordBar() {
   const [dragging, setDragging] = useState(false);
   const self = useRef<HTMLDivElement>(null);
 
+  // page-wide classes for record.css (the grid row, the drawer's column, the hover outline)
+  useEffect(() => {
+    const html = document.documentElement.classList;
+    html.add('with-record-bar');
+    html.toggle('rec-drawer-open', drawer);
+    html.toggle('rec-recording', recording !== null);
+  }, [drawer, recording]);
+
   // where the bar ends, for the drawer below it (the toolbar above wraps on narrow windows)
   useEffect(() => {
     const el = self.current;

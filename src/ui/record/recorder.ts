@@ -415,10 +415,23 @@ function scheduleSessionSave(): void {
   sessionTimer = setTimeout(() => void saveSession(), 300);
 }
 
+/** What the last kept session was made of: the same again is not written again. */
+let lastKept: unknown[] = [];
+
 async function saveSession(): Promise<void> {
   sessionTimer = null;
   const { scenario } = store.getState();
   const rec = get().recording;
+  const key = [
+    scenario.current,
+    scenario.stepIndex,
+    scenario.file,
+    scenario.profile,
+    scenario.design,
+    rec,
+    get().built,
+  ];
+  if (key.every((v, i) => v === lastKept[i])) return;
   let doc: unknown = scenario.current;
   let step = scenario.stepIndex;
   let file = scenario.file ?? '';
@@ -439,8 +452,10 @@ async function saveSession(): Promise<void> {
     step = built.steps.length;
     file = `user:${rec.name}`;
   }
-  const r = readScenarioValue(doc);
+  // a loaded scenario came through the file door already; a recording is checked here
+  const r = rec ? readScenarioValue(doc) : { ok: true as const, scenario: doc as Scenario };
   if (!r.ok) return;
+  lastKept = key;
   try {
     await lib.saveSession({
       scenario: r.scenario,
@@ -452,6 +467,7 @@ async function saveSession(): Promise<void> {
     });
     set({ sessionSaves: get().sessionSaves + 1 });
   } catch (err) {
+    lastKept = [];
     set({
       message: { kind: 'error', title: 'The session could not be kept for a reload', lines: [String(err)] },
     });
