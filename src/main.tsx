@@ -4,6 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App.tsx';
 import { actions, store } from './store/index.ts';
+import { start } from './ui/record/recorder.ts';
 import './ui/styles.css';
 
 createRoot(document.getElementById('root')!).render(
@@ -13,4 +14,5 @@ createRoot(document.getElementById('root')!).render(
 );
 // A handle for benchmarks and the browser console (read state, drive actions); the page never uses it.
 (window as unknown as { irqflow: unknown }).irqflow = { store, actions };
-void actions.init();
+// a shared link, `?scenario=`, the session kept before a reload, or the default scenario
+void start();

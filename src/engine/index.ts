@@ -13,6 +13,8 @@ export {
   parseScenarioText,
   scenarioSchema,
   CURRENT_FORMAT,
+  MAX_DEPTH,
+  stepSchema,
   type Scenario,
   type ScenarioStep,
   type Expectation,
@@ -21,11 +23,13 @@ export {
 export {
   runScenario,
   runStep,
+  stepFailures,
   scenarioSystem,
   snapshotPath,
   type ScenarioResult,
   type StepResult,
 } from './scenario/runner.ts';
+export { chromeTrace, type ChromeTrace } from './scenario/chrome-trace.ts';
 export { DESIGNS, DESIGN_IDS } from './vfio/designs.ts';
 export { PROFILES } from './profiles.ts';
 export { INDEX_NAMES, FLAG_NAMES } from './vfio/uapi.ts';

@@ -183,17 +183,21 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
   async function load(file: string): Promise<void> {
     pause();
     try {
-      const current = await fetchScenario(file);
-      set((s) => ({
-        scenario: { ...s.scenario, file, current, stepIndex: 0 },
-        presentation: { ...s.presentation, caption: current.description ?? null, captionStep: null },
-        selection: { node: null, irq: null, event: null },
-        engine: { ...s.engine, trace: [], tracePage: null, last: null },
-      }));
-      await reload();
+      await show(file, await fetchScenario(file));
     } catch (err) {
       set((s) => ({ engine: { ...s.engine, error: String(err) } }));
     }
+  }
+
+  /** Puts a scenario (already validated) on the page: `file` names it in the picker. */
+  function show(file: string, current: Scenario): Promise<Update | null> {
+    set((s) => ({
+      scenario: { ...s.scenario, file, current, stepIndex: 0 },
+      presentation: { ...s.presentation, caption: current.description ?? null, captionStep: null },
+      selection: { node: null, irq: null, event: null },
+      engine: { ...s.engine, trace: [], tracePage: null, last: null },
+    }));
+    return reload();
   }
 
   function reload(): Promise<Update | null> {
@@ -395,8 +399,11 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
   }
 
   return {
-    /** Loads the library index and the scenario named in `?scenario=`, else the default one. */
-    async init(): Promise<void> {
+    /**
+     * Loads the library index and the scenario named in `?scenario=`, else the default one; with
+     * `load: false` only the index (the page opens a shared link or the session it had instead).
+     */
+    async init(opts: { load?: boolean } = {}): Promise<void> {
       const param = new URLSearchParams(location.search).get('scenario');
       let first = DEFAULT_SCENARIO;
       try {
@@ -406,10 +413,26 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
       } catch (err) {
         set((s) => ({ engine: { ...s.engine, error: `scenario index: ${String(err)}` } }));
       }
+      if (opts.load === false) return;
       // ?scenario=NAME: a library name as the page shows it (its file is NAME.json), or a file or URL
       await load(param === null ? first : /[./]/.test(param) ? param : `${param}.json`);
     },
     load,
+    /**
+     * A scenario the page already holds (a file, a link, the user's library), with the pickers' profile
+     * and design (null: the scenario's own); `file` names it in the scenario picker.
+     */
+    loadScenario(
+      scenario: Scenario,
+      file: string,
+      overrides: { profile?: KernelProfile | null; design?: DesignGeneration | null } = {},
+    ): Promise<Update | null> {
+      pause();
+      set((s) => ({
+        scenario: { ...s.scenario, profile: overrides.profile ?? null, design: overrides.design ?? null },
+      }));
+      return show(file, scenario);
+    },
     setProfile(profile: KernelProfile): Promise<Update | null> {
       pause();
       set((s) => ({ scenario: { ...s.scenario, profile } }));

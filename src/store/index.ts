@@ -10,7 +10,9 @@ import { initialState, type AppState } from './slices.ts';
 
 export const store = createStore<AppState>()(() => initialState());
 
-export const actions = createActions(store, new EngineLink(createEngineClient));
+/** The link to the engine worker; the recorder (src/ui/record) listens to its answers and asks it for its operations. */
+export const link = new EngineLink(createEngineClient);
+export const actions = createActions(store, link);
 
 export function useApp<T>(selector: (s: AppState) => T): T {
   return useStore(store, selector);

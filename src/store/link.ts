@@ -53,6 +53,8 @@ export class EngineLink {
   onError: (message: string) => void = () => {};
   onRestart: (note: string, workers: number) => void = () => {};
   onRestored: (u: Update) => void = () => {};
+  /** Every answer to a request that changed the engine, with what was asked (the recorder listens). */
+  onUpdate: (u: Update, journal: Journal | undefined) => void = () => {};
   cursor: () => number = () => 0;
 
   constructor(private readonly spawn: () => WorkerHandle) {}
@@ -110,6 +112,7 @@ export class EngineLink {
         const u = await this.call(f, deadline);
         if (journal?.kind === 'load') this.journal = [journal];
         else if (journal) this.journal.push(journal);
+        this.onUpdate(u, journal);
         return u;
       } catch (err) {
         if (err instanceof Dead) await this.recover(journal, err.message);

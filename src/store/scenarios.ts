@@ -1,5 +1,6 @@
 // Fetching the built-in scenario library (public/scenarios/): index.json and the scenario files.
 
+import { parseScenario } from '../engine/index.ts';
 import type { Scenario } from '../worker/api.ts';
 import type { ScenarioEntry } from './slices.ts';
 
@@ -52,9 +53,8 @@ export async function fetchScenarioIndex(): Promise<ScenarioIndex> {
 /** A file name in the library, or any URL (the `?scenario=` parameter, tests). */
 export async function fetchScenario(file: string): Promise<Scenario> {
   const url = /^(https?:)?\/|^\./.test(file) ? file : `${base()}${file}`;
-  const s = (await getJson(url)) as Scenario;
-  if (s.format !== 1 || !s.topology || !Array.isArray(s.steps)) {
-    throw new Error(`${file}: not a format-1 scenario (format, topology, steps)`);
-  }
-  return s;
+  // the same parser as the CLI and the page's other doors: migrations, schema, the JSON path of a problem
+  const r = parseScenario(await getJson(url));
+  if (!r.ok) throw new Error(`${file}: ${r.errors.slice(0, 3).join('; ')}`);
+  return r.scenario as unknown as Scenario;
 }

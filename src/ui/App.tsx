@@ -12,12 +12,14 @@ import { Legend } from './Legend.tsx';
 import { useShortcuts } from './shortcuts.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
 import { ReviewLayer } from './review/ReviewLayer.tsx';
+import { RecordBar } from './record/RecordBar.tsx';
 
 export function App() {
   useShortcuts();
   return (
     <div className="app" data-testid="app">
       <Toolbar />
+      <RecordBar />
       <CaptionBar />
       <main className="main">
         <div className="left">

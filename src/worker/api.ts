@@ -35,9 +35,9 @@ export interface ScenarioAnnotation {
   text: string;
 }
 
-/** A scenario file, format 1 (DESIGN.md, "Scenarios"). */
+/** A scenario file as parsed (DESIGN.md, "Scenarios"; src/engine/scenario/schema.ts is the definition). */
 export interface Scenario {
-  format: 1;
+  format: number;
   name: string;
   title?: string;
   description?: string;
@@ -108,6 +108,23 @@ export interface Update {
   keepFramesTo: number | null;
   /** Stopped at a breakpoint: the seq of the matching hop. */
   hit: number | null;
+  /**
+   * A scenario step just applied, checked as the runner checks it (runner.ts, stepFailures): its
+   * expectation, or success without one. Absent when no scenario step was applied.
+   */
+  check?: { step: number; failures: string[] };
+}
+
+/** One operation the session applied since load (history.ts), for the page's recorder. */
+export type RecordedOp =
+  | { kind: 'step' }
+  | { kind: 'run'; until: number | null; maxEvents?: number }
+  | { kind: 'apply'; cmd: Command; scenarioStep?: number };
+
+/** A scenario run headless in the worker (runner.ts): per step, what failed. */
+export interface CheckResult {
+  passed: boolean;
+  steps: { index: number; op: string; ok: boolean; errno?: string; failures: string[] }[];
 }
 
 /** Where Run stops (run until): every field given must match a hop. */
@@ -153,6 +170,12 @@ export interface EngineApi {
   reset(): Update;
   snapshot(): Snapshot;
   trace(start: number, end: number): TraceEvent[];
+  /** The operations applied since load, in order (what the page's recorder turns into steps). */
+  ops(): RecordedOp[];
+  /** Runs a scenario headless on a fresh system, as `irqflow run` does; the loaded session is untouched. */
+  check(scenario: Scenario): CheckResult;
+  /** The whole trace since load in the Chrome trace event format (chrome-trace.ts), for Perfetto. */
+  chromeTrace(): string;
 }
 
 /** At most this many events travel in one update; the page keeps a window of the newest ones. */

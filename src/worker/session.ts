@@ -3,7 +3,11 @@
 // Plain TypeScript with no worker globals, so Node tests can drive it the way the worker does.
 
 import {
+  chromeTrace,
   createSystem,
+  runScenario,
+  stepFailures,
+  type Scenario as EngineScenario,
   type Command,
   type CommandResult,
   type Fate,
@@ -19,7 +23,9 @@ import { firstHit } from './breakpoints.ts';
 import {
   MAX_EVENTS_PER_UPDATE,
   type Breakpoint,
+  type CheckResult,
   type EngineApi,
+  type RecordedOp,
   type Frame,
   type LoadOverrides,
   type Scenario,
@@ -117,8 +123,10 @@ export class Session implements EngineApi {
       );
     }
     this.group++;
+    const before = this.sys!.traceLength();
     const result = this.command(step.command, i);
-    return this.update(result, step.command, false);
+    const failures = stepFailures(this.sys!, step as EngineScenario['steps'][number], result, before);
+    return { ...this.update(result, step.command, false), check: { step: i, failures } };
   }
 
   step(): Update {
@@ -164,6 +172,40 @@ export class Session implements EngineApi {
 
   trace(start: number, end: number): TraceEvent[] {
     return this.ready().sys.traceSlice(start, end);
+  }
+
+  ops(): RecordedOp[] {
+    return this.history!.ops.map((op): RecordedOp => {
+      if (op.kind === 'run')
+        return { kind: 'run', until: op.until === Infinity ? null : op.until, maxEvents: op.maxEvents };
+      return op.kind === 'apply' ? { kind: 'apply', cmd: op.cmd, scenarioStep: op.scenarioStep } : op;
+    });
+  }
+
+  check(scenario: Scenario): CheckResult {
+    const r = runScenario(scenario as unknown as EngineScenario);
+    return {
+      passed: r.passed,
+      steps: r.steps.map((st) => ({
+        index: st.index,
+        op: st.op,
+        ok: st.result.ok,
+        ...(st.result.ok ? {} : { errno: st.result.errno }),
+        failures: st.failures,
+      })),
+    };
+  }
+
+  chromeTrace(): string {
+    const { sys, scenario } = this.ready();
+    const s = this.live();
+    return JSON.stringify(
+      chromeTrace(sys.traceSlice(0, sys.traceLength()), {
+        name: scenario.name,
+        profile: s.profile,
+        design: s.design,
+      }),
+    );
   }
 
   // ---- internals

@@ -4,7 +4,7 @@
 
 import type { CommandResult, DesignGeneration, Json, KernelProfile, Snapshot, TraceEvent } from '../types.ts';
 import { createSystem, TopologyError, type Limits, type System } from '../system.ts';
-import type { Expectation, Scenario } from './schema.ts';
+import type { Expectation, Scenario, ScenarioStep } from './schema.ts';
 
 export interface StepResult {
   index: number;
@@ -73,19 +73,38 @@ export function runStep(sys: System, s: Scenario, index: number): StepResult {
   const before = sys.traceLength();
   const result = sys.apply(step.command as Parameters<System['apply']>[0]);
   const after = sys.traceLength();
+  const failures = stepFailures(sys, step, result, before);
+  return { index, op: step.command.op, caption: step.caption, result, hops: after - before, failures };
+}
+
+/**
+ * What failed in a step just applied (its hops are those from trace position `before` on): its
+ * expectation, or, without one, any failure. The page's worker checks the steps it plays with this too.
+ */
+export function stepFailures(
+  sys: System,
+  step: Pick<ScenarioStep, 'expect'>,
+  result: CommandResult,
+  before: number,
+): string[] {
+  const after = sys.traceLength();
   const x = step.expect;
   let failures: string[];
   if (x) {
     // Hop objects only when the expectation reads them: a storm's step may record millions of hops.
     const hops = x.hops || x.functions ? sys.traceSlice(before, after) : [];
-    failures = checkExpectation(x, result, x.snapshot ? sys.snapshot() : null, hops);
+    // A path is the interrupt's journey so far: it may have begun in an earlier step (raise, then run).
+    const journey = x.path?.length
+      ? sys.traceSlice(0, after).filter((h) => x.path!.some((p) => p.irq === h.irq))
+      : [];
+    failures = checkExpectation(x, result, x.snapshot ? sys.snapshot() : null, hops, journey);
   } else {
     // No expectation means "this succeeds": a failure the author did not expect fails the step.
     failures = result.ok ? [] : [`expected success (the step has no expect), got ${describe(result)}`];
   }
   if (!result.ok && result.tool && result.errno === 'EIO' && !failures.length)
     failures.push(`irqflow internal error: ${result.message}`);
-  return { index, op: step.command.op, caption: step.caption, result, hops: after - before, failures };
+  return failures;
 }
 
 export function checkExpectation(
@@ -93,6 +112,8 @@ export function checkExpectation(
   r: CommandResult,
   snap: Snapshot | null,
   hops: TraceEvent[],
+  /** The hops of the interrupts in `x.path` up to the end of this step. */
+  journey: TraceEvent[] = [],
 ): string[] {
   const f: string[] = [];
   const wantOk = x.ok ?? (x.errno === undefined ? undefined : false);
@@ -119,6 +140,15 @@ export function checkExpectation(
   }
   for (const fn of x.functions ?? [])
     if (!hops.some((h) => h.fn === fn)) f.push(`function ${fn} did not run in this step`);
+  for (const { irq, functions } of x.path ?? []) {
+    const mine = journey.filter((h) => h.irq === irq);
+    let k = 0;
+    for (const h of mine) if (k < functions.length && h.fn === functions[k]) k++;
+    if (k < functions.length)
+      f.push(
+        `interrupt ${irq}: ${functions[k]} did not run (in order) among its ${mine.length} hops so far: ${mine.map((h) => h.fn).join(', ') || 'none'}`,
+      );
+  }
   return f;
 }
 

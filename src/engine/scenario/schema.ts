@@ -2,13 +2,19 @@
 // expectation and caption. The zod schema is the single definition: the runner validates with it, and
 // `npm run schema` publishes it as JSON Schema (public/schema/scenario.schema.json).
 //
-// Versions: `format` is 1. A future change bumps it and adds a migration to MIGRATIONS, so every older
-// file still loads (tested on old files kept in test/scenarios-old/).
+// Versions: `format` is 2. A change that older readers would misread bumps it and adds a migration to
+// MIGRATIONS, so every older file still loads (tested on old files kept in test/fixtures/old-format/).
+// Optional additions (a field an older reader may ignore) do not bump it.
+//   1 -> 2: the kernel profile, the design and the seed are written in the file (topology.profile,
+//           topology.design, options.seed). Format 1 left them to irqflow's defaults, so a file could
+//           replay differently once a default changed; the migration pins the defaults format 1 ran with.
 
 import { z } from 'zod';
 import { DEFAULT_COST } from '../cost.ts';
 import { DEFAULT_LIMITS, MAX_COST_NS } from '../system.ts';
 import { commandUnion, deviceFields } from '../commands.ts';
+import { defaultDesign } from '../topology.ts';
+import type { Topology } from '../types.ts';
 
 const int = z.number().int();
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
@@ -124,6 +130,11 @@ export const expectSchema = z
     hops: z.array(z.string()).optional(),
     /** Functions that must appear among the hops this step recorded. */
     functions: z.array(z.string()).optional(),
+    /**
+     * Interrupts' journeys: for each, functions that must have run in this order among that interrupt's hops
+     * up to the end of this step (others may come between). The page's "expect this path".
+     */
+    path: z.array(z.object({ irq: int.min(1), functions: z.array(z.string()).min(1) }).strict()).optional(),
   })
   .strict();
 
@@ -153,17 +164,18 @@ export const annotationSchema = z
 export const scenarioSchema = z
   .object({
     $schema: z.string().optional(),
-    format: z.literal(1),
+    format: z.literal(2),
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'lower-case letters, digits and -, at most 64'),
     title: z.string().max(200),
     description: z.string().max(20_000),
-    topology: topologySchema,
+    // format 2: the file names its kernel profile and design (see the versions note above)
+    topology: topologySchema.extend({
+      profile: topologySchema.shape.profile.unwrap(),
+      design: topologySchema.shape.design.unwrap(),
+    }),
     options: z
       .object({
-        seed: int
-          .min(-(2 ** 53) + 1)
-          .max(2 ** 53 - 1)
-          .optional(),
+        seed: int.min(-(2 ** 53) + 1).max(2 ** 53 - 1),
         /** Virtual ns per hop, by cost name (cost.ts); an unknown name is an error, not ignored. */
         cost: z
           .object(
@@ -189,8 +201,7 @@ export const scenarioSchema = z
           .strict()
           .optional(),
       })
-      .strict()
-      .optional(),
+      .strict(),
     /** What of this scenario the real kernel has checked (oracle fixtures), shown in the page. */
     verified: z
       .object({ kernels: z.array(z.enum(['6.1', '6.12'])), scripts: z.array(z.string()), note: z.string() })
@@ -207,9 +218,38 @@ export type ScenarioStep = z.infer<typeof stepSchema>;
 export type Expectation = z.infer<typeof expectSchema>;
 export type Annotation = z.infer<typeof annotationSchema>;
 
-/** Migrations from format N to N+1, applied in order to an older file. Empty: format 1 is the first. */
-export const MIGRATIONS: Record<number, (doc: Record<string, unknown>) => Record<string, unknown>> = {};
-export const CURRENT_FORMAT = 1;
+type Doc = Record<string, unknown>;
+const obj = (v: unknown): Doc => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Doc) : {});
+
+/**
+ * Migrations from format N to N+1, applied in order to an older file. Each one only fills in or renames;
+ * what it cannot read it leaves for the validator to name.
+ */
+export const MIGRATIONS: Record<number, (doc: Doc) => Doc> = {
+  // The defaults format 1 ran with: createSystem's seed 1, topology.ts's profile 6.12 and defaultDesign.
+  1: (doc) => {
+    const t = doc.topology;
+    const topology =
+      typeof t === 'object' && t !== null && !Array.isArray(t)
+        ? {
+            ...(t as Doc),
+            profile: (t as Doc).profile ?? '6.12',
+            design: (t as Doc).design ?? defaultDesign(t as Pick<Topology, 'vdevs'>),
+          }
+        : t;
+    const options = doc.options === undefined ? {} : doc.options;
+    return {
+      ...doc,
+      format: 2,
+      topology,
+      options:
+        typeof options === 'object' && options !== null && !Array.isArray(options)
+          ? { ...obj(options), seed: obj(options).seed ?? 1 }
+          : options,
+    };
+  },
+};
+export const CURRENT_FORMAT = 2;
 
 export type ParsedScenario = { ok: true; scenario: Scenario } | { ok: false; errors: string[] };
 

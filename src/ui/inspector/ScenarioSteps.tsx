@@ -5,6 +5,7 @@
 import { useEffect, useRef } from 'react';
 import { actions, useApp } from '../../store/index.ts';
 import { Section } from './parts.tsx';
+import { StepCheck } from '../record/CheckBadge.tsx';
 
 export function ScenarioSteps() {
   const current = useApp((s) => s.scenario.current);
@@ -48,6 +49,7 @@ export function ScenarioSteps() {
                     expect
                   </span>
                 )}
+                <StepCheck index={i} />
               </button>
               {st.caption && <div className="cap">{st.caption}</div>}
             </li>

@@ -195,8 +195,8 @@ export function LapicView({ s, vcpu }: { s: SystemState; vcpu: number }) {
     <Section title={`LAPIC of vCPU${vcpu} (APIC id ${v.apic_id}), ${v.state}`}>
       <KV
         rows={[
-          ['IRR', <Flash v={idtVectors(v.lapic.irr)} />],
-          ['ISR', <Flash v={idtVectors(v.lapic.isr)} />],
+          ['IRR', <Flash v={idtVectors(v.lapic.irr)} path={`kvm.vcpus.${vcpu}.lapic.irr`} />],
+          ['ISR', <Flash v={idtVectors(v.lapic.isr)} path={`kvm.vcpus.${vcpu}.lapic.isr`} />],
           [
             'vCPU state',
             <span className="act-row">

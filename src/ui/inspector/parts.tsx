@@ -113,10 +113,21 @@ export function Act({
   );
 }
 
-/** A value that flashes when it changes (the cursor passed the hop that changed it). */
-export function Flash({ v, children }: { v: string | number | boolean; children?: ReactNode }) {
+/**
+ * A value that flashes when it changes (the cursor passed the hop that changed it). `path`, its dotted
+ * path in the state, lets the recorder offer "expect this" on it (src/ui/record/ExpectHover.tsx).
+ */
+export function Flash({
+  v,
+  children,
+  path,
+}: {
+  v: string | number | boolean;
+  children?: ReactNode;
+  path?: string;
+}) {
   return (
-    <span key={String(v)} className="flash">
+    <span key={String(v)} className="flash" data-expect={path}>
       {children ?? String(v)}
     </span>
   );

@@ -35,7 +35,12 @@ export function MsixView({ d }: { d: PciDeviceState }) {
       <KV
         rows={[
           ['Table Size', `${m.table_size} (Message Control ${hex(m.table_size - 1)})`],
-          ['MSI-X Enable', <Flash v={m.enable}>{flag(m.enable)}</Flash>],
+          [
+            'MSI-X Enable',
+            <Flash v={m.enable} path={`devices.${d.name}.msix.enable`}>
+              {flag(m.enable)}
+            </Flash>,
+          ],
           [
             'Function Mask',
             <Act
@@ -56,22 +61,28 @@ export function MsixView({ d }: { d: PciDeviceState }) {
         rows={m.table.slice(0, MAX_ROWS).map((e, i) => [
           i,
           // Upper address unpadded (0x0 on x86's 0xfee… MSI window): the table fits a 400 px inspector.
-          <Flash v={e.addr_hi}>{hex(e.addr_hi)}</Flash>,
-          <Flash v={e.addr_lo}>{hex(e.addr_lo, 8)}</Flash>,
-          <Flash v={e.data}>{hex(e.data, 4)}</Flash>,
+          <Flash v={e.addr_hi} path={`devices.${d.name}.msix.table.${i}.addr_hi`}>
+            {hex(e.addr_hi)}
+          </Flash>,
+          <Flash v={e.addr_lo} path={`devices.${d.name}.msix.table.${i}.addr_lo`}>
+            {hex(e.addr_lo, 8)}
+          </Flash>,
+          <Flash v={e.data} path={`devices.${d.name}.msix.table.${i}.data`}>
+            {hex(e.data, 4)}
+          </Flash>,
           // Mask bit: a dword write to the entry's Vector Control (offset 16 * entry + 12).
           <Act
             cmd={{ op: 'device.msixWrite', device: d.name, offset: i * 16 + 12, value: e.vector_ctrl ^ 1 }}
             title={`${e.vector_ctrl & 1 ? 'unmask' : 'mask'} entry ${i} (host write to the table)`}
             testid={`act-mask-${i}`}
           >
-            <Flash v={e.vector_ctrl}>
+            <Flash v={e.vector_ctrl} path={`devices.${d.name}.msix.table.${i}.vector_ctrl`}>
               <span className={e.vector_ctrl & 1 ? 'masked' : 'on'}>
                 {hex(e.vector_ctrl)} {e.vector_ctrl & 1 ? 'masked' : 'unmasked'}
               </span>
             </Flash>
           </Act>,
-          <Flash v={m.pba[i]}>
+          <Flash v={m.pba[i]} path={`devices.${d.name}.msix.pba.${i}`}>
             {m.pba[i] ? (
               <b className="pend" title={`pending bit set by interrupt ${m.pba_irq[i]}`}>
                 1 irq {m.pba_irq[i]}
@@ -149,7 +160,9 @@ export function ImsView({ d }: { d: PciDeviceState }) {
           hex(e.address, 8),
           hex(e.data, 4),
           e.masked ? <span className="masked">masked</span> : 'unmasked',
-          <Flash v={e.pending}>{e.pending ? <b className="pend">1 (irq {e.pending_irq})</b> : '0'}</Flash>,
+          <Flash v={e.pending} path={`devices.${d.name}.ims.entries.${i}.pending`}>
+            {e.pending ? <b className="pend">1 (irq {e.pending_irq})</b> : '0'}
+          </Flash>,
           e.host_irq ?? '-',
           <Act
             cmd={{ op: 'device.raise', device: d.name, ims: i }}
