@@ -117,8 +117,8 @@ test('? lists the shortcuts, and every one works after using a picker', async ({
   await settled(page);
   await page.keyboard.press('?');
   await expect(page.getByTestId('help-overlay')).toBeVisible();
-  // Every shortcut of the registry is listed (14 of them: each exercised below).
-  await expect(page.getByTestId('shortcut')).toHaveCount(14);
+  // Every shortcut of the registry is listed (16 of them: each exercised below).
+  await expect(page.getByTestId('shortcut')).toHaveCount(16);
   await fourLooks(page, 'help-overlay', [page.getByTestId('help-overlay')]);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('help-overlay')).toHaveCount(0);
@@ -174,6 +174,15 @@ test('? lists the shortcuts, and every one works after using a picker', async ({
   await expect(page.getByTestId('inspector-node')).not.toHaveText('system');
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('inspector-node')).toHaveText('system');
+  // f enters presentation mode and c opens side by side; Escape leaves each.
+  await page.keyboard.press('f');
+  await expect(page.getByTestId('slide')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('presentation')).toHaveCount(0);
+  await page.keyboard.press('c');
+  await expect(page.getByTestId('compare')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('compare')).toHaveCount(0);
   // t switches the theme.
   const theme = await page.getByTestId('btn-theme').getAttribute('data-theme');
   await page.keyboard.press('t');

@@ -4,7 +4,7 @@
 
 import { select, type Selection } from 'd3';
 import { PATH_COLOR } from '../theme.ts';
-import { ADVANCE, HEADER, type Layout, type LayoutNode } from './layout.ts';
+import { ADVANCE, HEADER, SHORT_COLUMNS, type Layout, type LayoutNode } from './layout.ts';
 import { curveBetween, curvePath, type Curve } from './geometry.ts';
 import type { Edge } from './edges.ts';
 
@@ -66,10 +66,14 @@ export class StaticLayer {
       .attr('height', l.height - 8)
       .attr('rx', 6);
     all
-      .select('text')
+      .select<SVGTextElement>('text')
       .attr('x', (d) => d.x + d.w / 2)
       .attr('y', HEADER - 6)
-      .text((d) => d.title);
+      .text((d) => d.title)
+      .each(function (d, i) {
+        // measured, since the type scales with the window: a title wider than its column takes its short form
+        if (this.getComputedTextLength() > d.w) this.textContent = SHORT_COLUMNS[i] ?? d.title;
+      });
     const k = l.kernelLine;
     const line = this.cols
       .selectAll<SVGGElement, NonNullable<Layout['kernelLine']>>('g.kline')
