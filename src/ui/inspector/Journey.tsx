@@ -1,12 +1,13 @@
 // An interrupt's journey: every hop of the selected interrupt with its virtual time, the delta from the
 // hop before, the function, and its file linked to that file in the matching kernel (Bootlin's Elixir,
-// the release of the kernel profile) or QEMU release. Hops past the cursor are listed dimmed: the
+// the release of the kernel profile) or QEMU release; a function of an unmerged design links to its series. Hops past the cursor are listed dimmed: the
 // engine has run them, the page has not shown them yet.
 
 import type { KernelProfile, TraceEvent } from '../../engine/index.ts';
 import { actions, useApp } from '../../store/index.ts';
 import { fmtTime } from '../format.ts';
 import { Section } from './parts.tsx';
+import { fnLink } from '../review/summary.ts';
 
 const KERNEL_TAG: Record<KernelProfile, string> = { '6.1': 'v6.1', '6.12': 'v6.12' };
 const QEMU_TAG = 'v9.1.0';
@@ -25,6 +26,7 @@ export function Journey({ irq }: { irq: number }) {
   const trace = useApp((s) => s.engine.trace);
   const at = useApp((s) => s.cursor.at);
   const profile = useApp((s) => s.engine.state?.profile ?? '6.12');
+  const design = useApp((s) => s.engine.state?.design ?? 'merged');
   const hops: TraceEvent[] = trace.filter((e) => e.irq === irq);
   if (hops.length === 0) return null;
   const t0 = hops[0].time;
@@ -41,7 +43,9 @@ export function Journey({ irq }: { irq: number }) {
         <tbody>
           {hops.map((e, i) => {
             const future = e.seq >= at ? 'future' : '';
-            const link = sourceLink(e.file, profile);
+            // A function only an unmerged design has links to its series on lore, not to a release's file.
+            const own = fnLink(e, design, profile);
+            const link = own?.startsWith('https://lore.') ? own : sourceLink(e.file, profile);
             return (
               <tr key={e.seq} data-testid="journey-hop" onClick={() => actions.seek(e.seq + 1)}>
                 <td className={`${future} nowrap`}>

@@ -169,6 +169,14 @@ describe('side-by-side summaries', () => {
     expect(
       fnLink({ fn: 'idxd_vdcm_ioctl_device_set_irqs', file: 'drivers/dma/idxd/' }, 'rfc-v3', '6.12'),
     ).toMatch(/^https:\/\/lore\.kernel\.org\/lkml\/cover\.1698422237/);
+    // the host driver's merged code beside a design is not the design's: idxd's submit path links to 6.12
+    expect(
+      fnLink(
+        { fn: 'MOVDIR64B/ENQCMD to the WQ portal', file: 'drivers/dma/idxd/submit.c' },
+        'rfc-v3',
+        '6.12',
+      ),
+    ).toBe('https://elixir.bootlin.com/linux/v6.12/source/drivers/dma/idxd/submit.c');
     expect(fnLink({ fn: 'hw: MSI-X write', file: 'PCIe Base Spec 6.1.4' }, 'merged', '6.12')).toBeNull();
     expect(fnLink({ fn: 'msix_notify', file: 'hw/pci/msix.c' }, 'merged', '6.12')).toMatch(/qemu/);
     expect(designFunctions('merged').some((f) => f.fn === 'vfio_pci_set_msi_trigger')).toBe(true);

@@ -155,6 +155,9 @@ export function designFunctions(design: DesignGeneration): { fn: string; file: s
   const d = DESIGNS[design];
   const names = new Set<string>();
   for (const row of Object.values(d.table)) for (const f of Object.values(row)) names.add(f);
+  // a virtual device's SET_IRQS enters through its variant driver's ioctl: the design's too
+  const entry = d.rules.vdevEntry;
+  if (entry) for (const f of [entry.ioctl, entry.calls]) names.add(f);
   const out: { fn: string; file: string }[] = [];
   for (const n of names) {
     if (n.startsWith('(')) continue;
@@ -179,7 +182,9 @@ export function fnLink(
   if (f.file.startsWith('hw/')) return `https://gitlab.com/qemu-project/qemu/-/blob/master/${f.file}`;
   const merged = designFunctions('merged').some((m) => m.fn === f.fn && m.file === f.file);
   const frontEnd = /^drivers\/(vfio\/pci|dma\/idxd)\//.test(f.file);
-  if (frontEnd && !merged && !DESIGNS[design].merged) {
+  // only a name the design's own table gives (not the host driver's merged code beside it, like idxd's submit.c)
+  const ofDesign = designFunctions(design).some((m) => m.fn === f.fn);
+  if (frontEnd && ofDesign && !merged && !DESIGNS[design].merged) {
     const src = DESIGNS[design].sources[0];
     if (src?.ref.startsWith('https://')) return src.ref;
   }
