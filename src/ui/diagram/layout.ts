@@ -42,8 +42,8 @@ export interface Layout {
 }
 
 export const COLUMNS = ['Hardware', 'IOMMU', 'Host kernel', 'eventfd / irqfd', 'vCPU LAPIC', 'Guest'];
-/** The titles a narrow column falls back to (a side panel open at 1280 px), so no two titles overlap. */
-export const SHORT_COLUMNS = ['HW', 'IOMMU', 'Host', 'irqfd', 'LAPIC', 'Guest'];
+/** The titles a narrow column falls back to, in order (a side panel open at 1280 px), so no two overlap. */
+export const SHORT_COLUMNS = [['HW'], [], ['Host'], ['eventfd/irqfd', 'irqfd'], ['LAPIC'], []];
 const WEIGHTS = [1.45, 1.05, 1.35, 0.95, 1.0, 0.8];
 const HEADER = 26;
 const GAP = 12;

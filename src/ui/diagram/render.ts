@@ -72,7 +72,8 @@ export class StaticLayer {
       .text((d) => d.title)
       .each(function (d, i) {
         // measured, since the type scales with the window: a title wider than its column takes its short form
-        if (this.getComputedTextLength() > d.w) this.textContent = SHORT_COLUMNS[i] ?? d.title;
+        for (const short of SHORT_COLUMNS[i] ?? [])
+          if (this.getComputedTextLength() > d.w) this.textContent = short;
       });
     const k = l.kernelLine;
     const line = this.cols
