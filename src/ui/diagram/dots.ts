@@ -81,13 +81,21 @@ export class DotLayer {
     this.loop = null;
   }
 
+  /** The curves the static layer draws (routeEdges), so tokens run on the lines the user sees. */
+  setRoutes(routes: ReadonlyMap<string, Curve>): void {
+    this.routes = routes;
+    this.curves.clear();
+  }
+
+  private routes: ReadonlyMap<string, Curve> = new Map();
+
   private curve(e: TraceEvent): Curve | null {
     const key = `${e.from}>${e.to}`;
     let c = this.curves.get(key);
     if (c === undefined) {
       const a = this.l?.byId.get(e.from);
       const b = this.l?.byId.get(e.to);
-      c = a && b && a !== b ? curveBetween(a, b) : null;
+      c = this.routes.get(key) ?? (a && b && a !== b ? curveBetween(a, b) : null);
       this.curves.set(key, c);
     }
     return c;

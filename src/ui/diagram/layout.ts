@@ -212,12 +212,15 @@ function layoutAt(
   }
 
   const total = WEIGHTS.reduce((a, b) => a + b, 0);
-  const usable = width - GAP * (COLUMNS.length + 1);
+  // A wide diagram spends some of its width between the columns, where the edges run: the bundle
+  // from the VFIO backends and QEMU into eventfd/irqfd needs room to fan out (routeEdges).
+  const colGap = Math.round(Math.min(36, GAP + Math.max(0, (width - 900) / 25)));
+  const usable = width - GAP * 2 - colGap * (COLUMNS.length - 1);
   let x = GAP;
   const columns = COLUMNS.map((title, i) => {
     const w = (usable * WEIGHTS[i]) / total;
     const c = { title, x, w };
-    x += w + GAP;
+    x += w + colGap;
     return c;
   });
 

@@ -5,7 +5,7 @@
 import { select, type Selection } from 'd3';
 import { PATH_COLOR } from '../theme.ts';
 import { ADVANCE, HEADER, SHORT_COLUMNS, type Layout, type LayoutNode } from './layout.ts';
-import { curveBetween, curvePath, type Curve } from './geometry.ts';
+import { curvePath, type Curve } from './geometry.ts';
 import type { Edge } from './edges.ts';
 
 export type { Edge };
@@ -46,9 +46,10 @@ export class StaticLayer {
     selected: string | null,
     path: ReadonlySet<string>,
     used: ReadonlySet<string>,
+    routes: ReadonlyMap<string, Curve>,
   ): void {
     this.drawColumns(l);
-    this.drawEdges(l, edges, path, used);
+    this.drawEdges(edges, path, used, routes);
     this.drawNodes(l, selected, path);
   }
 
@@ -95,8 +96,13 @@ export class StaticLayer {
       .attr('y', (d) => d.y - 3);
   }
 
-  private drawEdges(l: Layout, edges: Edge[], path: ReadonlySet<string>, used: ReadonlySet<string>): void {
-    const drawable = edges.filter((e) => e.from !== e.to && l.byId.has(e.from) && l.byId.has(e.to));
+  private drawEdges(
+    edges: Edge[],
+    path: ReadonlySet<string>,
+    used: ReadonlySet<string>,
+    routes: ReadonlyMap<string, Curve>,
+  ): void {
+    const drawable = edges.filter((e) => routes.has(`${e.from}>${e.to}`));
     const rank = new Map<string, number>();
     const offsets = new Map<Edge, number>();
     for (const e of drawable) {
@@ -109,9 +115,7 @@ export class StaticLayer {
       .selectAll<SVGPathElement, Edge>('path')
       .data(drawable, (e) => `${e.from}>${e.to}>${e.path}`)
       .join('path')
-      .attr('d', (e) =>
-        curvePath(offsetCurve(curveBetween(l.byId.get(e.from)!, l.byId.get(e.to)!), offsets.get(e) ?? 0)),
-      )
+      .attr('d', (e) => curvePath(offsetCurve(routes.get(`${e.from}>${e.to}`)!, offsets.get(e) ?? 0)))
       .attr('stroke', (e) => PATH_COLOR[e.path])
       .attr('data-edge', (e) => `${e.from}>${e.to}`)
       .attr('data-path', (e) => e.path)

@@ -9,6 +9,7 @@ import type { SystemState, TraceEvent } from '../../engine/index.ts';
 import { layout, type Layout } from './layout.ts';
 import { nodeText } from './nodes.ts';
 import { StaticLayer } from './render.ts';
+import { routeEdges } from './geometry.ts';
 import { topologyEdges, type Edge } from './edges.ts';
 import { DotLayer, type TokenSource } from './dots.ts';
 
@@ -136,7 +137,9 @@ export class DiagramView {
     ]);
     if (sig !== this.drawn) {
       this.drawn = sig;
-      this.layer.draw(l, edges, s.selection.node, path, used);
+      const routes = routeEdges(l.byId, edges);
+      this.dots.setRoutes(routes);
+      this.layer.draw(l, edges, s.selection.node, path, used, routes);
     }
     const at = s.cursor.at;
     this.dots.setMarks(
