@@ -194,9 +194,7 @@ export class DotLayer {
       if (n < CROWD / 8) continue;
       const text = `×${n.toLocaleString('en-US')}`;
       const w = ctx.measureText(text).width + 8;
-      const [mx, my] = pointAt(c, 0.5);
-      const px = Math.max(2, Math.min(mx - w / 2, (this.l?.width ?? 0) - w - 2));
-      const py = Math.max(2, my - fs * 1.9);
+      const [px, py] = this.pillAt(c, w, fs * 1.5, fs);
       ctx.fillStyle = cssVarColor('--panel');
       ctx.globalAlpha = 0.92;
       roundRect(ctx, px, py, w, fs * 1.5, 4);
@@ -205,6 +203,34 @@ export class DotLayer {
       ctx.fillStyle = cssVarColor('--text');
       ctx.fillText(text, px + 4, py + fs * 1.1);
     }
+  }
+
+  /**
+   * Where a count pill goes: above (or below) the edge near its middle, at the first spot that covers no
+   * box's text (an edge between neighbouring columns is shorter than its pill); else the least covering.
+   */
+  private pillAt(c: Curve, w: number, h: number, fs: number): [number, number] {
+    const l = this.l;
+    const width = l?.width ?? 0;
+    let best: [number, number] = [0, 0];
+    let bestCover = Infinity;
+    for (const t of [0.5, 0.35, 0.65, 0.2, 0.8])
+      for (const dy of [-fs * 1.9, fs * 0.6]) {
+        const [mx, my] = pointAt(c, t);
+        const px = Math.max(2, Math.min(mx - w / 2, width - w - 2));
+        const py = Math.max(2, my + dy);
+        let cover = 0;
+        for (const n of l?.nodes ?? []) {
+          // a group's own text is its header; its children are boxes of their own
+          const nh = n.kind === 'group' ? n.anchor * 2 : n.h;
+          const ox = Math.min(px + w, n.x + n.w) - Math.max(px, n.x);
+          const oy = Math.min(py + h, n.y + nh) - Math.max(py, n.y);
+          if (ox > 0 && oy > 0) cover += ox * oy;
+        }
+        if (cover === 0) return [px, py];
+        if (cover < bestCover) [best, bestCover] = [[px, py], cover];
+      }
+    return best;
   }
 
   /** Where a hop's outcome shows: the end of its edge, or the box for a hop inside one. */
