@@ -24,6 +24,12 @@ test('each hop shows its whole function, what it did and its source file', async
   expect(await fn.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
   await expect(row.getByTestId('trace-detail')).toContainText('IMS entry');
   await expect(row).toContainText('drivers/vfio/pci/vfio_pci_intrs.c');
+  // Its file links to where the function can be read: a name only RFC v3 has, to the series on lore.
+  await expect(row.getByTestId('trace-file-link')).toHaveAttribute('href', /^https:\/\/lore\.kernel\.org\//);
+  // A merged function's file links to that file at the profile's release.
+  const merged = page.locator('[data-testid=trace-file-link][href*="elixir.bootlin.com"]').first();
+  const file = (await merged.textContent())!;
+  await expect(merged).toHaveAttribute('href', `https://elixir.bootlin.com/linux/v6.12/source/${file}`);
 
   // The diagram grows its boxes into the height it has, and no two boxes of a column overlap.
   const diagram = page.getByTestId('diagram');

@@ -32,6 +32,7 @@ export {
 export { chromeTrace, type ChromeTrace } from './scenario/chrome-trace.ts';
 export { DESIGNS, DESIGN_IDS } from './vfio/designs.ts';
 export { PROFILES } from './profiles.ts';
+export { QEMU_VERSION } from './vmm/qemu.ts';
 export { INDEX_NAMES, FLAG_NAMES } from './vfio/uapi.ts';
 export { HOPS, hopFn } from './hops.ts';
 export { DEFAULT_COST, type CostModel } from './cost.ts';

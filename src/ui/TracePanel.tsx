@@ -10,6 +10,7 @@ import { actions, TRACE_WINDOW, useApp } from '../store/index.ts';
 import { fmtTime } from './format.ts';
 import { PATH_COLOR } from './theme.ts';
 import { Timeline } from './Timeline.tsx';
+import { hopLink } from './sourceLinks.ts';
 
 const ROW_BASE = 36;
 
@@ -82,6 +83,8 @@ export function TracePanel() {
   const selIrq = useApp((s) => s.selection.irq);
   const selEvent = useApp((s) => s.selection.event);
   const at = useApp((s) => s.cursor.at);
+  const profile = useApp((s) => s.engine.state?.profile ?? '6.12');
+  const design = useApp((s) => s.engine.state?.design ?? 'merged');
   const [onlyIrq, setOnlyIrq] = useState(false);
   const [tab, setTab] = useState<'trace' | 'timeline'>('trace');
   const [hideControl, setHideControl] = useState(false);
@@ -226,7 +229,24 @@ export function TracePanel() {
                 <span className="detail" data-testid="trace-detail">
                   {e.detail || '–'}
                 </span>
-                <span className="file">{e.file}</span>
+                {(() => {
+                  const href = hopLink(e, design, profile);
+                  return href ? (
+                    <a
+                      className="file"
+                      href={href}
+                      target="_blank"
+                      rel="noreferrer"
+                      data-testid="trace-file-link"
+                      title={`read ${e.fn} in ${e.file}`}
+                      onClick={(ev) => ev.stopPropagation()}
+                    >
+                      {e.file}
+                    </a>
+                  ) : (
+                    <span className="file">{e.file}</span>
+                  );
+                })()}
               </span>
             </div>
           ))}

@@ -6,7 +6,8 @@ import { actions, useApp } from '../../store/index.ts';
 import { fmtTime, splitNode } from '../format.ts';
 import { KV, Section, Table } from './parts.tsx';
 import { ScenarioSteps } from './ScenarioSteps.tsx';
-import { Journey, sourceLink } from './Journey.tsx';
+import { Journey } from './Journey.tsx';
+import { hopLink } from '../sourceLinks.ts';
 import { Breakpoints } from './Breakpoints.tsx';
 import { useEffect, useRef } from 'react';
 import { DeviceView, ImsView, IntxView, MsiView, MsixView, VdevView } from './pci.tsx';
@@ -109,7 +110,7 @@ export function Inspector() {
   useEffect(() => {
     if (seq !== null && body.current) body.current.scrollTop = 0;
   }, [seq]);
-  const link = ev && s ? sourceLink(ev.file, s.profile) : null;
+  const link = ev && s ? hopLink(ev, s.design, s.profile) : null;
   return (
     <section className="panel inspector" data-testid="inspector">
       <div className="panel-head">

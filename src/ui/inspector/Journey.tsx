@@ -3,24 +3,11 @@
 // the release of the kernel profile) or QEMU release; a function of an unmerged design links to its series. Hops past the cursor are listed dimmed: the
 // engine has run them, the page has not shown them yet.
 
-import type { KernelProfile, TraceEvent } from '../../engine/index.ts';
+import type { TraceEvent } from '../../engine/index.ts';
 import { actions, useApp } from '../../store/index.ts';
 import { fmtTime } from '../format.ts';
 import { Section } from './parts.tsx';
-import { fnLink } from '../review/summary.ts';
-
-const KERNEL_TAG: Record<KernelProfile, string> = { '6.1': 'v6.1', '6.12': 'v6.12' };
-const QEMU_TAG = 'v9.1.0';
-
-/** A link to a source file, or null for a step of the hardware (a specification, not a file). */
-export function sourceLink(file: string, profile: KernelProfile): string | null {
-  if (!/^[\w./-]+\.(c|h)$/.test(file)) return null;
-  if (/^(hw|accel|system|util)\//.test(file))
-    return `https://gitlab.com/qemu-project/qemu/-/blob/${QEMU_TAG}/${file}`;
-  if (/^(drivers|arch|virt|kernel|fs|include|mm)\//.test(file))
-    return `https://elixir.bootlin.com/linux/${KERNEL_TAG[profile]}/source/${file}`;
-  return null;
-}
+import { hopLink } from '../sourceLinks.ts';
 
 export function Journey({ irq }: { irq: number }) {
   const trace = useApp((s) => s.engine.trace);
@@ -44,8 +31,7 @@ export function Journey({ irq }: { irq: number }) {
           {hops.map((e, i) => {
             const future = e.seq >= at ? 'future' : '';
             // A function only an unmerged design has links to its series on lore, not to a release's file.
-            const own = fnLink(e, design, profile);
-            const link = own?.startsWith('https://lore.') ? own : sourceLink(e.file, profile);
+            const link = hopLink(e, design, profile);
             return (
               <tr key={e.seq} data-testid="journey-hop" onClick={() => actions.seek(e.seq + 1)}>
                 <td className={`${future} nowrap`}>

@@ -9,6 +9,7 @@ import { Session } from '../../worker/session.ts';
 import type { LoadOverrides, Scenario } from '../../worker/api.ts';
 import { journeyOf, pickIrq, toMermaid, toPlainText } from './journey.ts';
 import { classify, designFunctions, fnLink, sourceLink, summarize } from './summary.ts';
+import { hopLink } from '../sourceLinks.ts';
 import { COST_DOCS, costOverrides } from './costs.ts';
 import { addAnnotation, annotationsAt, removeAnnotation, setNote } from './annotations.ts';
 import { pngSize, svgDocument } from './exportFiles.ts';
@@ -160,6 +161,19 @@ describe('side-by-side summaries', () => {
     expect(d.vmExits).toBe(0);
     expect(i.vmExits).toBe(i.interrupts);
     expect(d.control).toBe(0);
+  });
+
+  it('links a trace row to where its function is read: series, release file, QEMU, or nothing', () => {
+    expect(
+      hopLink({ fn: 'vfio_msihandler', file: 'drivers/vfio/pci/vfio_pci_intrs.c' }, 'merged', '6.1'),
+    ).toBe('https://elixir.bootlin.com/linux/v6.1/source/drivers/vfio/pci/vfio_pci_intrs.c');
+    expect(
+      hopLink({ fn: 'idxd_vdcm_ioctl_device_set_irqs', file: 'drivers/dma/idxd/' }, 'rfc-v3', '6.12'),
+    ).toMatch(/^https:\/\/lore\.kernel\.org\//);
+    expect(hopLink({ fn: 'msix_notify', file: 'hw/pci/msix.c' }, 'merged', '6.12')).toMatch(
+      /^https:\/\/gitlab\.com\/qemu-project\/qemu\/-\/blob\/v[\d.]+\/hw\/pci\/msix\.c$/,
+    );
+    expect(hopLink({ fn: 'hw: MSI-X write', file: 'PCIe Base Spec 6.1.4' }, 'merged', '6.12')).toBeNull();
   });
 
   it('links a function to its series, the merged source or nothing', () => {

@@ -4,6 +4,7 @@
 
 import {
   DESIGNS,
+  QEMU_VERSION,
   type DesignGeneration,
   type KernelProfile,
   type TraceEvent,
@@ -179,7 +180,8 @@ export function fnLink(
 ): string | null {
   if (!f.file || f.fn.startsWith('hw:') || f.file.startsWith('src/') || /spec|PCIe|PCI /i.test(f.file))
     return null;
-  if (f.file.startsWith('hw/')) return `https://gitlab.com/qemu-project/qemu/-/blob/master/${f.file}`;
+  if (f.file.startsWith('hw/'))
+    return `https://gitlab.com/qemu-project/qemu/-/blob/v${QEMU_VERSION}.0/${f.file}`;
   const merged = designFunctions('merged').some((m) => m.fn === f.fn && m.file === f.file);
   const frontEnd = /^drivers\/(vfio\/pci|dma\/idxd)\//.test(f.file);
   // only a name the design's own table gives (not the host driver's merged code beside it, like idxd's submit.c)
