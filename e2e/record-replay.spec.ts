@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { doNextCommand, expect, openApp, screenshot, settled, test } from './helpers.ts';
+import { back, doNextCommand, expect, openApp, screenshot, settled, test } from './helpers.ts';
 
 const bar = (page: Page) => page.getByTestId('record-bar');
 const toolbar = (page: Page) => page.getByTestId('toolbar');
@@ -86,11 +86,18 @@ test('a reload keeps the recording going, and after Stop keeps the recorded scen
   await page.getByTestId('step-link-2').click();
   await settled(page);
   await expect(page.getByTestId('btn-next-command')).toHaveText('Do next command 3/3');
+  // two hops back: the reload comes back to that hop (and the step it is in), not to a step's end
+  await back(page);
+  await back(page);
+  const hop = await page.getByTestId('cursor-pos').textContent();
+  const step = await page.getByTestId('btn-next-command').textContent();
+  expect(hop).toMatch(/^hop \d+\/\d+$/);
 
   await reload(page);
   await expect(bar(page)).toHaveAttribute('data-recording', 'false');
   await expect(bar(page)).toHaveAttribute('data-scenario', 'msix-masked-pba-recorded');
-  await expect(page.getByTestId('btn-next-command')).toHaveText('Do next command 3/3');
+  await expect(page.getByTestId('cursor-pos')).toHaveText(hop!);
+  await expect(page.getByTestId('btn-next-command')).toHaveText(step!);
   await page.getByTestId('btn-library').click();
   await expect(page.getByTestId('library-user-msix-masked-pba-recorded')).toContainText('recorded · 3 steps');
   await screenshot(page, 'record-library');

@@ -86,8 +86,19 @@ describe("the user's library", () => {
       profile: '6.1',
       design: null,
       recording: null,
+      hop: 17,
     });
-    expect(await lib.loadSession()).toMatchObject({ step: 4, profile: '6.1', file: 'msix-masked-pba.json' });
+    expect(await lib.loadSession()).toMatchObject({
+      step: 4,
+      profile: '6.1',
+      file: 'msix-masked-pba.json',
+      hop: 17,
+    });
+    // a damaged hop is dropped (the page then stops at the step's end), the rest is kept
+    kv.map.set('session', { ...(kv.map.get('session') as object), hop: -3 });
+    const back = await lib.loadSession();
+    expect(back).toMatchObject({ step: 4 });
+    expect(back).not.toHaveProperty('hop');
   });
   it('a save the browser refuses rejects, and what was kept stays', async () => {
     let fail = false;

@@ -46,6 +46,8 @@ export interface SavedSession {
   design: DesignGeneration | null;
   /** A recording in progress: its name and title (its steps are `scenario`'s). */
   recording: { name: string; title: string } | null;
+  /** The hop the cursor showed (trace position), so a reload comes back to it, not just to the step. */
+  hop?: number;
 }
 
 const PREFIX = 'scenario:';
@@ -117,6 +119,7 @@ export class UserLibrary {
         v.recording && typeof v.recording.name === 'string'
           ? { name: v.recording.name, title: String(v.recording.title ?? v.recording.name) }
           : null,
+      ...(typeof v.hop === 'number' && Number.isInteger(v.hop) && v.hop >= 0 ? { hop: v.hop } : {}),
     };
   }
 }

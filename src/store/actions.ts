@@ -497,6 +497,10 @@ export function createActions(store: StoreApi<AppState>, link: EngineLink) {
     },
     /** The cursor to the end of scenario step `i` (the step list); steps not applied yet are applied. */
     seekStep,
+    /** How many of the scenario's steps the engine has applied (the cursor may stand before them). */
+    appliedSteps(): number {
+      return log.headScenarioIndex();
+    },
     /**
      * Replaces the loaded scenario's document without reloading the engine: for presenter notes and
      * annotations, which change no behaviour (src/ui/review). The steps' commands must stay as they are.

@@ -60,6 +60,13 @@ describe('FrameLog', () => {
     expect(log.scenarioIndex()).toBe(scenario.steps.length);
     expect(log.state?.counters.delivered).toBe(0);
   });
+
+  it('counts the steps applied at the head wherever the cursor stands (a reload applies them again)', () => {
+    const { log } = played();
+    log.moveTo(0);
+    expect(log.scenarioIndex()).toBe(0);
+    expect(log.headScenarioIndex()).toBe(scenario.steps.length);
+  });
 });
 
 describe('FrameLog.endOfScenarioStepFrames', () => {

@@ -116,6 +116,15 @@ export class FrameLog {
     return this.minScenarioIndex;
   }
 
+  /** The scenario steps the engine has applied (at the head, wherever the cursor is). */
+  headScenarioIndex(): number {
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const s = this.frames[i].scenarioStep;
+      if (s !== undefined) return s + 1;
+    }
+    return this.minScenarioIndex;
+  }
+
   /** The frames applied at the cursor's position (the last one is the cursor's). */
   current(): Frame | undefined {
     return this.applied > 0 ? this.frames[this.applied - 1] : undefined;

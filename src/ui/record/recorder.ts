@@ -421,11 +421,12 @@ let lastKept: unknown[] = [];
 
 async function saveSession(): Promise<void> {
   sessionTimer = null;
-  const { scenario } = store.getState();
+  const { scenario, cursor } = store.getState();
   const rec = get().recording;
   const key = [
+    cursor.at,
     scenario.current,
-    scenario.stepIndex,
+    actions.appliedSteps(),
     scenario.file,
     scenario.profile,
     scenario.design,
@@ -434,7 +435,8 @@ async function saveSession(): Promise<void> {
   ];
   if (key.every((v, i) => v === lastKept[i])) return;
   let doc: unknown = scenario.current;
-  let step = scenario.stepIndex;
+  // every step the engine applied, so the hop the cursor shows (which may be before them) exists again
+  let step = actions.appliedSteps();
   let file = scenario.file ?? '';
   if (rec) {
     const built = get().built;
@@ -465,6 +467,7 @@ async function saveSession(): Promise<void> {
       profile: scenario.profile,
       design: scenario.design,
       recording: rec,
+      hop: cursor.at,
     });
     set({ sessionSaves: get().sessionSaves + 1 });
   } catch (err) {
@@ -476,7 +479,9 @@ async function saveSession(): Promise<void> {
 }
 
 store.subscribe((s, prev) => {
-  if (s.scenario !== prev.scenario) scheduleSessionSave();
+  // the cursor once it rests (not every frame of a play)
+  const rested = !s.cursor.moving && (s.cursor.at !== prev.cursor.at || prev.cursor.moving);
+  if (s.scenario !== prev.scenario || rested) scheduleSessionSave();
 });
 
 /**
@@ -505,6 +510,9 @@ export async function start(): Promise<void> {
     if (session) {
       await actions.init({ load: false });
       await open(session.scenario, session.file, session);
+      // back to the hop it showed, when that hop is inside what the restored steps ran
+      if (session.hop !== undefined && session.hop <= store.getState().engine.traceLength)
+        actions.seek(session.hop);
       if (session.recording) {
         // the recording so far is on the page as a scenario, all of it applied: recording goes on from there
         set({ recording: session.recording, drawer: true });
