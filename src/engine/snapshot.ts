@@ -83,7 +83,10 @@ const pciDevice = z
       .object({ size: int.min(1).max(32768), entries: z.array(imsEntry) })
       .strict()
       .nullable(),
-    e1000e: z.object({ icr: u32, ims: u32, ivar: u32, msi_causes_pending: u32 }).strict().nullable(),
+    e1000e: z
+      .object({ icr: u32, ims: u32, ivar: u32, msi_causes_pending: u32, msix_entry_used: z.array(u32) })
+      .strict()
+      .nullable(),
   })
   .strict();
 const vdev = z

@@ -169,6 +169,11 @@ export interface E1000eRegs {
   ivar: number;
   /** Causes an MSI or MSI-X message was already sent for (e1000e_send_msi: msi_causes_pending). */
   msi_causes_pending: number;
+  /**
+   * QEMU's PCIDevice.msix_entry_used for this emulated device: the use count of each MSI-X vector
+   * (hw/pci/msix.c msix_vector_use; e1000e_init_msix uses all five); msix_notify ignores a vector at 0.
+   */
+  msix_entry_used: number[];
 }
 export interface VirtualDeviceState {
   name: string;
