@@ -246,6 +246,9 @@ const vmmDevice = z
     realized: z.boolean(),
     interrupt: z.enum(['none', 'intx', 'msix']),
     intx_interrupt: fd.nullable(),
+    intx_route: int.min(0).max(23).nullable(),
+    intx_unmask: fd.nullable(),
+    intx_kvm_accel: z.boolean(),
     defer_kvm_irq_routing: z.boolean(),
   })
   .strict();
