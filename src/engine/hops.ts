@@ -235,6 +235,11 @@ export const HOPS: readonly HopDef[] = [
     fn: 'hw: Message Control write@PCIe Base Spec 7.7.2.2',
   },
   {
+    key: 'kvm.accept_other',
+    label: 'KVM takes an NMI, SMI, INIT, SIPI or ExtINT message',
+    fn: '__apic_accept_irq@arch/x86/kvm/lapic.c',
+  },
+  {
     key: 'ctl.config',
     label: 'config or BAR write through VFIO',
     fn: 'vfio_config_do_rw@drivers/vfio/pci/vfio_pci_config.c',
