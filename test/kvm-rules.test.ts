@@ -115,13 +115,54 @@ describe('MSI destinations (kvm_set_msi_irq, kvm_irq_delivery_to_apic, kvm_apic_
     expect(takers(sys, 0x61)).toHaveLength(1);
   });
 
-  it('a delivery mode irqflow does not model is a named drop, not a silent one', () => {
+  it('__apic_accept_irq: an NMI message is delivered as an NMI (kvm_inject_nmi), not through the IRR, SVR not consulted', () => {
     const sys = four();
-    const id = ok(sys, msi(0, 2, { dlv: 4 })); // NMI
+    ok(sys, { op: 'kvm.setLapic', vcpu: 0, svr: 0xff }); // software-disabled: a fixed one would be lost
+    const id = ok(sys, msi(0, 2, { dlv: 4 }));
+    ok(sys, { op: 'run' });
+    const s = sys.snapshot();
+    expect(s.interrupts.find((x) => x.id === id)).toMatchObject({ fate: 'delivered', where: 'vCPU 0 NMI' });
+    expect(s.state.kvm.vcpus[0].lapic.irr).toEqual([]);
+    expect(s.state.kvm.vcpus[0].handled).toEqual({});
+    const hop = sys.traceSlice(0, sys.traceLength()).find((h) => h.hop === 'kvm.accept_other')!;
+    expect(hop.fn).toBe('__apic_accept_irq');
+  });
+
+  it('__apic_accept_irq: a broadcast NMI reaches every vCPU (kvm_irq_delivery_to_apic decodes the destination as for fixed)', () => {
+    const sys = four();
+    ok(sys, msi(0xff, 0, { dlv: 4 }));
+    ok(sys, { op: 'run' });
+    const nmis = sys.snapshot().interrupts.filter((x) => x.where?.endsWith(' NMI'));
+    expect(nmis.map((x) => x.where).sort()).toEqual(['vCPU 0 NMI', 'vCPU 1 NMI', 'vCPU 2 NMI', 'vCPU 3 NMI']);
+  });
+
+  it('__apic_accept_irq: SMI enters SMM; INIT, SIPI, RemRd and ExtINT are named outcomes, never a silent drop', () => {
+    const sys = four();
+    const want: [number, string, string][] = [
+      [2, 'delivered', 'vCPU 0 SMM'],
+      [5, 'dropped', 'INIT: the vCPU reset is not modelled'],
+      [6, 'dropped', 'SIPI to a vCPU not waiting for one'],
+      [3, 'dropped', 'RemRd: PV unhalt, no interrupt'],
+      [7, 'dropped', 'ExtINT MSI ignored by __apic_accept_irq'],
+    ];
+    const ids = want.map(([dlv]) => ok(sys, msi(0, 0x30, { dlv })));
+    ok(sys, { op: 'run' });
+    const s = sys.snapshot();
+    ids.forEach((id, i) =>
+      expect(s.interrupts.find((x) => x.id === id)).toMatchObject({ fate: want[i][1], where: want[i][2] }),
+    );
+  });
+
+  it('an irqfd through an NMI route takes the same path (irqfd_wakeup -> kvm_set_msi -> __apic_accept_irq)', () => {
+    const sys = four();
+    const fd = ok(sys, { op: 'eventfd.create' }) as number;
+    ok(sys, { op: 'kvm.route', gsi: 40, address_lo: 0xfee01000, address_hi: 0, data: 0x400 });
+    ok(sys, { op: 'kvm.irqfd', fd, gsi: 40 });
+    const id = ok(sys, { op: 'eventfd.signal', fd });
     ok(sys, { op: 'run' });
     expect(sys.snapshot().interrupts.find((x) => x.id === id)).toMatchObject({
-      fate: 'dropped',
-      where: 'MSI delivery mode not modelled',
+      fate: 'delivered',
+      where: 'vCPU 1 NMI',
     });
   });
 

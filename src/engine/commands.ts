@@ -19,8 +19,9 @@ import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './li
 import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './linux/virt/kvm/eventfd.ts';
 import { lapicSetRegs } from './linux/arch/x86/kvm/lapic.ts';
 import { kvmIoapicWrite } from './linux/arch/x86/kvm/ioapic.ts';
-import { EV_DEV_RAISE, msixUpdateMasks } from './hw/pci/device.ts';
-import { EV_IMS_RAISE } from './hw/ims.ts';
+import { EV_DEV_RAISE, hwMsixSetEnable, msixUpdateMasks } from './hw/pci/device.ts';
+import { EV_IMS_RAISE, imsSlotMask } from './hw/ims.ts';
+import { qemuMsixVectorUnuse, qemuMsixVectorUse } from './qemu/hw/pci/msix.ts';
 import { msixTableField, msixWriteField } from './hw/pci/msix.ts';
 import {
   guestFunctionMask,
@@ -429,6 +430,13 @@ export const COMMANDS: CommandSpec[] = [
           dev.ims ? `IMS entry ${ims} is past ${name}'s ${dev.ims.size} entries` : `${name} has no IMS`,
           'ims',
         );
+      // a QEMU-emulated device: msix_notify asserts vector < msix_entries_nr (hw/pci/msix.c, QEMU 7.2+)
+      if (dev.e1000e && dev.msix?.enable && ims === undefined && first + nvec > dev.msix.table_size)
+        raise(
+          'EINVAL',
+          `${name} is QEMU's e1000e: msix_notify asserts vector < msix_entries_nr (${dev.msix.table_size}); QEMU would abort`,
+          'vector',
+        );
       const di = e.deviceOrdinal(name);
       const source = `dev:${name}`;
       let firstIrq = 0;
@@ -482,6 +490,50 @@ export const COMMANDS: CommandSpec[] = [
       dev.msix.function_mask = c.masked as boolean;
       msixUpdateMasks(e, dev);
     },
+  },
+  {
+    op: 'device.msixEnable',
+    fn: 'hw: Message Control write@PCIe Base Spec 7.7.2.2',
+    node: msixNode,
+    label: 'physical MSI-X Enable (outside VFIO)',
+    group: 'device',
+    doc: "sets or clears MSI-X Enable in the function's own Message Control from the host side, outside VFIO (setpci, a backdoor reset): vfio-pci is not told",
+    fields: { device: F.device, enable: { type: 'bool', doc: 'MSI-X Enable' } },
+    run: (e, c) => hwMsixSetEnable(e, msixDevice(e, c), c.enable as boolean),
+  },
+  {
+    op: 'device.msixVectorUse',
+    fn: 'msix_vector_use@hw/pci/msix.c',
+    node: msixNode,
+    label: 'QEMU device model: msix_vector_use',
+    group: 'device',
+    doc: "a QEMU-emulated device (model 'e1000e') declares a vector used: msix_entry_used[vector]++",
+    fields: { device: F.device, vector: range(0, 2047, 'MSI-X vector') },
+    run: (e, c) => qemuMsixVectorUse(e, msixDevice(e, c), int(c, 'vector')),
+  },
+  {
+    op: 'device.msixVectorUnuse',
+    fn: 'msix_vector_unuse@hw/pci/msix.c',
+    node: msixNode,
+    label: 'QEMU device model: msix_vector_unuse',
+    group: 'device',
+    doc: 'a QEMU-emulated device drops a use of a vector; at 0 its PBA bit is cleared and msix_notify ignores it',
+    fields: { device: F.device, vector: range(0, 2047, 'MSI-X vector') },
+    run: (e, c) => qemuMsixVectorUnuse(e, msixDevice(e, c), int(c, 'vector')),
+  },
+  {
+    op: 'device.imsMask',
+    fn: 'idxd_mask@drivers/irqchip/irq-pci-intel-idxd.c',
+    node: (c: Command): string => `ims:${name(c)}`,
+    label: "host: mask or unmask an IMS slot (IDXD's irq_chip)",
+    group: 'device',
+    doc: "the host's irq_mask / irq_unmask callback of the IDXD IMS chip writes the slot's control word (bit 0 masks); a raise while masked is held pending, the unmask sends it once",
+    fields: {
+      device: F.device,
+      ims: range(0, 32767, 'IMS slot index'),
+      masked: { type: 'bool', doc: 'CTRL_VECTOR_MASKBIT' },
+    },
+    run: (e, c) => imsSlotMask(e, pciDevice(e, c), int(c, 'ims'), c.masked as boolean),
   },
   {
     op: 'device.ack',

@@ -228,6 +228,22 @@ export const HOPS: readonly HopDef[] = [
     label: 'APICv: EOI virtualized, no VM exit',
     fn: 'hw: EOI virtualization@Intel SDM vol. 3 30.1.3',
   },
+  // ---- issue 13 (appended): the function written outside VFIO, QEMU's own MSI-X bookkeeping, IMS slots
+  {
+    key: 'ctl.device',
+    label: 'the device model or the host writes the function',
+    fn: 'hw: Message Control write@PCIe Base Spec 7.7.2.2',
+  },
+  {
+    key: 'kvm.accept_other',
+    label: 'KVM takes an NMI, SMI, INIT, SIPI or ExtINT message',
+    fn: '__apic_accept_irq@arch/x86/kvm/lapic.c',
+  },
+  {
+    key: 'ctl.config',
+    label: 'config or BAR write through VFIO',
+    fn: 'vfio_config_do_rw@drivers/vfio/pci/vfio_pci_config.c',
+  },
 ];
 
 export const HOP: Record<string, number> = Object.fromEntries(HOPS.map((h, i) => [h.key, i]));

@@ -83,7 +83,10 @@ const pciDevice = z
       .object({ size: int.min(1).max(32768), entries: z.array(imsEntry) })
       .strict()
       .nullable(),
-    e1000e: z.object({ icr: u32, ims: u32, ivar: u32, msi_causes_pending: u32 }).strict().nullable(),
+    e1000e: z
+      .object({ icr: u32, ims: u32, ivar: u32, msi_causes_pending: u32, msix_entry_used: z.array(u32) })
+      .strict()
+      .nullable(),
   })
   .strict();
 const vdev = z
@@ -243,6 +246,9 @@ const vmmDevice = z
     realized: z.boolean(),
     interrupt: z.enum(['none', 'intx', 'msix']),
     intx_interrupt: fd.nullable(),
+    intx_route: int.min(0).max(23).nullable(),
+    intx_unmask: fd.nullable(),
+    intx_kvm_accel: z.boolean(),
     defer_kvm_irq_routing: z.boolean(),
   })
   .strict();

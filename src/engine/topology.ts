@@ -73,6 +73,11 @@ export function topologyErrors(t: unknown): string[] {
       errs.push(`${at}: the MSI and MSI-X capabilities cannot share an offset`);
     if (d.intx_pin !== undefined && (!Number.isInteger(d.intx_pin) || d.intx_pin < 0 || d.intx_pin > 4))
       errs.push(`${at}.intx_pin must be 0..4`);
+    if (
+      d.guest_intx_gsi !== undefined &&
+      (!Number.isInteger(d.guest_intx_gsi) || d.guest_intx_gsi < 0 || d.guest_intx_gsi > 23)
+    )
+      errs.push(`${at}.guest_intx_gsi must be an IO-APIC GSI 0..23 (KVM_IOAPIC_NUM_PINS)`);
     return 0;
   });
   (top.vdevs ?? []).forEach((v, i) => {
@@ -175,6 +180,7 @@ export function buildState(t: Topology): SystemState {
       s.vfio[d.name] = vfio;
       if (dev.msix) {
         s.vmm[d.name] = vmmDeviceCreate(d.name, dev.msix.table_size);
+        s.vmm[d.name].intx_route = d.guest_intx_gsi ?? null;
         s.guest[d.name] = guestDriverCreate(d.name, dev.msix.table_size);
       }
     }

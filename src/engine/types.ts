@@ -39,6 +39,12 @@ export interface PciDeviceTopology {
   pcie?: boolean;
   /** Interrupt pin: 0 none, 1..4 = INTA..INTD. */
   intx_pin?: number;
+  /**
+   * The guest GSI the VM's chipset routes this pin to (QEMU: pci_device_route_intx_to_irq; i440FX with
+   * SeaBIOS gives 10 or 11, q35 16..23). With it QEMU accelerates INTx through KVM's in-kernel IO-APIC
+   * (vfio_intx_enable_kvm: a resample irqfd); without it INTx stays in QEMU (vfio_intx_interrupt).
+   */
+  guest_intx_gsi?: number;
   msix?: MsixTopology | null;
   msi?: MsiTopology | null;
   /** Interrupt Message Store: device-specific, not in config space. */
@@ -169,6 +175,11 @@ export interface E1000eRegs {
   ivar: number;
   /** Causes an MSI or MSI-X message was already sent for (e1000e_send_msi: msi_causes_pending). */
   msi_causes_pending: number;
+  /**
+   * QEMU's PCIDevice.msix_entry_used for this emulated device: the use count of each MSI-X vector
+   * (hw/pci/msix.c msix_vector_use; e1000e_init_msix uses all five); msix_notify ignores a vector at 0.
+   */
+  msix_entry_used: number[];
 }
 export interface VirtualDeviceState {
   name: string;
@@ -385,6 +396,12 @@ export interface VmmDeviceState {
   interrupt: 'none' | 'intx' | 'msix';
   /** QEMU's intx.interrupt eventfd (the INTx trigger), or null. */
   intx_interrupt: number | null;
+  /** QEMU's intx.route.irq: the guest GSI of the pin (topology guest_intx_gsi), or null when unknown. */
+  intx_route: number | null;
+  /** QEMU's intx.unmask eventfd: the resamplefd of the KVM irqfd and VFIO's INTx unmask eventfd. */
+  intx_unmask: number | null;
+  /** QEMU's intx.kvm_accel: vfio_intx_enable_kvm succeeded. */
+  intx_kvm_accel: boolean;
   /** Inside vfio_pci_prepare_kvm_msi_virq_batch .. commit: use notifiers add routes without SET_IRQS. */
   defer_kvm_irq_routing: boolean;
 }

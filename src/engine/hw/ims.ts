@@ -8,6 +8,7 @@ import type { ImsEntry, PciDeviceState } from '../types.ts';
 import { EV_MSG } from '../linux/drivers/iommu/intel/irq_remapping.ts';
 import { busMasterDrop } from './pci/busmaster.ts';
 import { hex } from '../linux/arch/x86/kernel/apic/msi.ts';
+import { raise } from '../errno.ts';
 
 export function imsCreate(size: number): { size: number; entries: ImsEntry[] } {
   return {
@@ -129,4 +130,36 @@ export function imsUpdateMasks(e: Engine, dev: PciDeviceState): void {
       send(e, dev, i, irq, `unmasked with pending set: entry ${i} sent`);
     }
   });
+}
+
+/**
+ * The host's irq_chip mask / unmask callback of the IDXD IMS domain (drivers/irqchip/irq-pci-intel-idxd.c,
+ * "[patch V3 33/33] irqchip: Add IDXD Interrupt Message Store driver"): idxd_mask writes the slot's control
+ * word as `cookie | CTRL_VECTOR_MASKBIT` (bit 0), idxd_unmask writes the cookie alone (the PASID at bit 12
+ * with CTRL_PASID_ENABLE, bit 3). A raise while masked is held pending (imsRaise, as an MSI-X entry holds
+ * its PBA bit); the unmask sends it once (imsUpdateMasks). Only an allocated slot has a descriptor, so
+ * only it has the callback.
+ */
+export function imsSlotMask(e: Engine, dev: PciDeviceState, index: number, masked: boolean): string {
+  const entry = dev.ims?.entries[index];
+  if (!dev.ims) raise('ENODEV', `${dev.name} has no IMS`, 'device');
+  if (!entry) raise('EINVAL', `IMS slot ${index} is past ${dev.name}'s ${dev.ims.size} slots`, 'ims');
+  if (entry.owner === null)
+    raise(
+      'EINVAL',
+      `IMS slot ${index} of ${dev.name} is not allocated: no MSI descriptor, no irq_chip callback (pci_ims_alloc_irq first)`,
+      'ims',
+    );
+  entry.masked = masked;
+  e.hop(
+    'ctl.device',
+    0,
+    `dev:${dev.name}`,
+    `ims:${dev.name}`,
+    'done',
+    `${dev.name} IMS slot ${index}: control word ${masked ? 'cookie | CTRL_VECTOR_MASKBIT' : 'cookie'} (${masked ? 'masked' : 'unmasked'})`,
+    `${masked ? 'idxd_mask' : 'idxd_unmask'}@drivers/irqchip/irq-pci-intel-idxd.c`,
+  );
+  if (!masked) imsUpdateMasks(e, dev);
+  return `IMS slot ${index} ${masked ? 'masked' : 'unmasked'}`;
 }

@@ -77,9 +77,26 @@ export function HostIrqView({ s }: { s: SystemState }) {
         head={['irq', 'chip', 'hwirq', 'action', 'vector', 'cpu', 'IRTE', 'count']}
         rows={irqs.map((i) => [
           i.irq,
-          i.chip,
+          // the per-device chip name /proc/interrupts prints (msi_create_device_irq_domain: "%s%s-%s"),
+          // with the domain hierarchy below it (device domain -> INTEL-IR -> VECTOR) on hover
+          <span
+            key="chip"
+            className="chipname"
+            data-testid="hostirq-chip"
+            title={[i.chip_name, ...(i.chip_name.startsWith('IR-') ? ['INTEL-IR-0'] : []), 'VECTOR'].join(
+              ' \u2192 ',
+            )}
+          >
+            {i.chip_name}
+          </span>,
           i.hwirq,
-          i.action ?? <span className="muted">allocated</span>,
+          i.action ? (
+            <span key="action" className="chipname">
+              {i.action}
+            </span>
+          ) : (
+            <span className="muted">allocated</span>
+          ),
           hex(i.vector, 2),
           i.cpu,
           i.irte ?? '-',

@@ -6,8 +6,9 @@ import type { PciDeviceState, PciDeviceTopology } from '../../types.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixReleasable, msixSetPending } from './msix.ts';
 import { msiCreate, msiMessage, msiVectorMasked } from './msi.ts';
 import { imsCreate } from '../ims.ts';
+import { e1000eInitialUse } from '../../qemu/hw/pci/msix.ts';
 import { EV_MSG } from '../../linux/drivers/iommu/intel/irq_remapping.ts';
-import { intxAssert } from './intx.ts';
+import { intxAssert, intxDeassert } from './intx.ts';
 import { hex } from '../../linux/arch/x86/kernel/apic/msi.ts';
 import { HOP } from '../../hops.ts';
 import { busMasterDrop } from './busmaster.ts';
@@ -32,7 +33,16 @@ export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceStat
     msi: t.msi ? msiCreate(t.msi) : null,
     intx: { pin: t.intx_pin ?? 1, asserted: false, asserted_irq: 0, pending_irq: 0 },
     ims: t.ims ? imsCreate(t.ims.size) : null,
-    e1000e: t.model === 'e1000e' ? { icr: 0, ims: 0, ivar: 0, msi_causes_pending: 0 } : null,
+    e1000e:
+      t.model === 'e1000e'
+        ? {
+            icr: 0,
+            ims: 0,
+            ivar: 0,
+            msi_causes_pending: 0,
+            msix_entry_used: e1000eInitialUse(t.msix?.table_size ?? 0),
+          }
+        : null,
   };
 }
 
@@ -41,8 +51,10 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
   const dev = e.state.devices[e.deviceNames[di]];
   const m = dev.msix;
   if (m && m.enable) {
+    // QEMU's msix_notify: a vector its device model never declared used sends nothing (hw/pci/msix.c)
+    const used = dev.e1000e === null || dev.e1000e.msix_entry_used[vector] > 0;
     // the hot path below builds no strings; the rare branches name their nodes
-    if (vector < m.table_size && !msixIsMasked(m, vector)) {
+    if (vector < m.table_size && used && !msixIsMasked(m, vector)) {
       e.hopf(H_RAISE, irq, e.node('dev', di), e.node('msix', di), OUT.forwarded, F_VECTOR, vector, 0, 0);
       msixSend(e, dev, vector, irq);
       return;
@@ -59,6 +71,19 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
         `vector ${vector} is past the MSI-X table (${m.table_size} entries)`,
       );
       e.dropped(irq, 'vector past the MSI-X table');
+      return;
+    }
+    if (!used) {
+      e.hop(
+        'dev.raise',
+        irq,
+        from,
+        to,
+        'dropped',
+        `msix_notify: msix_entry_used[${vector}] is 0 (never declared with msix_vector_use): no message, no PBA bit`,
+        'msix_notify@hw/pci/msix.c',
+      );
+      e.dropped(irq, 'MSI-X vector not used by the QEMU device model');
       return;
     }
     if (msixIsMasked(m, vector)) {
@@ -179,4 +204,31 @@ export function msixUpdateMasks(e: Engine, dev: PciDeviceState): void {
     );
     e.schedule(e.cost.msi_write, EV_MSG, irq, m.table[v].addr_lo | 0, m.table[v].data | 0);
   }
+}
+
+/**
+ * MSI-X Enable written in the function's own Message Control from the host side, outside VFIO (setpci, a
+ * backdoor reset). The function follows the bit at once (PCIe Base Spec 6.1.4: with MSI-X Enable clear
+ * it signals with MSI or INTx; while it is set INTx is prohibited, so an asserted pin goes down, as
+ * QEMU's msix_write_config does with pci_device_deassert_intx); enabling releases what waited in the
+ * PBA for entries no longer masked (QEMU: msix_handle_mask_update per vector). vfio-pci is not told:
+ * its irq_type and host IRQs stay as they were.
+ */
+export function hwMsixSetEnable(e: Engine, dev: PciDeviceState, enable: boolean): string {
+  const m = dev.msix!;
+  const was = m.enable;
+  m.enable = enable;
+  e.hop(
+    'ctl.device',
+    0,
+    `dev:${dev.name}`,
+    `msix:${dev.name}`,
+    'done',
+    `${dev.name}: MSI-X Enable ${was ? 1 : 0} -> ${enable ? 1 : 0} written outside VFIO (vfio-pci keeps irq_type)`,
+  );
+  if (enable && !was) {
+    if (dev.intx.asserted) intxDeassert(e, dev);
+    msixUpdateMasks(e, dev);
+  }
+  return enable ? 'MSI-X enabled' : 'MSI-X disabled: the function signals with MSI or INTx';
 }

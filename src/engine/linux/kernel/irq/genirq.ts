@@ -64,13 +64,18 @@ function allocVector(e: Engine): { vector: number; cpu: number } {
  * "%s%s-%s" of the parent's prefix ("IR-" from dmar_msi_parent_ops), the template chip ("PCI-MSIX",
  * "PCI-MSI") and dev_name (kernel/irq/msi.c: msi_create_device_irq_domain); 6.1 has the one global
  * "IR-PCI-MSI" / "PCI-MSI" chip for MSI and MSI-X. INTx is the IOAPIC pin's chip ("IR-IO-APIC" when
- * remapped: ioapic_ir_chip). An IMS domain (pci_create_ims_domain, RFC) takes its template's chip name
- * from the parent driver: "IMS" stands in for it.
+ * remapped: ioapic_ir_chip). An IMS domain (pci_create_ims_domain) takes its chip name from the parent
+ * driver's template: IDXD's is "PCI-IDXD" (idxd_ims_template, drivers/irqchip/irq-pci-intel-idxd.c in
+ * Thomas Gleixner's "[patch V3 33/33] irqchip: Add IDXD Interrupt Message Store driver", 2022), so an
+ * IMS interrupt reads IR-PCI-IDXD-<bdf>; IMS exists only with per-device domains, so on both profiles.
  */
+export const IDXD_IMS_CHIP = 'PCI-IDXD';
+
 export function chipName(e: Engine, chip: Chip, bdf: string, remap: boolean): string {
   const ir = remap ? 'IR-' : '';
   if (chip === 'IO-APIC') return `${ir}IO-APIC`;
-  if (e.state.profile === '6.1' && chip !== 'IMS') return `${ir}PCI-MSI`;
+  if (chip === 'IMS') return `${ir}${IDXD_IMS_CHIP}-${bdf}`;
+  if (e.state.profile === '6.1') return `${ir}PCI-MSI`;
   return `${ir}${chip}-${bdf}`;
 }
 

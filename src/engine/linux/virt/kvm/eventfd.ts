@@ -11,7 +11,17 @@ import { raise } from '../../../errno.ts';
 import { eventfdCtxFdget, eventfdDrainCount } from '../../fs/eventfd.ts';
 import { compatDest, hex, msiDeliveryMode, msiVector } from '../../arch/x86/kernel/apic/msi.ts';
 import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from '../../arch/x86/kvm/lapic.ts';
-import { kvmIntrIsSingleVcpu, kvmIrqDestinations, kvmSetMsiIrq } from '../../arch/x86/kvm/irq_comm.ts';
+import {
+  APIC_DM_LOWEST,
+  APIC_DM_NMI,
+  APIC_DM_REMRD,
+  APIC_DM_SMI,
+  APIC_DM_INIT,
+  APIC_DM_STARTUP,
+  kvmIntrIsSingleVcpu,
+  kvmIrqDestinations,
+  kvmSetMsiIrq,
+} from '../../arch/x86/kvm/irq_comm.ts';
 import { PATHS } from '../../../sim/trace.ts';
 import { bypassSync } from '../lib/irqbypass.ts';
 import { piDeliverPostedInterrupt } from '../../arch/x86/kvm/vmx/posted_intr.ts';
@@ -117,16 +127,95 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
 export function routeTargets(
   e: Engine,
   r: Pick<GsiRoute, 'address_lo' | 'data'>,
-): { vcpus: number[]; vector: number } | { unsupported: string } {
+): { vcpus: number[]; vector: number; mode: number } {
   const irq = kvmSetMsiIrq(r.address_lo, r.data);
-  const mode = irq.delivery_mode;
-  if (mode > 1) return { unsupported: `delivery mode ${DELIVERY_MODES[mode]} (data bits 10:8 = ${mode})` };
+  // every delivery mode takes the same destination decoding (kvm_irq_delivery_to_apic); what the LAPIC
+  // does with it is __apic_accept_irq's switch (kvmAcceptOther for the modes other than fixed/lowest)
   const vcpus = e.state.kvm.vcpus;
   const t = kvmIrqDestinations(vcpus, irq, true);
-  return { vcpus: t.dest, vector: irq.vector };
+  return { vcpus: t.dest, vector: irq.vector, mode: irq.delivery_mode };
 }
 
-const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'reserved', 'NMI', 'INIT', 'reserved', 'ExtINT'];
+/** MSI data bits 10:8 (APIC_DM_*), as the trace names them. */
+export const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'RemRd', 'NMI', 'INIT', 'SIPI', 'ExtINT'];
+
+/** irqfd targets of a mode other than fixed / lowest priority carry it in bits 18:16. */
+const otherMode = (mode: number): number => (mode > APIC_DM_LOWEST ? mode << 16 : 0);
+
+/**
+ * __apic_accept_irq (arch/x86/kvm/lapic.c, 6.1 and 6.12) for the delivery modes that are not a vector
+ * in the IRR. What the page's engine does with each, named on the trace:
+ *   NMI     kvm_inject_nmi + kvm_vcpu_kick, SVR not consulted: delivered to the guest's NMI handler (no
+ *           IRR, ISR or EOI; a halted Linux vCPU runs the handler and halts again in its idle loop);
+ *   SMI     kvm_inject_smi (KVM_REQ_SMI) + kick: the vCPU enters SMM, the firmware's handler: delivered;
+ *   INIT    accepted (pending_events = KVM_APIC_INIT): the vCPU reset it causes (kvm_apic_accept_events ->
+ *           kvm_vcpu_reset) is not modelled here (irqflow probe --kvm models it): dropped, named;
+ *   SIPI    accepted (sipi_vector, KVM_APIC_SIPI), but kvm_apic_accept_events starts only a vCPU in
+ *           INIT_RECEIVED and every page vCPU is runnable: no effect, dropped;
+ *   RemRd   KVM's PV unhalt (pv_unhalted = 1, KVM_HC_KICK_CPU's mode): no interrupt for the guest;
+ *   ExtINT  "Should only be called by kvm_apic_local_deliver() with LVT0": nothing for an MSI.
+ */
+export function kvmAcceptOther(
+  e: Engine,
+  irq: number,
+  vcpuId: number,
+  vector: number,
+  mode: number,
+  from: string,
+): void {
+  const to = `lapic:${vcpuId}`;
+  const fn = '__apic_accept_irq@arch/x86/kvm/lapic.c';
+  const accept = (outcome: 'delivered' | 'dropped', detail: string): void =>
+    e.hop(
+      'kvm.accept_other',
+      irq,
+      from,
+      to,
+      outcome,
+      `${DELIVERY_MODES[mode]} to vCPU ${vcpuId}: ${detail}`,
+      fn,
+    );
+  switch (mode) {
+    case APIC_DM_NMI:
+      accept(
+        'delivered',
+        'kvm_inject_nmi, kvm_vcpu_kick: the guest takes it as an NMI (no IDT vector from the IRR, no EOI)',
+      );
+      e.delivered(irq, `vCPU ${vcpuId} NMI`);
+      return;
+    case APIC_DM_SMI:
+      accept(
+        'delivered',
+        'kvm_inject_smi (KVM_REQ_SMI), kvm_vcpu_kick: the vCPU enters SMM (the firmware handles it)',
+      );
+      e.delivered(irq, `vCPU ${vcpuId} SMM`);
+      return;
+    case APIC_DM_INIT:
+      accept(
+        'dropped',
+        'accepted (KVM_APIC_INIT pending); the vCPU reset it causes is not modelled by the page (irqflow probe --kvm models it)',
+      );
+      e.dropped(irq, 'INIT: the vCPU reset is not modelled');
+      return;
+    case APIC_DM_STARTUP:
+      accept(
+        'dropped',
+        `SIPI vector ${hex(vector)} accepted, but the vCPU is not waiting in INIT_RECEIVED: kvm_apic_accept_events ignores it`,
+      );
+      e.dropped(irq, 'SIPI to a vCPU not waiting for one');
+      return;
+    case APIC_DM_REMRD:
+      accept('dropped', 'pv_unhalted = 1 and a kick (KVM PV unhalt): no interrupt for the guest');
+      e.dropped(irq, 'RemRd: PV unhalt, no interrupt');
+      return;
+    default:
+      accept(
+        'dropped',
+        'APIC_DM_EXTINT is taken only through LVT0 (kvm_apic_accept_pic_intr): nothing for an MSI',
+      );
+      e.dropped(irq, 'ExtINT MSI ignored by __apic_accept_irq');
+  }
+}
 
 /** The single vCPU an MSI reaches, or null: what posting needs (kvm_intr_is_single_vcpu). */
 export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
@@ -137,7 +226,6 @@ export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: num
 
 const NO_ROUTE = -1;
 const NO_VCPU = -2;
-const UNSUPPORTED = -3;
 
 /**
  * irqfd_wakeup resolves the route it holds when the eventfd is signalled, so a later route change
@@ -159,11 +247,10 @@ export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, 
     return e.schedule(delay, EV_IRQFD, irq, gsi, vcpu < 0 ? NO_VCPU : vcpu * 256 + msiVector(route.data));
   }
   const t = routeTargets(e, route);
-  if ('unsupported' in t) return e.schedule(delay, EV_IRQFD, irq, gsi, UNSUPPORTED);
   if (t.vcpus.length === 0) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_VCPU);
   t.vcpus.forEach((vcpu, k) => {
     const id = k === 0 ? irq : multicastCopy(e, irq, vcpu, 'irqfd');
-    e.schedule(delay, EV_IRQFD, id, gsi, vcpu * 256 + t.vector);
+    e.schedule(delay, EV_IRQFD, id, gsi, otherMode(t.mode) | (vcpu * 256 + t.vector));
   });
 }
 
@@ -188,26 +275,16 @@ export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi, target) => {
     e.dropped(irq, 'GSI without a route');
     return;
   }
-  if (target === UNSUPPORTED) {
-    e.hop(
-      'irqfd.wakeup',
-      irq,
-      'irqfd',
-      'kvm',
-      'dropped',
-      `GSI ${gsi}: a delivery mode irqflow does not model (only fixed and lowest priority)`,
-    );
-    e.dropped(irq, 'MSI delivery mode not modelled');
-    return;
-  }
   if (target < 0) {
     e.hop('irqfd.wakeup', irq, 'irqfd', 'kvm', 'dropped', `the route of GSI ${gsi} names no vCPU`);
     e.dropped(irq, 'MSI route to no vCPU');
     return;
   }
-  const vcpu = target >> 8;
+  const vcpu = (target >> 8) & 0xff;
   const vector = target & 0xff;
   e.hopf(H_WAKEUP, irq, e.ids.irqfd, e.ids.kvm, OUT.forwarded, F_WAKEUP, gsi, vector, vcpu);
+  const mode = target >> 16;
+  if (mode) return kvmAcceptOther(e, irq, vcpu, vector, mode, 'kvm');
   kvmDeliver(e, irq, vcpu, vector, 'kvm');
 });
 
@@ -238,10 +315,16 @@ export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: numbe
 /** KVM_SIGNAL_MSI (kvm_send_userspace_msi -> kvm_set_msi): one interrupt to every vCPU the message reaches. */
 export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: number): void {
   const t = routeTargets(e, { address_lo, data });
-  if (!('vcpus' in t) || t.vcpus.length === 0) {
-    const why = 'vcpus' in t ? 'reaches no vCPU' : `uses ${t.unsupported}, not modelled`;
-    e.hop('kvm.send_msi', irq, 'vmm', 'kvm', 'dropped', `MSI ${hex(address_lo)}/${hex(data)} ${why}`);
-    e.dropped(irq, 'vcpus' in t ? 'MSI route to no vCPU' : 'MSI delivery mode not modelled');
+  if (t.vcpus.length === 0) {
+    e.hop(
+      'kvm.send_msi',
+      irq,
+      'vmm',
+      'kvm',
+      'dropped',
+      `MSI ${hex(address_lo)}/${hex(data)} reaches no vCPU`,
+    );
+    e.dropped(irq, 'MSI route to no vCPU');
     return;
   }
   e.hop(
@@ -252,7 +335,9 @@ export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: n
     'forwarded',
     `KVM_SIGNAL_MSI ${hex(address_lo)}/${hex(data)}: vCPU ${t.vcpus.join(', ')}`,
   );
-  t.vcpus.forEach((vcpu, k) =>
-    kvmDeliver(e, k === 0 ? irq : multicastCopy(e, irq, vcpu, 'kvm'), vcpu, t.vector, 'kvm'),
-  );
+  t.vcpus.forEach((vcpu, k) => {
+    const id = k === 0 ? irq : multicastCopy(e, irq, vcpu, 'kvm');
+    if (t.mode > APIC_DM_LOWEST) kvmAcceptOther(e, id, vcpu, t.vector, t.mode, 'kvm');
+    else kvmDeliver(e, id, vcpu, t.vector, 'kvm');
+  });
 }

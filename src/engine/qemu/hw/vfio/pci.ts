@@ -59,6 +59,9 @@ export function vmmDeviceCreate(device: string, tableSize: number): VmmDeviceSta
     realized: false,
     interrupt: 'none',
     intx_interrupt: null,
+    intx_route: null,
+    intx_unmask: null,
+    intx_kvm_accel: false,
     defer_kvm_irq_routing: false,
   };
 }

@@ -13,11 +13,15 @@ import { eventfdClose, eventfdCreate } from '../../../linux/fs/eventfd.ts';
 import { vfioTarget } from '../../../linux/drivers/vfio/device.ts';
 import { vfioSetIrqs } from '../../../linux/drivers/vfio/pci/vfio_pci_intrs.ts';
 import {
+  VFIO_IRQ_SET_ACTION_MASK,
   VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_IRQ_SET_ACTION_UNMASK,
   VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_PCI_INTX_IRQ_INDEX,
 } from '../../../linux/drivers/vfio/vfio_main.ts';
+import { kvmIrqfdAssign, kvmIrqfdDeassign } from '../../../linux/virt/kvm/eventfd.ts';
+import type { VfioTarget } from '../../../linux/drivers/vfio/device.ts';
 import type { VmmDeviceState } from '../../../types.ts';
 import { EngineError } from '../../../errno.ts';
 
@@ -79,13 +83,93 @@ export function vmmIntxEnable(e: Engine, d: VmmDeviceState): void {
     );
     return;
   }
+  vmmIntxEnableKvm(e, d, t);
   d.interrupt = 'intx';
+}
+
+/** One INTx SET_IRQS of QEMU's (vfio_mask_single_irqindex, vfio_unmask_single_irqindex, set_irq_signaling). */
+function intxSetIrqs(e: Engine, t: VfioTarget, flags: number, fds: number[]): void {
+  vfioSetIrqs(
+    e,
+    t,
+    {
+      argsz: 20 + 4 * fds.length,
+      flags,
+      index: VFIO_PCI_INTX_IRQ_INDEX,
+      start: 0,
+      count: 1,
+    },
+    fds,
+  );
+}
+
+/**
+ * vfio_intx_enable_kvm (hw/vfio/pci.c, 8.2): only with irqfds, resample irqfds (the in-kernel irqchip)
+ * and a route for the pin (intx.route.mode == PCI_INTX_ENABLED: here the topology's guest_intx_gsi).
+ * "Get to a known interrupt state": the fd handler removed, vfio_mask_single_irqindex, the line deasserted;
+ * a new eventfd (intx.unmask); kvm_irqchip_add_irqfd_notifier_gsi(&intx.interrupt, &intx.unmask,
+ * intx.route.irq) = KVM_IRQFD with KVM_IRQFD_FLAG_RESAMPLE; SET_IRQS(INTX, ACTION_UNMASK, intx.unmask);
+ * "Let'em rip": vfio_unmask_single_irqindex. A failure undoes its steps and leaves QEMU's own handler.
+ */
+export function vmmIntxEnableKvm(e: Engine, d: VmmDeviceState, t: VfioTarget): void {
+  const gsi = d.intx_route;
+  const fd = d.intx_interrupt;
+  if (gsi === null || fd === null) return;
+  ctl(
+    e,
+    'vfio_intx_enable_kvm',
+    `${d.device}: INTx through KVM: mask, resample irqfd on GSI ${gsi}, unmask eventfd, unmask`,
+  );
+  intxSetIrqs(e, t, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, []);
+  const unmask = eventfdCreate(e, `QEMU ${d.device} intx-unmask (resamplefd)`);
+  try {
+    kvmIrqfdAssign(e, fd, gsi, unmask.fd);
+  } catch (err) {
+    if (!(err instanceof EngineError)) throw err;
+    // fail_irqfd / fail: the eventfd cleaned up, QEMU's handler back, the index unmasked
+    eventfdClose(e, unmask.fd, 'QEMU cleaned up its INTx unmask eventfd (vfio_intx_enable_kvm failed)');
+    e.hop(
+      'ctl.vmm',
+      0,
+      'vmm',
+      'irqfd',
+      'failed',
+      `${d.device}: failed to setup resample irqfd: -${err.errno}: ${err.message}; INTx stays in QEMU`,
+      `vfio_intx_enable_kvm@${QEMU_VFIO}`,
+    );
+    intxSetIrqs(e, t, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, []);
+    return;
+  }
+  d.intx_unmask = unmask.fd;
+  intxSetIrqs(e, t, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, [unmask.fd]);
+  intxSetIrqs(e, t, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, []);
+  d.intx_kvm_accel = true;
+}
+
+/**
+ * vfio_intx_disable_kvm: mask, KVM told to stop listening (kvm_irqchip_remove_irqfd_notifier_gsi), the
+ * unmask eventfd closed ("We only need to close the eventfd for VFIO to cleanup the kernel side"), QEMU's
+ * handler back, and unmask so that a missed event re-fires through QEMU.
+ */
+export function vmmIntxDisableKvm(e: Engine, d: VmmDeviceState, t: VfioTarget | null): void {
+  if (!d.intx_kvm_accel) return;
+  ctl(e, 'vfio_intx_disable_kvm', `${d.device}: INTx back to QEMU: the resample irqfd removed`);
+  const live = t && t.vfio.irq_type === 'intx';
+  if (live) intxSetIrqs(e, t, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, []);
+  if (d.intx_interrupt !== null && d.intx_route !== null && e.state.kvm.irqfds[d.intx_interrupt])
+    kvmIrqfdDeassign(e, d.intx_interrupt, d.intx_route);
+  if (d.intx_unmask !== null)
+    eventfdClose(e, d.intx_unmask, 'QEMU closed its INTx unmask eventfd (vfio_intx_disable_kvm)');
+  d.intx_unmask = null;
+  d.intx_kvm_accel = false;
+  if (live) intxSetIrqs(e, t, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, []);
 }
 
 /** vfio_intx_disable: the index disabled, the line deasserted in the guest, the eventfd closed. */
 export function vmmIntxDisable(e: Engine, d: VmmDeviceState): void {
   if (d.interrupt !== 'intx') return;
   const t = vfioTarget(e, d.device);
+  vmmIntxDisableKvm(e, d, t);
   ctl(e, 'vfio_intx_disable', `${d.device}: INTx off: SET_IRQS(INTX, DATA_NONE|TRIGGER, count 0)`);
   if (t && t.vfio.irq_type === 'intx')
     vfioSetIrqs(

@@ -158,6 +158,20 @@ export function vfioConfigWrite(e: Engine, t: VfioTarget, off: number, size: num
       vfioPciIntxUnmask(e, t);
     }
   }
+  const mx = dev.msix;
+  if (mx && covers(mx.cap + 2, 10)) {
+    // vfio_config_do_rw: cap_perms[] defaults to { .readfn = vfio_direct_config_read } and only the
+    // capabilities vfio_pci_init_perm_bits sets up get a writefn; MSI-X is not one ("if (!perm->writefn)
+    // return ret"): the write is dropped and reported as done. Only VFIO_DEVICE_SET_IRQS enables MSI-X.
+    e.hop(
+      'ctl.config',
+      0,
+      'vmm',
+      `vfio:${t.vfio.device}`,
+      'done',
+      `${t.vfio.device}: write to the MSI-X capability (Message Control, Table/PBA offsets) dropped: no writefn for PCI_CAP_ID_MSIX; the function's Message Control stays ${hex(msixMessageControl(mx))}`,
+    );
+  }
   const msi = dev.msi;
   if (msi) {
     const vc = t.vfio.vconfig;

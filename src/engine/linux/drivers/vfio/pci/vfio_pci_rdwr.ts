@@ -57,6 +57,22 @@ export function vfioBarRead(e: Engine, t: VfioTarget, bar: number, off: number):
 export function vfioBarWrite(e: Engine, t: VfioTarget, bar: number, off: number, value: number): void {
   const where = access(t, bar, off);
   if (where === 'table') return; // dropped: the table is the kernel's (vfio_pci_core_do_io_rw, x_start..x_end)
-  if (where === 'pba') return; // the PBA is read-only (PCIe Base Spec 7.7.2.5)
+  if (where === 'pba') {
+    // vfio_pci_bar_rw excludes only the table (msix_offset .. msix_offset + msix_size, where msix_size is
+    // the table's (QSIZE + 1) * 16 bytes: vfio_pci_core_enable), so a PBA write reaches the function. The
+    // PCIe Base Spec (7.7.2.x, Pending Bits): "Software should never write ... the result is undefined";
+    // QEMU's model (the oracle's e1000e) ignores it: msix_pba_mmio_write is empty in 8.2 (later releases
+    // only log "attempt to write to MSI-X PBA ... ignoring"). irqflow follows QEMU: no bit changes.
+    e.hop(
+      'ctl.config',
+      0,
+      'vmm',
+      `msix:${t.hw.name}`,
+      'done',
+      `${t.hw.name}: write ${hex(value >>> 0)} to the PBA at BAR ${bar} ${hex(off)} reaches the function and is ignored (Pending Bits are read-only)`,
+      'msix_pba_mmio_write@hw/pci/msix.c',
+    );
+    return;
+  }
   e1000eWrite(e, t.hw, off, value);
 }
