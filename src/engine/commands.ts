@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import type { Engine } from './engine.ts';
+import { EV } from './datapath.ts';
 import type { Command, Json, MsixState, PciDeviceState, Vcpu } from './types.ts';
 import { raise, raiseTool } from './errno.ts';
 import { own } from './own.ts';
@@ -19,8 +20,7 @@ import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './li
 import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './linux/virt/kvm/eventfd.ts';
 import { lapicSetRegs } from './linux/arch/x86/kvm/lapic.ts';
 import { kvmIoapicWrite } from './linux/arch/x86/kvm/ioapic.ts';
-import { EV_DEV_RAISE, msixUpdateMasks } from './hw/pci/device.ts';
-import { EV_IMS_RAISE } from './hw/ims.ts';
+import { msixUpdateMasks } from './hw/pci/device.ts';
 import { msixTableField, msixWriteField } from './hw/pci/msix.ts';
 import {
   guestFunctionMask,
@@ -437,8 +437,8 @@ export const COMMANDS: CommandSpec[] = [
         for (let v = 0; v < nvec; v++) {
           const irq = e.newIrq(source, 'direct');
           if (!firstIrq) firstIrq = irq;
-          if (ims !== undefined) e.schedule(0, EV_IMS_RAISE, irq, di, ims);
-          else e.schedule(0, EV_DEV_RAISE, irq, di, first + v);
+          if (ims !== undefined) e.schedule(0, EV['ims.send'], irq, di, ims);
+          else e.schedule(0, EV['dev.raise'], irq, di, first + v);
         }
       return n === 1 ? firstIrq : { first: firstIrq, count: n };
     },

@@ -6,13 +6,13 @@
 
 import { own } from '../own.ts';
 import type { Engine } from '../engine.ts';
+import { EV } from '../datapath.ts';
 import type { GuestDriverState } from '../types.ts';
 import { raise } from '../errno.ts';
 import { compatAddress, hex } from '../linux/arch/x86/kernel/apic/msi.ts';
 import { msixIsMasked } from '../hw/pci/msix.ts';
 import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable } from '../qemu/hw/vfio/pci.ts';
 import { intxDeassert } from '../hw/pci/intx.ts';
-import { EV_VDEV_WRITE } from '../linux/drivers/dma/idxd/vdev.ts';
 import { HOP } from '../hops.ts';
 import { OUT } from '../sim/trace.ts';
 
@@ -178,6 +178,6 @@ export function guestMmioWrite(e: Engine, device: string, offset: number, value:
     'forwarded',
     'KVM_EXIT_MMIO to QEMU: pwrite on the VFIO device region',
   );
-  e.schedule(e.cost.vm_exit + e.cost.qemu, EV_VDEV_WRITE, irq, e.deviceOrdinal(device), value | 0);
+  e.schedule(e.cost.vm_exit + e.cost.qemu, EV['vdev.emulate'], irq, e.deviceOrdinal(device), value | 0);
   return irq;
 }

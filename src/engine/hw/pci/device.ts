@@ -1,12 +1,12 @@
 // A PCI physical function raising interrupts: it uses MSI-X when MSI-X Enable is set, else MSI when MSI
 // Enable is set, else its INTx pin (PCIe Base Spec 6.1: a function uses one mechanism at a time).
 
-import { defineEvent, placeSite, type Engine } from '../../engine.ts';
+import { on, placeSite, type Engine } from '../../engine.ts';
+import { EV } from '../../datapath.ts';
 import type { PciDeviceState, PciDeviceTopology } from '../../types.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixReleasable, msixSetPending } from './msix.ts';
 import { msiCreate, msiMessage, msiVectorMasked } from './msi.ts';
 import { imsCreate } from '../ims.ts';
-import { EV_MSG } from '../../linux/drivers/iommu/intel/irq_remapping.ts';
 import { intxAssert } from './intx.ts';
 import { hex } from '../../linux/arch/x86/kernel/apic/msi.ts';
 import { HOP } from '../../hops.ts';
@@ -37,7 +37,7 @@ export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceStat
 }
 
 /** The device fires `vector` of whichever mechanism is enabled. */
-export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
+on('dev.raise', (e, irq, di, vector) => {
   const dev = e.state.devices[e.deviceNames[di]];
   const m = dev.msix;
   if (m && m.enable) {
@@ -115,7 +115,7 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
     if (busMasterDrop(e, dev, irq, to, 'msi.send')) return;
     const msg = msiMessage(msi, vector);
     e.hop('msi.send', irq, to, 'iommu', 'forwarded', `write ${hex(msg.data)} to ${hex(msg.addr_lo)}`);
-    e.schedule(e.cost.msi_write, EV_MSG, irq, msg.addr_lo | 0, msg.data | 0);
+    e.schedule(e.cost.msi_write, EV['ir.remap'], irq, msg.addr_lo | 0, msg.data | 0);
     return;
   }
   if (dev.intx.pin !== 0) {
@@ -149,7 +149,7 @@ export function msixSend(e: Engine, dev: PciDeviceState, vector: number, irq: nu
     entry.data,
     entry.addr_lo,
   );
-  e.schedule(e.cost.msi_write, EV_MSG, irq, entry.addr_lo | 0, entry.data | 0);
+  e.schedule(e.cost.msi_write, EV['ir.remap'], irq, entry.addr_lo | 0, entry.data | 0);
 }
 
 const H_RAISE = HOP['dev.raise'];
@@ -177,6 +177,6 @@ export function msixUpdateMasks(e: Engine, dev: PciDeviceState): void {
       'forwarded',
       `unmasked with PBA bit ${v} set: message sent, bit cleared`,
     );
-    e.schedule(e.cost.msi_write, EV_MSG, irq, m.table[v].addr_lo | 0, m.table[v].data | 0);
+    e.schedule(e.cost.msi_write, EV['ir.remap'], irq, m.table[v].addr_lo | 0, m.table[v].data | 0);
   }
 }

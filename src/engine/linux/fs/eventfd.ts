@@ -3,14 +3,14 @@
 // waiter the count accumulates until user space reads it. The process's fd table is modelled too,
 // because VFIO tells a closed fd (EBADF) from an open fd that is not an eventfd (EINVAL).
 
-import { placeSite, type Engine } from '../../engine.ts';
+import { on, placeSite, type Engine } from '../../engine.ts';
+import { EV } from '../../datapath.ts';
 import { HOP } from '../../hops.ts';
 import { defineDetail, OUT } from '../../sim/trace.ts';
 import type { EventfdState } from '../../types.ts';
 import { raise } from '../../errno.ts';
 import { irqfdInject } from '../virt/kvm/eventfd.ts';
 import { vfioVirqfdWakeup } from '../drivers/vfio/pci/vfio_pci_intrs_intx.ts';
-import { EV_VMM_INTERRUPT } from '../../qemu/hw/vfio/pci.ts';
 
 /** fds a VMM process holds before it creates eventfds: stdio, /dev/vfio/vfio, the group, the device. */
 export const NON_EVENTFD_FDS: Record<number, string> = {
@@ -41,6 +41,9 @@ export function eventfdCtxFdget(e: Engine, fd: number, field = 'fd'): EventfdSta
 export function eventfdIsValid(e: Engine, fd: number): boolean {
   return e.state.eventfds[fd] !== undefined;
 }
+
+/** eventfd_signal, queued by a handler that signals after its own cost: a = eventfd, b = the signalling node's string id. */
+on('eventfd.signal', (e, irq, fd, from) => eventfdSignal(e, irq, fd, from));
 
 /**
  * eventfd_signal for interrupt `irq` coming from node `from`. Waiters run in the caller's context; the
@@ -122,7 +125,7 @@ function eventfdSignalSlow(
       'forwarded',
       `eventfd ${fd}: QEMU's vfio_msi_interrupt for ${qemu.device} vector ${qemu.vector}`,
     );
-    e.schedule(e.cost.qemu, EV_VMM_INTERRUPT, irq, e.deviceOrdinal(qemu.device), qemu.vector);
+    e.schedule(e.cost.qemu, EV['vmm.interrupt'], irq, e.deviceOrdinal(qemu.device), qemu.vector);
     return;
   }
   efd.count++;

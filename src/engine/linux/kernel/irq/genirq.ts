@@ -19,14 +19,14 @@
 // Chip names are what /proc/interrupts shows (chipName): the domain hierarchy is per-device MSI-X / MSI
 // (6.2 and later; 6.1 has one global PCI-MSI domain) or IMS -> INTEL-IR (prefix "IR-") -> VECTOR.
 
-import { defineEvent, placeSite, type Engine } from '../../../engine.ts';
+import { on, placeSite, type Engine } from '../../../engine.ts';
+import { EV } from '../../../datapath.ts';
 import type { HostIrq, PciDeviceState } from '../../../types.ts';
 import { irteAlloc, irteFree } from '../../drivers/iommu/intel/irq_remapping.ts';
 import { compatAddress, hex, remappableAddress } from '../../arch/x86/kernel/apic/msi.ts';
 import { msixUpdateMasks } from '../../../hw/pci/device.ts';
 import { msiUpdateMasks } from '../../../hw/pci/msi.ts';
 import { imsUpdateMasks } from '../../../hw/ims.ts';
-import { EV_VFIO_MSI, EV_VFIO_INTX } from '../../drivers/vfio/pci/vfio_pci_intrs_handlers.ts';
 import { HOP } from '../../../hops.ts';
 import { defineDetail, OUT } from '../../../sim/trace.ts';
 import { raise } from '../../../errno.ts';
@@ -318,7 +318,7 @@ const P_NO_HANDLER = placeSite();
 const noHandler = (): string => 'no handler: IRQ freed while the message was in flight';
 
 /** An interrupt reaches its host IRQ (after remapping): a = host IRQ number. */
-export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
+on('host.irq', (e, irq, hostIrq) => {
   const h = e.state.host.irqs[hostIrq];
   if (!h || !h.started || h.owner === null) {
     // arch/x86/kernel/irq.c: common_interrupt finds no descriptor for the vector ("No irq handler")
@@ -342,7 +342,7 @@ export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
       'forwarded',
       `IRQ ${h.irq} (IO-APIC INTx of ${h.device}): ${h.action}`,
     );
-    e.schedule(e.cost.host_irq, EV_VFIO_INTX, irq, h.irq);
+    e.schedule(e.cost.host_irq, EV['vfio.intxhandler'], irq, h.irq);
     return;
   }
   e.hopf(
@@ -356,5 +356,5 @@ export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
     h.vector,
     h.hwirq,
   );
-  e.schedule(e.cost.host_irq, EV_VFIO_MSI, irq, h.irq);
+  e.schedule(e.cost.host_irq, EV['vfio.msihandler'], irq, h.irq);
 });

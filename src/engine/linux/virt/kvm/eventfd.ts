@@ -3,7 +3,8 @@
 // irqfd_wakeup, which injects through the route into the destination vCPU's LAPIC (kvm_set_msi_irq,
 // kvm_irq_delivery_to_apic). A registered irqfd is also the irq-bypass consumer.
 
-import { defineEvent, type Engine, type PathName } from '../../../engine.ts';
+import { on, type Engine, type PathName } from '../../../engine.ts';
+import { EV } from '../../../datapath.ts';
 import { HOP } from '../../../hops.ts';
 import { defineDetail, OUT } from '../../../sim/trace.ts';
 import type { GsiRoute } from '../../../types.ts';
@@ -149,21 +150,27 @@ export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, 
   const route = e.state.kvm.gsi_routes[gsi];
   // GSI 0-23 without an MSI entry keep their default route: the in-kernel IO-APIC's pin
   if (!route && gsi < KVM_IOAPIC_NUM_PINS) return ioapicIrqfdInject(e, irq, gsi, resample, delay);
-  if (!route) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_ROUTE);
+  if (!route) return e.schedule(delay, EV['irqfd.wakeup'], irq, gsi, NO_ROUTE);
   // the common case, a physical fixed MSI to one APIC id, without building destination lists
   const lo = route.address_lo;
   const dest = compatDest(lo);
   if ((lo & 0xc) === 0 && dest !== 0xff && msiDeliveryMode(route.data) === 0) {
     const vcpus = e.state.kvm.vcpus;
     const vcpu = vcpus[dest]?.apic_id === dest ? dest : vcpus.findIndex((v) => v.apic_id === dest);
-    return e.schedule(delay, EV_IRQFD, irq, gsi, vcpu < 0 ? NO_VCPU : vcpu * 256 + msiVector(route.data));
+    return e.schedule(
+      delay,
+      EV['irqfd.wakeup'],
+      irq,
+      gsi,
+      vcpu < 0 ? NO_VCPU : vcpu * 256 + msiVector(route.data),
+    );
   }
   const t = routeTargets(e, route);
-  if ('unsupported' in t) return e.schedule(delay, EV_IRQFD, irq, gsi, UNSUPPORTED);
-  if (t.vcpus.length === 0) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_VCPU);
+  if ('unsupported' in t) return e.schedule(delay, EV['irqfd.wakeup'], irq, gsi, UNSUPPORTED);
+  if (t.vcpus.length === 0) return e.schedule(delay, EV['irqfd.wakeup'], irq, gsi, NO_VCPU);
   t.vcpus.forEach((vcpu, k) => {
     const id = k === 0 ? irq : multicastCopy(e, irq, vcpu, 'irqfd');
-    e.schedule(delay, EV_IRQFD, id, gsi, vcpu * 256 + t.vector);
+    e.schedule(delay, EV['irqfd.wakeup'], id, gsi, vcpu * 256 + t.vector);
   });
 }
 
@@ -182,7 +189,7 @@ export function multicastCopy(e: Engine, irq: number, vcpu: number, at: string):
 }
 
 /** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi, b = the destination from irqfdInject. */
-export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi, target) => {
+on('irqfd.wakeup', (e, irq, gsi, target) => {
   if (target === NO_ROUTE) {
     e.hop('irqfd.wakeup', irq, 'irqfd', 'kvm', 'dropped', `GSI ${gsi} has no route`);
     e.dropped(irq, 'GSI without a route');

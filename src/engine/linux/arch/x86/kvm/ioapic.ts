@@ -10,7 +10,8 @@
 // virt/kvm/eventfd.c, arch/x86/kvm/ioapic.c, arch/x86/kvm/irq_comm.c. The guest's 8259 is taken as
 // masked (a Linux guest with an IO-APIC masks it), so the PIC half of GSI 0-15 is left out.
 
-import { defineEvent, type Engine } from '../../../../engine.ts';
+import { on, type Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import type { IoapicPin } from '../../../../types.ts';
 import { hex } from '../kernel/apic/msi.ts';
 import { raise } from '../../../../errno.ts';
@@ -68,10 +69,10 @@ export function ioapicIrqfdInject(
   resample: boolean,
   delay: number,
 ): void {
-  e.schedule(delay, EV_IOAPIC_IRQFD, irq, gsi, resample ? 1 : 0);
+  e.schedule(delay, EV['irqfd.wakeup:ioapic'], irq, gsi, resample ? 1 : 0);
 }
 
-const EV_IOAPIC_IRQFD = defineEvent('ioapic.irqfd', (e, irq, gsi, resample) => {
+on('irqfd.wakeup:ioapic', (e, irq, gsi, resample) => {
   e.hop(
     'irqfd.wakeup',
     irq,

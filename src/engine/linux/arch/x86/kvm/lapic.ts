@@ -3,7 +3,8 @@
 // vector whose priority class beats the processor priority (TPR and the class in service; IRR to ISR);
 // the guest's EOI clears ISR. Checked against KVM itself: oracle/kvm-fixtures/kvm-lapic.*.
 
-import { defineEvent, placeSite, type Engine } from '../../../../engine.ts';
+import { on, placeSite, type Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import type { Vcpu } from '../../../../types.ts';
 import { hex } from '../kernel/apic/msi.ts';
 import { guestHandle } from '../../../../guest/driver.ts';
@@ -80,7 +81,7 @@ export function lapicKick(e: Engine, vcpu: Vcpu, irq: number): void {
 export function scheduleAccept(e: Engine, vcpu: Vcpu, delay: number): void {
   if (vcpu.state !== 'running' || vcpu.accept_scheduled || vcpu.lapic.irr.length === 0) return;
   vcpu.accept_scheduled = true;
-  e.schedule(delay, EV_ACCEPT, 0, vcpu.id);
+  e.schedule(delay, EV['lapic.accept'], 0, vcpu.id);
 }
 
 /**
@@ -111,7 +112,7 @@ export function lapicHasInterrupt(l: Vcpu['lapic']): number {
   return hi;
 }
 
-export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
+on('lapic.accept', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   v.accept_scheduled = false;
   if (v.state !== 'running') return;
@@ -129,15 +130,15 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   // A level-triggered IO-APIC vector: handle_fasteoi_irq runs the handler (which quiets the device),
   // then the EOI, which exits even under APICv (the EOI-exit bitmap) for kvm_ioapic_update_eoi
   if (ioapicLevelVector(e, v.apic_id, vector)) {
-    e.schedule(e.cost.guest_handler, EV_LEVEL_HANDLER, irq, v.id, vector);
+    e.schedule(e.cost.guest_handler, EV['guest.handler:fasteoi'], irq, v.id, vector);
     return;
   }
   // A Linux guest acks an edge vector before its handler runs: handle_edge_irq -> irq_ack ->
   // apic_ack_edge -> apic_eoi (arch/x86/kernel/apic/vector.c), a write KVM emulates (kvm_lapic_set_eoi).
-  e.schedule(e.cost.eoi, EV_EOI, irq, v.id, vector);
+  e.schedule(e.cost.eoi, EV['lapic.eoi'], irq, v.id, vector);
 });
 
-const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
+on('lapic.eoi', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const l = v.lapic;
   // apic_set_eoi clears the highest ISR bit (apic_find_highest_isr), whichever vector the handler had
@@ -146,15 +147,15 @@ const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
   // APICv virtualizes the EOI of a vector outside the EOI-exit bitmap (edge MSIs): no VM exit
   const hop = e.state.kvm.apicv ? H_VEOI : H_EOI;
   e.hopf(hop, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
-  e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
+  e.schedule(e.cost.guest_handler, EV['guest.handler'], irq, v.id, vector);
 });
 
-const EV_LEVEL_HANDLER = defineEvent('guest.handler.fasteoi', (e, irq, vcpuId, vector) => {
+on('guest.handler:fasteoi', (e, irq, vcpuId, vector) => {
   guestHandle(e, irq, vcpuId, vector);
-  e.schedule(e.cost.eoi, EV_LEVEL_EOI, irq, vcpuId, vector);
+  e.schedule(e.cost.eoi, EV['lapic.eoi:level'], irq, vcpuId, vector);
 });
 
-const EV_LEVEL_EOI = defineEvent('lapic.eoi.level', (e, irq, vcpuId, vector) => {
+on('lapic.eoi:level', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const l = v.lapic;
   const top = vecHighest(l.isr);
@@ -166,7 +167,7 @@ const EV_LEVEL_EOI = defineEvent('lapic.eoi.level', (e, irq, vcpuId, vector) => 
   scheduleAccept(e, v, 0);
 });
 
-const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {
+on('guest.handler', (e, irq, vcpuId, vector) => {
   guestHandle(e, irq, vcpuId, vector);
   // iret: interrupts enabled again, the next IRR vector can be taken
   const v = e.state.kvm.vcpus[vcpuId];

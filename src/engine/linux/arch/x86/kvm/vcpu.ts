@@ -5,9 +5,10 @@
 // vmx_vcpu_pi_load): SN while preempted, NV = wake-up vector while blocked.
 
 import type { Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import type { Vcpu } from '../../../../types.ts';
 import { raise } from '../../../../errno.ts';
-import { EV_PI_SYNC, piNeedsWakeup, piSetVcpuState, piSyncPirToIrr } from './vmx/posted_intr.ts';
+import { piNeedsWakeup, piSetVcpuState, piSyncPirToIrr } from './vmx/posted_intr.ts';
 import { lapicHasInterrupt, scheduleAccept } from './lapic.ts';
 
 export function vcpuSetState(e: Engine, v: Vcpu, next: Vcpu['state']): string {
@@ -33,7 +34,7 @@ export function vcpuSetState(e: Engine, v: Vcpu, next: Vcpu['state']): string {
     // vmx_vcpu_pi_load sets ON when PIR is not empty; VM entry then runs vmx_sync_pir_to_irr
     if (v.pi.pir.length > 0) {
       v.pi.on = true;
-      e.schedule(e.cost.vm_entry, EV_PI_SYNC, 0, v.id);
+      e.schedule(e.cost.vm_entry, EV['pi.sync'], 0, v.id);
     }
     scheduleAccept(e, v, e.cost.vm_entry);
   }

@@ -3,7 +3,8 @@
 // goes (a host vector and CPU, or a vCPU's posted-interrupt descriptor). An absent or invalid entry
 // blocks the interrupt and records a fault (dmar_fault in drivers/iommu/intel/dmar.c).
 
-import { defineEvent, type Engine } from '../../../../engine.ts';
+import { on, type Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import { raise } from '../../../../errno.ts';
 import type { Irte } from '../../../../types.ts';
 import {
@@ -14,8 +15,6 @@ import {
   compatDest,
   msiVector,
 } from '../../../arch/x86/kernel/apic/msi.ts';
-import { EV_HOST_IRQ } from '../../../kernel/irq/genirq.ts';
-import { EV_PI_POST } from '../../../arch/x86/kvm/vmx/posted_intr.ts';
 import { HOP } from '../../../../hops.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
 
@@ -98,7 +97,7 @@ function fault(e: Engine, irq: number, index: number, reason: number): void {
 }
 
 /** An MSI write reaches the IOMMU: a = address low, b = data. */
-export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
+on('ir.remap', (e, irq, a, b) => {
   const addr = a >>> 0;
   const data = b >>> 0;
   const ir = e.state.iommu;
@@ -151,7 +150,7 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
       'forwarded',
       `compatibility format: vector ${hex(vector)} CPU ${dest}`,
     );
-    e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, host.irq);
+    e.schedule(e.cost.iommu, EV['host.irq'], irq, host.irq);
     return;
   }
   if (!isRemappable(addr)) {
@@ -179,7 +178,7 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
       irte.vector,
       irte.pi_vcpu,
     );
-    e.schedule(e.cost.posted, EV_PI_POST, irq, irte.pi_vcpu, irte.vector);
+    e.schedule(e.cost.posted, EV['pi.post'], irq, irte.pi_vcpu, irte.vector);
     return;
   }
   e.hopf(
@@ -193,7 +192,7 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
     irte.vector | (irte.dest << 8),
     irte.host_irq,
   );
-  e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, irte.host_irq);
+  e.schedule(e.cost.iommu, EV['host.irq'], irq, irte.host_irq);
 });
 
 /** The requester id of a device-raised interrupt (its bus/device/function), from the interrupt's source. */

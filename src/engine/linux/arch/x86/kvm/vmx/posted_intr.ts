@@ -4,7 +4,8 @@
 // PIR into its virtual IRR with no VM exit; a blocked vCPU has NV = the wake-up vector, whose host handler
 // wakes it; a preempted vCPU has SN set and its bits wait in PIR until it runs again.
 
-import { defineEvent, type Engine } from '../../../../../engine.ts';
+import { on, type Engine } from '../../../../../engine.ts';
+import { EV } from '../../../../../datapath.ts';
 import type { PiDesc, Vcpu } from '../../../../../types.ts';
 import { hex } from '../../kernel/apic/msi.ts';
 import { lapicSetIrr, scheduleAccept } from '../lapic.ts';
@@ -43,7 +44,7 @@ export function piNeedsWakeup(e: Engine): boolean {
 }
 
 /** a = vCPU, b = guest vector. */
-export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
+on('pi.post', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const pi = v.pi;
   const at = `pi:${vcpuId}`;
@@ -72,11 +73,11 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
       'pending',
       `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} (wake-up) to CPU ${pi.ndst}`,
     );
-    e.schedule(e.cost.wakeup, EV_PI_WAKEUP, irq, vcpuId);
+    e.schedule(e.cost.wakeup, EV['pi.wakeup'], irq, vcpuId);
     return;
   }
   e.hop('pi.post', irq, at, at, 'pending', `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} to CPU ${pi.ndst}`);
-  e.schedule(e.cost.posted, EV_PI_NOTIFY, irq, vcpuId);
+  e.schedule(e.cost.posted, EV['pi.notify'], irq, vcpuId);
 });
 
 /**
@@ -125,7 +126,7 @@ export function piDeliverPostedInterrupt(
       'pending',
       `PIR ${hex(vector)} set, ON; POSTED_INTR_VECTOR IPI to vCPU ${v.id}`,
     );
-    e.schedule(e.cost.posted, EV_PI_NOTIFY, irq, v.id);
+    e.schedule(e.cost.posted, EV['pi.notify'], irq, v.id);
   } else if (v.state === 'halted') {
     e.hop(
       'kvm.post',
@@ -137,7 +138,7 @@ export function piDeliverPostedInterrupt(
     );
     v.state = 'running';
     piSetVcpuState(v, piNeedsWakeup(e));
-    e.schedule(e.cost.wakeup + e.cost.vm_entry, EV_PI_SYNC, irq, v.id);
+    e.schedule(e.cost.wakeup + e.cost.vm_entry, EV['pi.sync'], irq, v.id);
   } else {
     e.hop(
       'kvm.post',
@@ -168,14 +169,14 @@ function piSyncToIrr(e: Engine, v: Vcpu, hop: number): void {
 }
 
 // The CPU's posted-interrupt processing on the notification vector, in guest mode: no VM exit.
-const EV_PI_NOTIFY = defineEvent('pi.notify', (e, _irq, vcpuId) => {
+on('pi.notify', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state !== 'running') return; // descheduled meanwhile: the bits stay in PIR until the next entry
   piSyncToIrr(e, v, HOP['pi.notify']);
 });
 
 // posted_intr.c: pi_wakeup_handler wakes the blocked vCPU; at VM entry vmx_sync_pir_to_irr moves PIR.
-const EV_PI_WAKEUP = defineEvent('pi.wakeup', (e, irq, vcpuId) => {
+on('pi.wakeup', (e, irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state === 'halted') {
     v.state = 'running';
@@ -189,10 +190,10 @@ const EV_PI_WAKEUP = defineEvent('pi.wakeup', (e, irq, vcpuId) => {
     'pending',
     `wake-up vector on CPU ${v.pi.ndst}: vCPU ${vcpuId} woken`,
   );
-  e.schedule(e.cost.vm_entry, EV_PI_SYNC, irq, vcpuId);
+  e.schedule(e.cost.vm_entry, EV['pi.sync'], irq, vcpuId);
 });
 
-export const EV_PI_SYNC = defineEvent('pi.sync', (e, _irq, vcpuId) => {
+on('pi.sync', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state !== 'running' || v.pi.pir.length === 0) return;
   piSyncToIrr(e, v, HOP['pi.sync']);
