@@ -18,7 +18,7 @@ import {
 } from './linux/drivers/vfio/vfio_main.ts';
 import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './linux/fs/eventfd.ts';
 import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './linux/virt/kvm/eventfd.ts';
-import { lapicSetRegs } from './linux/arch/x86/kvm/lapic.ts';
+import { lapicSetRegs } from './linux/arch/x86/kvm/vcpu.ts';
 import { kvmIoapicWrite } from './linux/arch/x86/kvm/ioapic.ts';
 import { msixUpdateMasks } from './hw/pci/device.ts';
 import { msixTableField, msixWriteField } from './hw/pci/msix.ts';

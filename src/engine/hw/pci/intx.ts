@@ -6,7 +6,7 @@
 import type { Engine } from '../../engine.ts';
 import { EV } from '../../datapath.ts';
 import type { PciDeviceState } from '../../types.ts';
-import { hostIrqsOf } from '../../linux/kernel/irq/genirq.ts';
+import { hostIrqsOf } from '../../linux/kernel/irq/irqdesc.ts';
 
 export const PCI_COMMAND_INTX_DISABLE = 1 << 10;
 export const PCI_STATUS_INTERRUPT = 1 << 3;

@@ -9,8 +9,6 @@ import { HOP } from '../../hops.ts';
 import { defineDetail, OUT } from '../../sim/trace.ts';
 import type { EventfdState } from '../../types.ts';
 import { raise } from '../../errno.ts';
-import { irqfdInject } from '../virt/kvm/eventfd.ts';
-import { vfioVirqfdWakeup } from '../drivers/vfio/pci/vfio_pci_intrs_intx.ts';
 
 /** fds a VMM process holds before it creates eventfds: stdio, /dev/vfio/vfio, the group, the device. */
 export const NON_EVENTFD_FDS: Record<number, string> = {
@@ -42,6 +40,35 @@ export function eventfdIsValid(e: Engine, fd: number): boolean {
   return e.state.eventfds[fd] !== undefined;
 }
 
+/**
+ * The wake functions of the eventfd's waiters, registered by their modules at load as the kernel's wait
+ * queue entries are (init_waitqueue_func_entry): KVM's irqfd_wakeup (virt/kvm/eventfd.ts: irqfdInject),
+ * VFIO's virqfd_wakeup (drivers/vfio/pci/vfio_pci_intrs_intx.ts: vfioVirqfdWakeup). So eventfd imports
+ * neither: it calls the waiter, as eventfd_signal does.
+ */
+export interface EventfdWaiters {
+  /** An irqfd on the eventfd: inject through GSI `gsi`'s route after `delay`. */
+  irqfd: (e: Engine, irq: number, gsi: number, delay: number, resample: boolean) => void;
+  /** A virqfd on the eventfd, if any: true when one took the signal. */
+  virqfd: (e: Engine, irq: number, fd: number, from: string) => boolean;
+}
+const waiters: Partial<EventfdWaiters> = {};
+
+export function eventfdRegisterWaiter<K extends keyof EventfdWaiters>(
+  kind: K,
+  wake: EventfdWaiters[K],
+): void {
+  if (waiters[kind]) throw new Error(`eventfd: a second ${kind} wake function registered`);
+  waiters[kind] = wake;
+}
+
+/** Waiter kinds nobody registered: system.ts checks it at load. */
+export function eventfdWaitersMissing(): string[] {
+  return (['irqfd', 'virqfd'] as const)
+    .filter((k) => !waiters[k])
+    .map((k) => `eventfd: no ${k} wake function`);
+}
+
 /** eventfd_signal, queued by a handler that signals after its own cost: a = eventfd, b = the signalling node's string id. */
 on('eventfd.signal', (e, irq, fd, from) => eventfdSignal(e, irq, fd, from));
 
@@ -58,7 +85,7 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
     if (efd.count > 0) irqfdReadsCount(e, efd, fd, irq);
     const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
     e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
-    irqfdInject(e, irq, irqfd.gsi, e.cost.eventfd, irqfd.resamplefd !== undefined);
+    waiters.irqfd!(e, irq, irqfd.gsi, e.cost.eventfd, irqfd.resamplefd !== undefined);
     return;
   }
   return eventfdSignalSlow(e, irq, fd, fromNode, efd);
@@ -96,7 +123,7 @@ function eventfdSignalSlow(
     e.dropped(irq, 'eventfd closed');
     return;
   }
-  if (vfioVirqfdWakeup(e, irq, fd, from)) return;
+  if (waiters.virqfd!(e, irq, fd, from)) return;
   const qemu = qemuListener(e, fd);
   if (qemu) {
     // QEMU's main loop reads the eventfd later (vfio_msi_interrupt: event_notifier_test_and_clear):

@@ -293,18 +293,8 @@ export function hostFreeDesc(e: Engine, h: HostIrq): void {
 }
 
 /** The host IRQ of one vector (hwirq) of a device's chip, or undefined; allocates nothing. */
-export function hostIrqOf(e: Engine, device: string, chipSuffix: string, hwirq: number): HostIrq | undefined {
-  const irqs = e.state.host.irqs;
-  for (const k in irqs) {
-    const h = irqs[k];
-    if (h.hwirq === hwirq && h.device === device && h.chip.endsWith(chipSuffix)) return h;
-  }
-  return undefined;
-}
-
-export function hostIrqsOf(e: Engine, device: string, chipSuffix: string): HostIrq[] {
-  return Object.values(e.state.host.irqs).filter((h) => h.device === device && h.chip.endsWith(chipSuffix));
-}
+// The descriptor lookups live in irqdesc.ts (the hardware's INTx line reaches its descriptor too).
+export { hostIrqOf, hostIrqsOf } from './irqdesc.ts';
 
 const H_HOST_IRQ = HOP['host.irq'];
 const H_NO_HANDLER = HOP['host.no_handler'];

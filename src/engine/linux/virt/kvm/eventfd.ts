@@ -9,13 +9,12 @@ import { HOP } from '../../../hops.ts';
 import { defineDetail, OUT } from '../../../sim/trace.ts';
 import type { GsiRoute } from '../../../types.ts';
 import { raise } from '../../../errno.ts';
-import { eventfdCtxFdget, eventfdDrainCount } from '../../fs/eventfd.ts';
+import { eventfdCtxFdget, eventfdDrainCount, eventfdRegisterWaiter } from '../../fs/eventfd.ts';
 import { compatDest, hex, msiDeliveryMode, msiVector } from '../../arch/x86/kernel/apic/msi.ts';
-import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from '../../arch/x86/kvm/lapic.ts';
-import { kvmIntrIsSingleVcpu, kvmIrqDestinations, kvmSetMsiIrq } from '../../arch/x86/kvm/irq_comm.ts';
+import { kvmDeliver } from '../../arch/x86/kvm/vcpu.ts';
+import { routeTargets } from '../../arch/x86/kvm/irq_comm.ts';
 import { PATHS } from '../../../sim/trace.ts';
 import { bypassSync } from '../lib/irqbypass.ts';
-import { piDeliverPostedInterrupt } from '../../arch/x86/kvm/vmx/posted_intr.ts';
 import { ioapicIrqfdInject, KVM_IOAPIC_NUM_PINS } from '../../arch/x86/kvm/ioapic.ts';
 
 /** KVM_MAX_IRQ_ROUTES on x86. */
@@ -106,36 +105,6 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
   bypassSync(e);
 }
 
-/**
- * The vCPUs an MSI reaches, as KVM decodes it (arch/x86/kvm/irq_comm.c: kvm_set_msi_irq, then
- * kvm_irq_delivery_to_apic; the decoding is shared with `irqflow probe --kvm`: ./delivery.ts, checked
- * against KVM itself, oracle/kvm-fixtures/kvm-dest.*) for an xAPIC guest without the x2APIC API. Lowest
- * priority (mode 1, or the redirection hint) picks one LAPIC by vector hashing (KVM's default): on the
- * APIC map's fast path the index runs over the destination's logical bits, so a bit with no LAPIC drops
- * the interrupt; broadcasts and mixed flat/cluster LAPICs take the slow path (vCPU order). (apic_arb_prio
- * matters only with vector_hashing=0, which the probe models and the page does not offer.)
- */
-export function routeTargets(
-  e: Engine,
-  r: Pick<GsiRoute, 'address_lo' | 'data'>,
-): { vcpus: number[]; vector: number } | { unsupported: string } {
-  const irq = kvmSetMsiIrq(r.address_lo, r.data);
-  const mode = irq.delivery_mode;
-  if (mode > 1) return { unsupported: `delivery mode ${DELIVERY_MODES[mode]} (data bits 10:8 = ${mode})` };
-  const vcpus = e.state.kvm.vcpus;
-  const t = kvmIrqDestinations(vcpus, irq, true);
-  return { vcpus: t.dest, vector: irq.vector };
-}
-
-const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'reserved', 'NMI', 'INIT', 'reserved', 'ExtINT'];
-
-/** The single vCPU an MSI reaches, or null: what posting needs (kvm_intr_is_single_vcpu). */
-export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
-  const irq = kvmSetMsiIrq(r.address_lo, r.data);
-  const vcpu = kvmIntrIsSingleVcpu(e.state.kvm.vcpus, irq, true);
-  return vcpu === null ? null : { vcpu, vector: irq.vector };
-}
-
 const NO_ROUTE = -1;
 const NO_VCPU = -2;
 const UNSUPPORTED = -3;
@@ -221,27 +190,6 @@ on('irqfd.wakeup', (e, irq, gsi, target) => {
 const H_WAKEUP = HOP['irqfd.wakeup'];
 const F_WAKEUP = defineDetail((gsi, vector, vcpu) => `GSI ${gsi}: vector ${hex(vector)} to vCPU ${vcpu}`);
 
-/** kvm_irq_delivery_to_apic -> __apic_accept_irq, then kick the vCPU. */
-export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: number, from: string): void {
-  const v = e.state.kvm.vcpus[vcpuId];
-  if (!lapicSoftwareEnabled(v.lapic)) {
-    // __apic_accept_irq, APIC_DM_FIXED: "if (unlikely(!apic_enabled(apic))) break;"
-    e.hop(
-      'kvm.no_lapic',
-      irq,
-      from,
-      `lapic:${vcpuId}`,
-      'dropped',
-      `vCPU ${vcpuId}'s LAPIC is software-disabled (SVR bit 8 clear): a fixed interrupt is not accepted`,
-    );
-    e.dropped(irq, 'LAPIC software-disabled');
-    return;
-  }
-  // vmx_deliver_interrupt: with APICv KVM posts the vector itself; the IRR-and-kick path only without
-  if (e.state.kvm.apicv) return piDeliverPostedInterrupt(e, irq, v, vector, from);
-  if (lapicSetIrr(e, irq, v, vector, e.sid(from))) lapicKick(e, v, irq);
-}
-
 /** KVM_SIGNAL_MSI (kvm_send_userspace_msi -> kvm_set_msi): one interrupt to every vCPU the message reaches. */
 export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: number): void {
   const t = routeTargets(e, { address_lo, data });
@@ -263,3 +211,5 @@ export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: n
     kvmDeliver(e, k === 0 ? irq : multicastCopy(e, irq, vcpu, 'kvm'), vcpu, t.vector, 'kvm'),
   );
 }
+
+eventfdRegisterWaiter('irqfd', irqfdInject);
