@@ -6,7 +6,14 @@
 //   npx tsx test/trace-digest.ts | diff before.txt -
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseScenario, scenarioSystem, DESIGN_IDS, PROFILES, type Scenario, type System } from '../src/engine/index.ts';
+import {
+  parseScenario,
+  scenarioSystem,
+  DESIGN_IDS,
+  PROFILES,
+  type Scenario,
+  type System,
+} from '../src/engine/index.ts';
 
 const DIRS = ['public/scenarios', 'test/fixtures/old-format', 'e2e/fixtures'];
 

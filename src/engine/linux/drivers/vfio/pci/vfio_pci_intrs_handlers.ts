@@ -8,7 +8,6 @@ import type { VfioBackend } from '../../../../types.ts';
 import { HOP } from '../../../../hops.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
 import { vfioTarget } from '../device.ts';
-import { eventfdSignal } from '../../../fs/eventfd.ts';
 import { vfioSendIntxEventfd } from './vfio_pci_intrs_intx.ts';
 import { intxCheckAndMask } from '../../../../hw/pci/intx.ts';
 import { frontFn } from './designs.ts';
