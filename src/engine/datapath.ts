@@ -190,7 +190,14 @@ export const EVENTS = [
   {
     key: 'lapic.eoi:level',
     id: 13,
-    records: ['lapic.eoi', 'ioapic.eoi', 'irqfd.unmask (resample)'],
+    records: [
+      'lapic.eoi',
+      'ioapic.eoi',
+      'eventfd.signal (each resamplefd)',
+      'irqfd.unmask (the virqfd on it)',
+      'ctl.intx (the unmask)',
+    ],
+    note: "the ack notifier (irqfd_resampler_ack) and VFIO's unmask virqfd run in the EOI's context",
     at: 'linux/arch/x86/kvm/lapic.ts (kvmIoapicEoi: linux/arch/x86/kvm/ioapic.ts)',
     next: ['lapic.accept'],
     args: 'a = vCPU, b = guest vector',
