@@ -39,7 +39,7 @@ import {
 import { vmmRealize } from './qemu/hw/vfio/pci_intx.ts';
 import { vmmCommandWrite, vmmDevice } from './qemu/hw/vfio/pci.ts';
 import { vcpuSetState } from './linux/arch/x86/kvm/vcpu.ts';
-import { hex } from './linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from './hex.ts';
 import { intxDeassert } from './hw/pci/intx.ts';
 import { vfioConfigRead, vfioConfigWrite } from './linux/drivers/vfio/pci/vfio_pci_config.ts';
 import { vfioBarRead, vfioBarWrite } from './linux/drivers/vfio/pci/vfio_pci_rdwr.ts';

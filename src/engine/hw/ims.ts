@@ -7,7 +7,7 @@ import { on, type Engine } from '../engine.ts';
 import { EV } from '../datapath.ts';
 import type { ImsEntry, PciDeviceState } from '../types.ts';
 import { busMasterDrop } from './pci/busmaster.ts';
-import { hex } from '../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../hex.ts';
 
 export function imsCreate(size: number): { size: number; entries: ImsEntry[] } {
   return {

@@ -8,7 +8,7 @@ import { msixClearPending, msixCreate, msixIsMasked, msixReleasable, msixSetPend
 import { msiCreate, msiMessage, msiVectorMasked } from './msi.ts';
 import { imsCreate } from '../ims.ts';
 import { intxAssert } from './intx.ts';
-import { hex } from '../../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../hex.ts';
 import { HOP } from '../../hops.ts';
 import { busMasterDrop } from './busmaster.ts';
 

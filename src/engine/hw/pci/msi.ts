@@ -3,7 +3,7 @@
 import type { Engine } from '../../engine.ts';
 import { EV } from '../../datapath.ts';
 import type { MsiState, MsiTopology, PciDeviceState } from '../../types.ts';
-import { hex } from '../../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../hex.ts';
 import { busMasterDrop } from './busmaster.ts';
 
 export const PCI_CAP_ID_MSI = 0x05;

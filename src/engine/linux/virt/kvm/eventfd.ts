@@ -10,7 +10,8 @@ import { defineDetail, OUT } from '../../../sim/trace.ts';
 import type { GsiRoute } from '../../../types.ts';
 import { raise } from '../../../errno.ts';
 import { eventfdCtxFdget, eventfdDrainCount, eventfdRegisterWaiter } from '../../fs/eventfd.ts';
-import { compatDest, hex, msiDeliveryMode, msiVector } from '../../arch/x86/kernel/apic/msi.ts';
+import { compatDest, msiDeliveryMode, msiVector } from '../../arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../hex.ts';
 import { kvmDeliver } from '../../arch/x86/kvm/vcpu.ts';
 import { routeTargets } from '../../arch/x86/kvm/irq_comm.ts';
 import { PATHS } from '../../../sim/trace.ts';
@@ -105,14 +106,20 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
   bypassSync(e);
 }
 
+// The irqfd.wakeup event's b: where irqfd_wakeup injects, resolved when the eventfd was signalled. A
+// destination is irqfdTarget(vCPU, vector) (both fit: vCPU < 2^23, vector < 256); the negative codes name
+// why there is none (the queue carries two 32-bit integers per event, sim/queue.ts).
 const NO_ROUTE = -1;
 const NO_VCPU = -2;
 const UNSUPPORTED = -3;
+const irqfdTarget = (vcpu: number, vector: number): number => vcpu * 256 + vector;
+const targetVcpu = (target: number): number => target >> 8;
+const targetVector = (target: number): number => target & 0xff;
 
 /**
  * irqfd_wakeup resolves the route it holds when the eventfd is signalled, so a later route change
- * cannot redirect it: one injection per destination vCPU is queued now (a = gsi, b = vCPU * 256 +
- * vector, or a negative reason). A multi-destination MSI is one interrupt per LAPIC it reaches: the
+ * cannot redirect it: one injection per destination vCPU is queued now (a = gsi, b = irqfdTarget(vCPU,
+ * vector) or a negative reason). A multi-destination MSI is one interrupt per LAPIC it reaches: the
  * copies get interrupt ids of their own, so each has one fate.
  */
 export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, resample = false): void {
@@ -131,7 +138,7 @@ export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, 
       EV['irqfd.wakeup'],
       irq,
       gsi,
-      vcpu < 0 ? NO_VCPU : vcpu * 256 + msiVector(route.data),
+      vcpu < 0 ? NO_VCPU : irqfdTarget(vcpu, msiVector(route.data)),
     );
   }
   const t = routeTargets(e, route);
@@ -139,7 +146,7 @@ export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, 
   if (t.vcpus.length === 0) return e.schedule(delay, EV['irqfd.wakeup'], irq, gsi, NO_VCPU);
   t.vcpus.forEach((vcpu, k) => {
     const id = k === 0 ? irq : multicastCopy(e, irq, vcpu, 'irqfd');
-    e.schedule(delay, EV['irqfd.wakeup'], id, gsi, vcpu * 256 + t.vector);
+    e.schedule(delay, EV['irqfd.wakeup'], id, gsi, irqfdTarget(vcpu, t.vector));
   });
 }
 
@@ -181,8 +188,8 @@ on('irqfd.wakeup', (e, irq, gsi, target) => {
     e.dropped(irq, 'MSI route to no vCPU');
     return;
   }
-  const vcpu = target >> 8;
-  const vector = target & 0xff;
+  const vcpu = targetVcpu(target);
+  const vector = targetVector(target);
   e.hopf(H_WAKEUP, irq, e.ids.irqfd, e.ids.kvm, OUT.forwarded, F_WAKEUP, gsi, vector, vcpu);
   kvmDeliver(e, irq, vcpu, vector, 'kvm');
 });

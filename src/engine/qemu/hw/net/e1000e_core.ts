@@ -7,7 +7,7 @@ import type { Engine } from '../../../engine.ts';
 import { EV } from '../../../datapath.ts';
 import type { E1000eRegs, PciDeviceState } from '../../../types.ts';
 import { raiseTool } from '../../../errno.ts';
-import { hex } from '../../../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../hex.ts';
 import { intxAssert, intxDeassert, PCI_STATUS_INTERRUPT } from '../../../hw/pci/intx.ts';
 
 export const E1000_ICR = 0xc0;

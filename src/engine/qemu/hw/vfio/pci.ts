@@ -35,7 +35,7 @@ import {
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_PCI_MSIX_IRQ_INDEX,
 } from '../../../linux/drivers/vfio/vfio_main.ts';
-import { hex } from '../../../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../hex.ts';
 import { vmmIntxDisable, vmmIntxEnable, vmmRealize } from './pci_intx.ts';
 import { vfioConfigWrite } from '../../../linux/drivers/vfio/pci/vfio_pci_config.ts';
 

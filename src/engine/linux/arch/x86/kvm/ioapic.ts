@@ -13,7 +13,7 @@
 import { on, type Engine } from '../../../../engine.ts';
 import { EV } from '../../../../datapath.ts';
 import type { IoapicPin } from '../../../../types.ts';
-import { hex } from '../kernel/apic/msi.ts';
+import { hex } from '../../../../hex.ts';
 import { raise } from '../../../../errno.ts';
 import { kvmDeliver } from './vcpu.ts';
 import { lapicLevelEoi, scheduleAccept } from './lapic.ts';

@@ -6,7 +6,7 @@
 import { on, placeSite, type Engine } from '../../../../engine.ts';
 import { EV } from '../../../../datapath.ts';
 import type { Vcpu } from '../../../../types.ts';
-import { hex } from '../kernel/apic/msi.ts';
+import { hex } from '../../../../hex.ts';
 import { HOP } from '../../../../hops.ts';
 import { vecClear, vecGet, vecHighest, vecSet } from './vecset.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';

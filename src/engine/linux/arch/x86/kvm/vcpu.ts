@@ -16,7 +16,7 @@ import {
   piSyncPirToIrr,
 } from './vmx/posted_intr.ts';
 import { lapicHasInterrupt, lapicPpr, lapicSetIrr, lapicSoftwareEnabled, scheduleAccept } from './lapic.ts';
-import { hex } from '../kernel/apic/msi.ts';
+import { hex } from '../../../../hex.ts';
 
 export function vcpuSetState(e: Engine, v: Vcpu, next: Vcpu['state']): string {
   if (next === v.state) return `vCPU ${v.id} already ${next}`;

@@ -8,13 +8,13 @@ import { EV } from '../../../../datapath.ts';
 import { raise } from '../../../../errno.ts';
 import type { Irte } from '../../../../types.ts';
 import {
-  hex,
   isMsiAddress,
   isRemappable,
   remappableIndex,
   compatDest,
   msiVector,
 } from '../../../arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../../hex.ts';
 import { HOP } from '../../../../hops.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
 
@@ -189,7 +189,7 @@ on('ir.remap', (e, irq, a, b) => {
     OUT.forwarded,
     F_REMAP,
     index,
-    irte.vector | (irte.dest << 8),
+    vectorCpu(irte.vector, irte.dest),
     irte.host_irq,
   );
   e.schedule(e.cost.iommu, EV['host.irq'], irq, irte.host_irq);
@@ -212,6 +212,8 @@ const H_REMAP = HOP['ir.remap'];
 const F_POST = defineDetail(
   (index, vector, vcpu) => `IRTE ${index} posted: guest vector ${hex(vector)} to vCPU ${vcpu}`,
 );
+// A detail formatter takes three integers: the host vector and CPU share one (vector < 256).
+const vectorCpu = (vector: number, cpu: number): number => vector | (cpu << 8);
 const F_REMAP = defineDetail(
-  (index, vd, irq) => `IRTE ${index}: host vector ${hex(vd & 0xff)} CPU ${vd >>> 8}, IRQ ${irq}`,
+  (index, vc, irq) => `IRTE ${index}: host vector ${hex(vc & 0xff)} CPU ${vc >>> 8}, IRQ ${irq}`,
 );

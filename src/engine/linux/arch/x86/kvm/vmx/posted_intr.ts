@@ -7,7 +7,8 @@
 import { on, type Engine } from '../../../../../engine.ts';
 import { EV } from '../../../../../datapath.ts';
 import type { PiDesc, Vcpu } from '../../../../../types.ts';
-import { hex, msiDeliveryMode } from '../../kernel/apic/msi.ts';
+import { msiDeliveryMode } from '../../kernel/apic/msi.ts';
+import { hex } from '../../../../../hex.ts';
 import { routeTarget } from '../irq_comm.ts';
 import { irqBypassRegisterConsumer } from '../../../../virt/lib/irqbypass.ts';
 import { lapicSetIrr, scheduleAccept } from '../lapic.ts';
