@@ -22,7 +22,12 @@
 import { on, placeSite, type Engine } from '../../../engine.ts';
 import { EV } from '../../../datapath.ts';
 import type { HostIrq, PciDeviceState } from '../../../types.ts';
-import { irteAlloc, irteFree } from '../../drivers/iommu/intel/irq_remapping.ts';
+import {
+  intelIrqRemappingActivate,
+  intelIrReconfigureIrte,
+  irteAlloc,
+  irteFree,
+} from '../../drivers/iommu/intel/irq_remapping.ts';
 import { compatAddress, remappableAddress } from '../../arch/x86/kernel/apic/msi.ts';
 import { hex } from '../../../hex.ts';
 import { msixUpdateMasks } from '../../../hw/pci/device.ts';
@@ -117,14 +122,9 @@ export function hostActivate(e: Engine, h: HostIrq): void {
   h.vector = got.vector;
   h.cpu = got.cpu;
   h.reserved = false;
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    // intel_irq_remapping_activate -> intel_ir_reconfigure_irte: the IRTE takes the new vector and CPU
-    if (irte && irte.mode === 'remapped') {
-      irte.vector = got.vector;
-      irte.dest = got.cpu;
-    }
-  } else if (h.chip !== 'IO-APIC') {
+  // intel_irq_remapping_activate -> intel_ir_reconfigure_irte: the IRTE takes the new vector and CPU
+  if (h.irte !== null) intelIrReconfigureIrte(e, h.irte, got.vector, got.cpu);
+  else if (h.chip !== 'IO-APIC') {
     h.msg_addr = compatAddress(got.cpu);
     h.msg_data = got.vector;
   }
@@ -136,13 +136,8 @@ function deactivateVector(e: Engine, h: HostIrq): void {
   h.reserved = true;
   h.vector = MANAGED_IRQ_SHUTDOWN_VECTOR;
   h.cpu = 0;
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    if (irte && irte.mode === 'remapped') {
-      irte.vector = MANAGED_IRQ_SHUTDOWN_VECTOR;
-      irte.dest = 0;
-    }
-  } else if (h.chip !== 'IO-APIC') {
+  if (h.irte !== null) intelIrReconfigureIrte(e, h.irte, MANAGED_IRQ_SHUTDOWN_VECTOR, 0);
+  else if (h.chip !== 'IO-APIC') {
     h.msg_addr = compatAddress(0);
     h.msg_data = MANAGED_IRQ_SHUTDOWN_VECTOR;
   }
@@ -246,10 +241,7 @@ function chipSetMask(e: Engine, h: HostIrq, masked: boolean): void {
 
 /** irq_domain_activate_irq: the IRTE present again and the cached message rewritten into the device. */
 function activate(e: Engine, h: HostIrq): void {
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    if (irte) irte.present = true;
-  }
+  if (h.irte !== null) intelIrqRemappingActivate(e, h.irte, true);
   if (h.chip !== 'IO-APIC') writeMessage(e.state.devices[h.device], h, h.msg_addr, h.msg_data);
 }
 
@@ -277,10 +269,7 @@ export function hostFreeIrq(e: Engine, h: HostIrq): void {
   h.owner_vector = -1;
   h.started = false;
   chipSetMask(e, h, true);
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    if (irte) irte.present = false;
-  }
+  if (h.irte !== null) intelIrqRemappingActivate(e, h.irte, false);
   if (h.chip !== 'IO-APIC') writeMessage(e.state.devices[h.device], h, 0, 0);
   deactivateVector(e, h);
 }

@@ -96,6 +96,24 @@ function fault(e: Engine, irq: number, index: number, reason: number): void {
   e.dropped(irq, `remapping fault: ${text}`);
 }
 
+/**
+ * intel_ir_reconfigure_irte (modify_irte): a remapped IRTE takes the host vector and CPU the vector domain
+ * chose. A posted IRTE keeps KVM's (arch/x86/kvm/vmx/posted_intr.ts: vmxPiUpdateIrte writes those).
+ */
+export function intelIrReconfigureIrte(e: Engine, index: number, vector: number, cpu: number): void {
+  const irte = e.state.iommu.irte[index];
+  if (irte && irte.mode === 'remapped') {
+    irte.vector = vector;
+    irte.dest = cpu;
+  }
+}
+
+/** intel_irq_remapping_activate / _deactivate: the IRTE present (request_irq) or not (free_irq). */
+export function intelIrqRemappingActivate(e: Engine, index: number, present: boolean): void {
+  const irte = e.state.iommu.irte[index];
+  if (irte) irte.present = present;
+}
+
 /** An MSI write reaches the IOMMU: a = address low, b = data. */
 on('ir.remap', (e, irq, a, b) => {
   const addr = a >>> 0;
