@@ -15,7 +15,13 @@ import { busMasterDrop } from './busmaster.ts';
 const PCI_COMMAND_MASTER = 1 << 2;
 import { defineDetail, OUT } from '../../sim/trace.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
 const P_PBA = placeSite();
+const H_RAISE = HOP['dev.raise'];
+const H_SEND = HOP['msix.send'];
+const F_VECTOR = defineDetail((v) => `vector ${v}`);
+const F_SEND = defineDetail((v, data, addr) => `entry ${v}: write ${hex(data)} to ${hex(addr)}`);
+
 const pbaPlace = (e: Engine, di: number, vector: number): string => `${e.deviceNames[di]} PBA[${vector}]`;
 
 export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceState {
@@ -151,11 +157,6 @@ export function msixSend(e: Engine, dev: PciDeviceState, vector: number, irq: nu
   );
   e.schedule(e.cost.msi_write, EV['ir.remap'], irq, entry.addr_lo | 0, entry.data | 0);
 }
-
-const H_RAISE = HOP['dev.raise'];
-const H_SEND = HOP['msix.send'];
-const F_VECTOR = defineDetail((v) => `vector ${v}`);
-const F_SEND = defineDetail((v, data, addr) => `entry ${v}: write ${hex(data)} to ${hex(addr)}`);
 
 /**
  * After a mask bit, the Function Mask or MSI-X Enable changed: every vector now unmasked with its pending

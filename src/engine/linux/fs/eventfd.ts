@@ -10,6 +10,13 @@ import { defineDetail, OUT } from '../../sim/trace.ts';
 import type { EventfdState } from '../../types.ts';
 import { raise } from '../../errno.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_SIGNAL = HOP['eventfd.signal'];
+const F_IRQFD = defineDetail((fd, gsi) => `eventfd ${fd}: irqfd wakes, GSI ${gsi}`);
+const P_COUNTER = placeSite();
+const H_COUNT = HOP['eventfd.count'];
+const F_COUNT = defineDetail((fd, count) => `eventfd ${fd} counter ${count}: no irqfd, waits for a reader`);
+
 /** fds a VMM process holds before it creates eventfds: stdio, /dev/vfio/vfio, the group, the device. */
 export const NON_EVENTFD_FDS: Record<number, string> = {
   0: 'stdin',
@@ -161,12 +168,7 @@ function eventfdSignalSlow(
   e.pending(irq, e.place(P_COUNTER, fd, 0, counterPlace));
 }
 
-const H_SIGNAL = HOP['eventfd.signal'];
-const F_IRQFD = defineDetail((fd, gsi) => `eventfd ${fd}: irqfd wakes, GSI ${gsi}`);
-const P_COUNTER = placeSite();
 const counterPlace = (_e: Engine, fd: number): string => `eventfd ${fd} counter`;
-const H_COUNT = HOP['eventfd.count'];
-const F_COUNT = defineDetail((fd, count) => `eventfd ${fd} counter ${count}: no irqfd, waits for a reader`);
 
 function qemuListener(e: Engine, fd: number): { device: string; vector: number } | null {
   for (const dev of Object.values(e.state.vmm)) {

@@ -38,6 +38,17 @@ import { defineDetail, OUT } from '../../../sim/trace.ts';
 import { raise } from '../../../errno.ts';
 import { printk } from '../printk/printk.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_HOST_IRQ = HOP['host.irq'];
+const H_NO_HANDLER = HOP['host.no_handler'];
+const F_HOST_IRQ = defineDetail(
+  (irq, vector, hwirq) => `IRQ ${irq}, host vector ${hex(vector)} (hwirq ${hwirq}): handler runs`,
+);
+const F_NO_HANDLER = defineDetail(
+  (irq) => `IRQ ${irq} was freed while the message was in flight: no handler for its vector`,
+);
+const P_NO_HANDLER = placeSite();
+
 /** Dynamically allocated host vectors (arch/x86/include/asm/irq_vectors.h: after the ISA range). */
 const FIRST_DYNAMIC_VECTOR = 0x22;
 const LAST_DYNAMIC_VECTOR = 0xeb;
@@ -286,15 +297,6 @@ export function hostFreeDesc(e: Engine, h: HostIrq): void {
 // The descriptor lookups live in irqdesc.ts (the hardware's INTx line reaches its descriptor too).
 export { hostIrqOf, hostIrqsOf } from './irqdesc.ts';
 
-const H_HOST_IRQ = HOP['host.irq'];
-const H_NO_HANDLER = HOP['host.no_handler'];
-const F_HOST_IRQ = defineDetail(
-  (irq, vector, hwirq) => `IRQ ${irq}, host vector ${hex(vector)} (hwirq ${hwirq}): handler runs`,
-);
-const F_NO_HANDLER = defineDetail(
-  (irq) => `IRQ ${irq} was freed while the message was in flight: no handler for its vector`,
-);
-const P_NO_HANDLER = placeSite();
 const noHandler = (): string => 'no handler: IRQ freed while the message was in flight';
 
 /** An interrupt reaches its host IRQ (after remapping): a = host IRQ number. */

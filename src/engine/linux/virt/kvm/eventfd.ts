@@ -18,6 +18,10 @@ import { PATHS } from '../../../sim/trace.ts';
 import { bypassSync } from '../lib/irqbypass.ts';
 import { ioapicIrqfdInject, KVM_IOAPIC_NUM_PINS } from '../../arch/x86/kvm/ioapic.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_WAKEUP = HOP['irqfd.wakeup'];
+const F_WAKEUP = defineDetail((gsi, vector, vcpu) => `GSI ${gsi}: vector ${hex(vector)} to vCPU ${vcpu}`);
+
 /** KVM_MAX_IRQ_ROUTES on x86. */
 export const KVM_MAX_IRQ_ROUTES = 4096;
 
@@ -193,9 +197,6 @@ on('irqfd.wakeup', (e, irq, gsi, target) => {
   e.hopf(H_WAKEUP, irq, e.ids.irqfd, e.ids.kvm, OUT.forwarded, F_WAKEUP, gsi, vector, vcpu);
   kvmDeliver(e, irq, vcpu, vector, 'kvm');
 });
-
-const H_WAKEUP = HOP['irqfd.wakeup'];
-const F_WAKEUP = defineDetail((gsi, vector, vcpu) => `GSI ${gsi}: vector ${hex(vector)} to vCPU ${vcpu}`);
 
 /** KVM_SIGNAL_MSI (kvm_send_userspace_msi -> kvm_set_msi): one interrupt to every vCPU the message reaches. */
 export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: number): void {

@@ -18,6 +18,16 @@ import { hex } from '../../../../hex.ts';
 import { HOP } from '../../../../hops.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_POST = HOP['ir.post'];
+const H_REMAP = HOP['ir.remap'];
+const F_POST = defineDetail(
+  (index, vector, vcpu) => `IRTE ${index} posted: guest vector ${hex(vector)} to vCPU ${vcpu}`,
+);
+const F_REMAP = defineDetail(
+  (index, vc, irq) => `IRTE ${index}: host vector ${hex(vc & 0xff)} CPU ${vc >>> 8}, IRQ ${irq}`,
+);
+
 /** Entries in the remapping table (IRTA_REG size field; Linux uses INTR_REMAP_TABLE_ENTRIES = 65536). */
 export const INTR_REMAP_TABLE_ENTRIES = 65536;
 
@@ -225,13 +235,5 @@ function requesterOf(e: Engine, irq: number): string | null {
   return bdf;
 }
 
-const H_POST = HOP['ir.post'];
-const H_REMAP = HOP['ir.remap'];
-const F_POST = defineDetail(
-  (index, vector, vcpu) => `IRTE ${index} posted: guest vector ${hex(vector)} to vCPU ${vcpu}`,
-);
 // A detail formatter takes three integers: the host vector and CPU share one (vector < 256).
 const vectorCpu = (vector: number, cpu: number): number => vector | (cpu << 8);
-const F_REMAP = defineDetail(
-  (index, vc, irq) => `IRTE ${index}: host vector ${hex(vc & 0xff)} CPU ${vc >>> 8}, IRQ ${irq}`,
-);

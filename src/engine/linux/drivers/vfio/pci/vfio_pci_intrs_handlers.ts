@@ -12,6 +12,11 @@ import { vfioSendIntxEventfd } from './vfio_pci_intrs_intx.ts';
 import { intxCheckAndMask } from '../../../../hw/pci/intx.ts';
 import { frontFn } from './designs.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_MSIHANDLER = HOP['vfio.msihandler'];
+const H_IMSHANDLER = HOP['vfio.imshandler'];
+const F_HANDLER = defineDetail((vector, fd) => `vector ${vector}: eventfd_signal(${fd})`);
+
 /** a = host IRQ. */
 on('vfio.msihandler', (e, irq, hostIrq) => {
   const h = e.state.host.irqs[hostIrq];
@@ -49,9 +54,6 @@ on('vfio.msihandler', (e, irq, hostIrq) => {
   e.schedule(e.cost.vfio_handler, EV['eventfd.signal'], irq, ctx.trigger, e.node(BACKEND_NODE[backend], di));
 });
 
-const H_MSIHANDLER = HOP['vfio.msihandler'];
-const H_IMSHANDLER = HOP['vfio.imshandler'];
-const F_HANDLER = defineDetail((vector, fd) => `vector ${vector}: eventfd_signal(${fd})`);
 const BACKENDS: readonly VfioBackend[] = ['msix', 'msi', 'intx', 'ims', 'emulated'];
 const BACKEND_CODE = Object.fromEntries(BACKENDS.map((b, i) => [b, i])) as Record<VfioBackend, number>;
 const BACKEND_NODE: readonly NodeKind[] = ['vfio/msix', 'vfio/msi', 'vfio/intx', 'vfio/ims', 'vfio/emulated'];
