@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENTS, EV } from '../src/engine/datapath.ts';
 import { HOP } from '../src/engine/hops.ts';
-import { eventName } from '../src/engine/engine.ts';
+import { checkEvents, eventName, on } from '../src/engine/engine.ts';
 import { parseScenario, scenarioSystem, type System } from '../src/engine/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -145,6 +145,15 @@ describe('the data-path table (datapath.ts)', () => {
       for (const n of d.next) expect(EV[n as keyof typeof EV], `${d.key} -> ${n}`).toBeTypeOf('number');
       expect(eventName(d.id)).toBe(d.key);
     }
+  });
+
+  it('says which file registers each handler, and a second handler is refused', () => {
+    for (const d of EVENTS) {
+      const file = d.at.split(':')[0];
+      expect(readFileSync(join(ENGINE, file), 'utf8'), `${d.key}: ${file}`).toContain(`on('${d.key}',`);
+    }
+    expect(() => on('dev.raise', () => {})).toThrow(/event 'dev.raise' has two handlers/);
+    expect(() => checkEvents()).not.toThrow();
   });
 
   it('keeps the ids snapshots were written with', () => {

@@ -19,7 +19,7 @@ export interface EventDecl {
   readonly id: number;
   /** Rows this event records, in order; `a | b`: one of them. */
   readonly records: readonly string[];
-  /** `file: function` of the handler (src/engine-relative). */
+  /** `file: function` of the handler (src/engine-relative): the file registers it with on(key). */
   readonly at: string;
   /** Events it schedules (hands off to). */
   readonly next: readonly string[];
@@ -132,7 +132,7 @@ export const EVENTS = [
     key: 'pi.notify',
     id: 16,
     records: ['pi.notify'],
-    at: 'linux/arch/x86/kvm/vmx/posted_intr.ts',
+    at: 'linux/arch/x86/kvm/vmx/posted_intr.ts: its handler',
     next: ['lapic.accept'],
     args: 'a = vCPU',
   },
@@ -140,7 +140,7 @@ export const EVENTS = [
     key: 'pi.wakeup',
     id: 17,
     records: ['pi.wakeup'],
-    at: 'linux/arch/x86/kvm/vmx/posted_intr.ts',
+    at: 'linux/arch/x86/kvm/vmx/posted_intr.ts: its handler',
     next: ['pi.sync'],
     args: 'a = vCPU',
   },
@@ -148,7 +148,7 @@ export const EVENTS = [
     key: 'pi.sync',
     id: 18,
     records: ['pi.sync'],
-    at: 'linux/arch/x86/kvm/vmx/posted_intr.ts',
+    at: 'linux/arch/x86/kvm/vmx/posted_intr.ts: its handler',
     next: ['lapic.accept'],
     args: 'a = vCPU',
   },
@@ -165,7 +165,7 @@ export const EVENTS = [
     key: 'lapic.eoi',
     id: 11,
     records: ['lapic.eoi | lapic.veoi'],
-    at: 'linux/arch/x86/kvm/lapic.ts',
+    at: 'linux/arch/x86/kvm/lapic.ts: the lapic.eoi handler',
     next: ['guest.handler'],
     args: 'a = vCPU, b = guest vector',
     note: 'a Linux guest acks an edge vector before its handler runs (apic_ack_edge)',
@@ -174,7 +174,7 @@ export const EVENTS = [
     key: 'guest.handler',
     id: 14,
     records: ['guest.handler'],
-    at: 'guest/driver.ts: guestHandle (registered in linux/arch/x86/kvm/lapic.ts)',
+    at: 'guest/driver.ts: the guest.handler handler, guestHandle',
     next: ['lapic.accept'],
     args: 'a = vCPU, b = guest vector',
   },
@@ -182,7 +182,7 @@ export const EVENTS = [
     key: 'guest.handler:fasteoi',
     id: 12,
     records: ['guest.handler'],
-    at: 'guest/driver.ts: guestHandle (registered in linux/arch/x86/kvm/lapic.ts)',
+    at: 'guest/driver.ts: the guest.handler:fasteoi handler, guestHandle',
     next: ['lapic.eoi:level'],
     args: 'a = vCPU, b = guest vector',
     note: 'a level IO-APIC vector: handle_fasteoi_irq runs the handler before the EOI',
@@ -198,7 +198,7 @@ export const EVENTS = [
       'ctl.intx (the unmask)',
     ],
     note: "the ack notifier (irqfd_resampler_ack) and VFIO's unmask virqfd run in the EOI's context",
-    at: 'linux/arch/x86/kvm/lapic.ts (kvmIoapicEoi: linux/arch/x86/kvm/ioapic.ts)',
+    at: 'linux/arch/x86/kvm/ioapic.ts: the lapic.eoi:level handler (lapic.ts: lapicLevelEoi, then kvmIoapicEoi)',
     next: ['lapic.accept'],
     args: 'a = vCPU, b = guest vector',
   },
