@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import type { Engine } from './engine.ts';
+import { EV } from './datapath.ts';
 import type { Command, Json, MsixState, PciDeviceState, Vcpu } from './types.ts';
 import { raise, raiseTool } from './errno.ts';
 import { own } from './own.ts';
@@ -17,10 +18,10 @@ import {
 } from './linux/drivers/vfio/vfio_main.ts';
 import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './linux/fs/eventfd.ts';
 import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './linux/virt/kvm/eventfd.ts';
-import { lapicSetRegs } from './linux/arch/x86/kvm/lapic.ts';
+import { lapicSetRegs } from './linux/arch/x86/kvm/vcpu.ts';
 import { kvmIoapicWrite } from './linux/arch/x86/kvm/ioapic.ts';
-import { EV_DEV_RAISE, hwMsixSetEnable, msixUpdateMasks } from './hw/pci/device.ts';
-import { EV_IMS_RAISE, imsSlotMask } from './hw/ims.ts';
+import { hwMsixSetEnable, msixUpdateMasks } from './hw/pci/device.ts';
+import { imsSlotMask } from './hw/ims.ts';
 import { qemuMsixVectorUnuse, qemuMsixVectorUse } from './qemu/hw/pci/msix.ts';
 import { msixTableField, msixWriteField } from './hw/pci/msix.ts';
 import {
@@ -40,7 +41,7 @@ import {
 import { vmmRealize } from './qemu/hw/vfio/pci_intx.ts';
 import { vmmCommandWrite, vmmDevice } from './qemu/hw/vfio/pci.ts';
 import { vcpuSetState } from './linux/arch/x86/kvm/vcpu.ts';
-import { hex } from './linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from './hex.ts';
 import { intxDeassert } from './hw/pci/intx.ts';
 import { vfioConfigRead, vfioConfigWrite } from './linux/drivers/vfio/pci/vfio_pci_config.ts';
 import { vfioBarRead, vfioBarWrite } from './linux/drivers/vfio/pci/vfio_pci_rdwr.ts';
@@ -445,8 +446,8 @@ export const COMMANDS: CommandSpec[] = [
         for (let v = 0; v < nvec; v++) {
           const irq = e.newIrq(source, 'direct');
           if (!firstIrq) firstIrq = irq;
-          if (ims !== undefined) e.schedule(0, EV_IMS_RAISE, irq, di, ims);
-          else e.schedule(0, EV_DEV_RAISE, irq, di, first + v);
+          if (ims !== undefined) e.schedule(0, EV['ims.send'], irq, di, ims);
+          else e.schedule(0, EV['dev.raise'], irq, di, first + v);
         }
       return n === 1 ? firstIrq : { first: firstIrq, count: n };
     },

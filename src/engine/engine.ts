@@ -1,6 +1,6 @@
 // The engine core: state, virtual clock, event queue, trace and per-interrupt bookkeeping. Modules
-// (pci, iommu, host, vfio, kvm, vmm, guest) are functions over an Engine; they register the events they
-// handle with `defineEvent`, and record each hop with `hop`.
+// (hw, linux, qemu, guest) are functions over an Engine; they register the handlers of the data-path
+// events they own with `on` (the events are declared in datapath.ts), and record each hop with `hop`.
 
 import type { CostModel } from './cost.ts';
 import type { Fate, InterruptRecord, SystemState } from './types.ts';
@@ -9,17 +9,29 @@ import { Trace, PATH, PATHS, OUT } from './sim/trace.ts';
 import { HOP, HOPS, hopFn } from './hops.ts';
 import type { RngState } from './sim/rng.ts';
 import { raiseTool } from './errno.ts';
+import { EV, EVENTS, EVENT_BY_ID, type EventKey } from './datapath.ts';
 
 export type EventHandler = (e: Engine, irq: number, a: number, b: number) => void;
 
+// Handlers by event id (datapath.ts: EVENTS); each module registers its own with `on` at load.
 const handlers: EventHandler[] = [];
-const handlerNames: string[] = [];
 
-/** Registers an event kind (a hop the queue can schedule); returns its id. Called at module load. */
-export function defineEvent(name: string, fn: EventHandler): number {
-  handlers.push(fn);
-  handlerNames.push(name);
-  return handlers.length - 1;
+/** Registers the handler of data-path event `key` (declared in datapath.ts). A second handler is refused. */
+export function on(key: EventKey, fn: EventHandler): void {
+  const id = EV[key];
+  if (id === undefined) throw new Error(`event '${key}' is not declared in src/engine/datapath.ts`);
+  if (handlers[id] !== undefined)
+    throw new Error(`event '${key}' has two handlers (on('${key}') called twice)`);
+  handlers[id] = fn;
+}
+
+/** Every event datapath.ts declares has its handler (system.ts calls this once every module loaded). */
+export function checkEvents(): void {
+  const missing = EVENTS.filter((d) => handlers[d.id] === undefined).map((d) => `'${d.key}' (${d.at})`);
+  if (missing.length)
+    throw new Error(
+      `data-path events without a handler: ${missing.join(', ')}: register them with on(key, fn)`,
+    );
 }
 
 let nextPlaceSite = 1;
@@ -28,13 +40,13 @@ export function placeSite(): number {
   return nextPlaceSite++;
 }
 
-/** How many event kinds the modules registered (a queued event's kind is below this). */
+/** How many event kinds the data path declares (a queued event's kind is below this). */
 export function eventCount(): number {
-  return handlers.length;
+  return EVENT_BY_ID.length;
 }
 
 export function eventName(kind: number): string {
-  return handlerNames[kind] ?? `event#${kind}`;
+  return EVENT_BY_ID[kind]?.key ?? `event#${kind}`;
 }
 
 export type PathName = keyof typeof PATH;

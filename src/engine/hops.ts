@@ -1,7 +1,14 @@
 // The hop table: one definition per hop, with the function that performs it in real life and its source
-// file. Hops through the VFIO front end differ between the designs (the merged code and the four IMS /
-// interrupt-context generations, src/engine/linux/drivers/vfio/pci/designs.ts); the names are data (`by` here, the tables
-// in designs.ts), and the few rules in which the designs behave differently are DesignRules.
+// file: every name the page shows for a hop comes from here or from designs.ts, and this is how they meet:
+//   - a row recorded without a function (Engine.hop / hopf, the data path) shows hopFn(hop, design,
+//     profile): `by[design]`, else `release[profile]`, else `fn` (vfio.imshandler under rfc-v1 is such a
+//     `by`);
+//   - a row whose caller passes `fn` shows that name instead: the VFIO front end's operations, whose
+//     function differs per design AND backend, take it from linux/drivers/vfio/pci/designs.ts (frontFn,
+//     intxFn), and control-plane rows name the entry point that answered (CommandSpec.fn). For those
+//     hops `fn` here is the merged code's name, shown where no design applies.
+// The few rules in which the designs behave differently (not names) are DesignRules in designs.ts. The
+// order the data path takes these hops, and which module records each, is datapath.ts.
 
 import type { DesignGeneration, KernelProfile } from './types.ts';
 
@@ -113,8 +120,8 @@ export const HOPS: readonly HopDef[] = [
   {
     key: 'vfio.send_signal',
     label: 'emulated vector signalled by the virtual device driver',
+    // every row of this hop names the design's function itself (designs.ts: frontFn(design, 'send_signal'))
     fn: 'vfio_pci_send_signal@' + VFIO_INTRS,
-    by: { 'rfc-v1': 'vfio_pci_ims_send_signal@' + VFIO_IMS_V1 },
   },
   {
     key: 'vfio.no_trigger',

@@ -20,11 +20,20 @@ import { rngCreate } from './sim/rng.ts';
 import { EventQueue } from './sim/queue.ts';
 import { COMMAND_BY_OP, RUN_SPEC, checkArgs, describeValue, type CommandSpec } from './commands.ts';
 import { buildState, topologyErrors } from './topology.ts';
-import { eventName } from './engine.ts';
+import { checkEvents, eventName } from './engine.ts';
+import { eventfdWaitersMissing } from './linux/fs/eventfd.ts';
+import { irqBypassMissing } from './linux/virt/lib/irqbypass.ts';
 import { HOP } from './hops.ts';
 import { OUT, PATH } from './sim/trace.ts';
 import { snapshotErrors } from './snapshot.ts';
 import { DESIGNS } from './linux/drivers/vfio/pci/designs.ts';
+
+// Every module with a data-path handler is loaded by now (commands.ts imports them): each declared event has one.
+checkEvents();
+{
+  const missing = [...eventfdWaitersMissing(), irqBypassMissing()].filter((m) => m !== null);
+  if (missing.length) throw new Error(`engine modules not registered: ${missing.join('; ')}`);
+}
 
 export interface SystemOptions {
   seed?: number;

@@ -5,14 +5,16 @@
 // MSI-X table or to an emulated register traps to QEMU (qemu/hw/vfio/pci.ts).
 
 import { own } from '../own.ts';
-import type { Engine } from '../engine.ts';
+import { on, type Engine } from '../engine.ts';
+import { EV } from '../datapath.ts';
 import type { GuestDriverState } from '../types.ts';
 import { raise } from '../errno.ts';
-import { compatAddress, hex } from '../linux/arch/x86/kernel/apic/msi.ts';
+import { compatAddress } from '../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../hex.ts';
 import { msixIsMasked } from '../hw/pci/msix.ts';
 import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable } from '../qemu/hw/vfio/pci.ts';
 import { intxDeassert } from '../hw/pci/intx.ts';
-import { EV_VDEV_WRITE } from '../linux/drivers/dma/idxd/vdev.ts';
+import { scheduleAccept } from '../linux/arch/x86/kvm/lapic.ts';
 import { HOP } from '../hops.ts';
 import { OUT } from '../sim/trace.ts';
 
@@ -178,6 +180,20 @@ export function guestMmioWrite(e: Engine, device: string, offset: number, value:
     'forwarded',
     'KVM_EXIT_MMIO to QEMU: pwrite on the VFIO device region',
   );
-  e.schedule(e.cost.vm_exit + e.cost.qemu, EV_VDEV_WRITE, irq, e.deviceOrdinal(device), value | 0);
+  e.schedule(e.cost.vm_exit + e.cost.qemu, EV['vdev.emulate'], irq, e.deviceOrdinal(device), value | 0);
   return irq;
 }
+
+// The guest's handler runs on the vCPU the LAPIC delivered to (datapath.ts: guest.handler).
+on('guest.handler', (e, irq, vcpuId, vector) => {
+  guestHandle(e, irq, vcpuId, vector);
+  // iret: interrupts enabled again, the next IRR vector can be taken
+  const v = e.state.kvm.vcpus[vcpuId];
+  v.in_irq = false;
+  scheduleAccept(e, v, 0);
+});
+
+on('guest.handler:fasteoi', (e, irq, vcpuId, vector) => {
+  guestHandle(e, irq, vcpuId, vector);
+  e.schedule(e.cost.eoi, EV['lapic.eoi:level'], irq, vcpuId, vector);
+});

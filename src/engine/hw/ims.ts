@@ -3,11 +3,11 @@
 // per-device IMS domain (drivers/pci/msi/api.c: pci_ims_alloc_irq / pci_ims_free_irq; the device driver
 // supplies the callbacks that write and mask its own entries).
 
-import { defineEvent, type Engine } from '../engine.ts';
+import { on, type Engine } from '../engine.ts';
+import { EV } from '../datapath.ts';
 import type { ImsEntry, PciDeviceState } from '../types.ts';
-import { EV_MSG } from '../linux/drivers/iommu/intel/irq_remapping.ts';
 import { busMasterDrop } from './pci/busmaster.ts';
-import { hex } from '../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../hex.ts';
 import { raise } from '../errno.ts';
 
 export function imsCreate(size: number): { size: number; entries: ImsEntry[] } {
@@ -72,13 +72,13 @@ function send(e: Engine, dev: PciDeviceState, index: number, irq: number, detail
     'forwarded',
     `${detail}: write ${hex(entry.data)} to ${hex(entry.address)}`,
   );
-  e.schedule(e.cost.msi_write, EV_MSG, irq, entry.address | 0, entry.data | 0);
+  e.schedule(e.cost.msi_write, EV['ir.remap'], irq, entry.address | 0, entry.data | 0);
 }
 
 /** The device fires IMS entry `index` (a work queue completion): a = device index, b = IMS index. */
-export const EV_IMS_RAISE = defineEvent('ims.raise', (e, irq, di, index) => imsRaise(e, irq, di, index));
+on('ims.send', (e, irq, di, index) => imsRaise(e, irq, di, index));
 
-/** The device fires IMS entry `index` of device ordinal `di` now (the body of EV_IMS_RAISE). */
+/** The device fires IMS entry `index` of device ordinal `di` now (the body of EV['ims.send']). */
 export function imsRaise(e: Engine, irq: number, di: number, index: number): void {
   const dev = e.state.devices[e.deviceNames[di]];
   const from = `dev:${dev.name}`;

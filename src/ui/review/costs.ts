@@ -62,13 +62,12 @@ export const COST_DOCS: readonly CostDoc[] = [
   {
     key: 'vm_entry',
     charged: 'IRR set or vCPU woken → vCPU accepts (IRR to ISR)',
-    where:
-      'src/engine/linux/arch/x86/kvm/lapic.ts, linux/arch/x86/kvm/vcpu.ts, linux/arch/x86/kvm/vmx/posted_intr.ts',
+    where: 'src/engine/linux/arch/x86/kvm/vcpu.ts, linux/arch/x86/kvm/vmx/posted_intr.ts',
   },
   {
     key: 'eoi',
     charged: 'guest accepts → EOI (apic_ack_edge before the handler)',
-    where: 'src/engine/linux/arch/x86/kvm/lapic.ts',
+    where: 'src/engine/linux/arch/x86/kvm/lapic.ts, guest/driver.ts',
   },
   {
     key: 'guest_handler',

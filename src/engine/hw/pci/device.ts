@@ -1,22 +1,28 @@
 // A PCI physical function raising interrupts: it uses MSI-X when MSI-X Enable is set, else MSI when MSI
 // Enable is set, else its INTx pin (PCIe Base Spec 6.1: a function uses one mechanism at a time).
 
-import { defineEvent, placeSite, type Engine } from '../../engine.ts';
+import { on, placeSite, type Engine } from '../../engine.ts';
+import { EV } from '../../datapath.ts';
 import type { PciDeviceState, PciDeviceTopology } from '../../types.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixReleasable, msixSetPending } from './msix.ts';
 import { msiCreate, msiMessage, msiVectorMasked } from './msi.ts';
 import { imsCreate } from '../ims.ts';
 import { e1000eInitialUse } from '../../qemu/hw/pci/msix.ts';
-import { EV_MSG } from '../../linux/drivers/iommu/intel/irq_remapping.ts';
 import { intxAssert, intxDeassert } from './intx.ts';
-import { hex } from '../../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../hex.ts';
 import { HOP } from '../../hops.ts';
 import { busMasterDrop } from './busmaster.ts';
 
 const PCI_COMMAND_MASTER = 1 << 2;
 import { defineDetail, OUT } from '../../sim/trace.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
 const P_PBA = placeSite();
+const H_RAISE = HOP['dev.raise'];
+const H_SEND = HOP['msix.send'];
+const F_VECTOR = defineDetail((v) => `vector ${v}`);
+const F_SEND = defineDetail((v, data, addr) => `entry ${v}: write ${hex(data)} to ${hex(addr)}`);
+
 const pbaPlace = (e: Engine, di: number, vector: number): string => `${e.deviceNames[di]} PBA[${vector}]`;
 
 export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceState {
@@ -47,7 +53,7 @@ export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceStat
 }
 
 /** The device fires `vector` of whichever mechanism is enabled. */
-export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
+on('dev.raise', (e, irq, di, vector) => {
   const dev = e.state.devices[e.deviceNames[di]];
   const m = dev.msix;
   if (m && m.enable) {
@@ -140,7 +146,7 @@ export const EV_DEV_RAISE = defineEvent('dev.raise', (e, irq, di, vector) => {
     if (busMasterDrop(e, dev, irq, to, 'msi.send')) return;
     const msg = msiMessage(msi, vector);
     e.hop('msi.send', irq, to, 'iommu', 'forwarded', `write ${hex(msg.data)} to ${hex(msg.addr_lo)}`);
-    e.schedule(e.cost.msi_write, EV_MSG, irq, msg.addr_lo | 0, msg.data | 0);
+    e.schedule(e.cost.msi_write, EV['ir.remap'], irq, msg.addr_lo | 0, msg.data | 0);
     return;
   }
   if (dev.intx.pin !== 0) {
@@ -174,13 +180,8 @@ export function msixSend(e: Engine, dev: PciDeviceState, vector: number, irq: nu
     entry.data,
     entry.addr_lo,
   );
-  e.schedule(e.cost.msi_write, EV_MSG, irq, entry.addr_lo | 0, entry.data | 0);
+  e.schedule(e.cost.msi_write, EV['ir.remap'], irq, entry.addr_lo | 0, entry.data | 0);
 }
-
-const H_RAISE = HOP['dev.raise'];
-const H_SEND = HOP['msix.send'];
-const F_VECTOR = defineDetail((v) => `vector ${v}`);
-const F_SEND = defineDetail((v, data, addr) => `entry ${v}: write ${hex(data)} to ${hex(addr)}`);
 
 /**
  * After a mask bit, the Function Mask or MSI-X Enable changed: every vector now unmasked with its pending
@@ -202,7 +203,7 @@ export function msixUpdateMasks(e: Engine, dev: PciDeviceState): void {
       'forwarded',
       `unmasked with PBA bit ${v} set: message sent, bit cleared`,
     );
-    e.schedule(e.cost.msi_write, EV_MSG, irq, m.table[v].addr_lo | 0, m.table[v].data | 0);
+    e.schedule(e.cost.msi_write, EV['ir.remap'], irq, m.table[v].addr_lo | 0, m.table[v].data | 0);
   }
 }
 

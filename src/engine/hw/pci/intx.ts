@@ -4,8 +4,9 @@
 // (drivers/pci/pci.c: pci_check_and_mask_intx / pci_check_and_unmask_intx).
 
 import type { Engine } from '../../engine.ts';
+import { EV } from '../../datapath.ts';
 import type { PciDeviceState } from '../../types.ts';
-import { EV_HOST_IRQ, hostIrqsOf } from '../../linux/kernel/irq/genirq.ts';
+import { hostIrqsOf } from '../../linux/kernel/irq/irqdesc.ts';
 
 export const PCI_COMMAND_INTX_DISABLE = 1 << 10;
 export const PCI_STATUS_INTERRUPT = 1 << 3;
@@ -68,7 +69,7 @@ function intxDrive(e: Engine, dev: PciDeviceState, irq: number): void {
     'forwarded',
     `INT${'?ABCD'[dev.intx.pin]} asserted: host IRQ ${host.irq}`,
   );
-  e.schedule(e.cost.msi_write, EV_HOST_IRQ, irq, host.irq);
+  e.schedule(e.cost.msi_write, EV['host.irq'], irq, host.irq);
 }
 
 // pci_check_and_mask_intx: set DisINTx only if the device is asserting

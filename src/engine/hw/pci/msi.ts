@@ -1,9 +1,9 @@
 // MSI of a PCI function (PCIe Base Spec 6.1.1): one address, one data; multiple vectors differ in the low
 // bits of data; optional per-vector mask and pending bits.
 import type { Engine } from '../../engine.ts';
+import { EV } from '../../datapath.ts';
 import type { MsiState, MsiTopology, PciDeviceState } from '../../types.ts';
-import { EV_MSG } from '../../linux/drivers/iommu/intel/irq_remapping.ts';
-import { hex } from '../../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../hex.ts';
 import { busMasterDrop } from './busmaster.ts';
 
 export const PCI_CAP_ID_MSI = 0x05;
@@ -66,6 +66,6 @@ export function msiUpdateMasks(e: Engine, dev: PciDeviceState): void {
       'forwarded',
       `vector ${v} unmasked with its pending bit set: write ${hex(msg.data)} to ${hex(msg.addr_lo)}`,
     );
-    e.schedule(e.cost.msi_write, EV_MSG, irq, msg.addr_lo | 0, msg.data | 0);
+    e.schedule(e.cost.msi_write, EV['ir.remap'], irq, msg.addr_lo | 0, msg.data | 0);
   }
 }

@@ -3,14 +3,19 @@
 // waiter the count accumulates until user space reads it. The process's fd table is modelled too,
 // because VFIO tells a closed fd (EBADF) from an open fd that is not an eventfd (EINVAL).
 
-import { placeSite, type Engine } from '../../engine.ts';
+import { on, placeSite, type Engine } from '../../engine.ts';
+import { EV } from '../../datapath.ts';
 import { HOP } from '../../hops.ts';
 import { defineDetail, OUT } from '../../sim/trace.ts';
 import type { EventfdState } from '../../types.ts';
 import { raise } from '../../errno.ts';
-import { irqfdInject } from '../virt/kvm/eventfd.ts';
-import { vfioVirqfdWakeup } from '../drivers/vfio/pci/vfio_pci_intrs_intx.ts';
-import { EV_VMM_INTERRUPT } from '../../qemu/hw/vfio/pci.ts';
+
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_SIGNAL = HOP['eventfd.signal'];
+const F_IRQFD = defineDetail((fd, gsi) => `eventfd ${fd}: irqfd wakes, GSI ${gsi}`);
+const P_COUNTER = placeSite();
+const H_COUNT = HOP['eventfd.count'];
+const F_COUNT = defineDetail((fd, count) => `eventfd ${fd} counter ${count}: no irqfd, waits for a reader`);
 
 /** fds a VMM process holds before it creates eventfds: stdio, /dev/vfio/vfio, the group, the device. */
 export const NON_EVENTFD_FDS: Record<number, string> = {
@@ -43,6 +48,38 @@ export function eventfdIsValid(e: Engine, fd: number): boolean {
 }
 
 /**
+ * The wake functions of the eventfd's waiters, registered by their modules at load as the kernel's wait
+ * queue entries are (init_waitqueue_func_entry): KVM's irqfd_wakeup (virt/kvm/eventfd.ts: irqfdInject),
+ * VFIO's virqfd_wakeup (drivers/vfio/pci/vfio_pci_intrs_intx.ts: vfioVirqfdWakeup). So eventfd imports
+ * neither: it calls the waiter, as eventfd_signal does.
+ */
+export interface EventfdWaiters {
+  /** An irqfd on the eventfd: inject through GSI `gsi`'s route after `delay`. */
+  irqfd: (e: Engine, irq: number, gsi: number, delay: number, resample: boolean) => void;
+  /** A virqfd on the eventfd, if any: true when one took the signal. */
+  virqfd: (e: Engine, irq: number, fd: number, from: string) => boolean;
+}
+const waiters: Partial<EventfdWaiters> = {};
+
+export function eventfdRegisterWaiter<K extends keyof EventfdWaiters>(
+  kind: K,
+  wake: EventfdWaiters[K],
+): void {
+  if (waiters[kind]) throw new Error(`eventfd: a second ${kind} wake function registered`);
+  waiters[kind] = wake;
+}
+
+/** Waiter kinds nobody registered: system.ts checks it at load. */
+export function eventfdWaitersMissing(): string[] {
+  return (['irqfd', 'virqfd'] as const)
+    .filter((k) => !waiters[k])
+    .map((k) => `eventfd: no ${k} wake function`);
+}
+
+/** eventfd_signal, queued by a handler that signals after its own cost: a = eventfd, b = the signalling node's string id. */
+on('eventfd.signal', (e, irq, fd, from) => eventfdSignal(e, irq, fd, from));
+
+/**
  * eventfd_signal for interrupt `irq` coming from node `from`. Waiters run in the caller's context; the
  * next hop (irqfd injection, QEMU's handler) is queued.
  */
@@ -55,7 +92,7 @@ export function eventfdSignal(e: Engine, irq: number, fd: number, fromNode: stri
     if (efd.count > 0) irqfdReadsCount(e, efd, fd, irq);
     const from = typeof fromNode === 'number' ? fromNode : e.sid(fromNode);
     e.hopf(H_SIGNAL, irq, from, e.ids.irqfd, OUT.forwarded, F_IRQFD, fd, irqfd.gsi, 0);
-    irqfdInject(e, irq, irqfd.gsi, e.cost.eventfd, irqfd.resamplefd !== undefined);
+    waiters.irqfd!(e, irq, irqfd.gsi, e.cost.eventfd, irqfd.resamplefd !== undefined);
     return;
   }
   return eventfdSignalSlow(e, irq, fd, fromNode, efd);
@@ -93,7 +130,7 @@ function eventfdSignalSlow(
     e.dropped(irq, 'eventfd closed');
     return;
   }
-  if (vfioVirqfdWakeup(e, irq, fd, from)) return;
+  if (waiters.virqfd!(e, irq, fd, from)) return;
   const qemu = qemuListener(e, fd);
   if (qemu) {
     // QEMU's main loop reads the eventfd later (vfio_msi_interrupt: event_notifier_test_and_clear):
@@ -122,7 +159,7 @@ function eventfdSignalSlow(
       'forwarded',
       `eventfd ${fd}: QEMU's vfio_msi_interrupt for ${qemu.device} vector ${qemu.vector}`,
     );
-    e.schedule(e.cost.qemu, EV_VMM_INTERRUPT, irq, e.deviceOrdinal(qemu.device), qemu.vector);
+    e.schedule(e.cost.qemu, EV['vmm.interrupt'], irq, e.deviceOrdinal(qemu.device), qemu.vector);
     return;
   }
   efd.count++;
@@ -131,12 +168,7 @@ function eventfdSignalSlow(
   e.pending(irq, e.place(P_COUNTER, fd, 0, counterPlace));
 }
 
-const H_SIGNAL = HOP['eventfd.signal'];
-const F_IRQFD = defineDetail((fd, gsi) => `eventfd ${fd}: irqfd wakes, GSI ${gsi}`);
-const P_COUNTER = placeSite();
 const counterPlace = (_e: Engine, fd: number): string => `eventfd ${fd} counter`;
-const H_COUNT = HOP['eventfd.count'];
-const F_COUNT = defineDetail((fd, count) => `eventfd ${fd} counter ${count}: no irqfd, waits for a reader`);
 
 function qemuListener(e: Engine, fd: number): { device: string; vector: number } | null {
   for (const dev of Object.values(e.state.vmm)) {

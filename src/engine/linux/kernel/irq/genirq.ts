@@ -19,18 +19,35 @@
 // Chip names are what /proc/interrupts shows (chipName): the domain hierarchy is per-device MSI-X / MSI
 // (6.2 and later; 6.1 has one global PCI-MSI domain) or IMS -> INTEL-IR (prefix "IR-") -> VECTOR.
 
-import { defineEvent, placeSite, type Engine } from '../../../engine.ts';
+import { on, placeSite, type Engine } from '../../../engine.ts';
+import { EV } from '../../../datapath.ts';
 import type { HostIrq, PciDeviceState } from '../../../types.ts';
-import { irteAlloc, irteFree } from '../../drivers/iommu/intel/irq_remapping.ts';
-import { compatAddress, hex, remappableAddress } from '../../arch/x86/kernel/apic/msi.ts';
+import {
+  intelIrqRemappingActivate,
+  intelIrReconfigureIrte,
+  irteAlloc,
+  irteFree,
+} from '../../drivers/iommu/intel/irq_remapping.ts';
+import { compatAddress, remappableAddress } from '../../arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../hex.ts';
 import { msixUpdateMasks } from '../../../hw/pci/device.ts';
 import { msiUpdateMasks } from '../../../hw/pci/msi.ts';
 import { imsUpdateMasks } from '../../../hw/ims.ts';
-import { EV_VFIO_MSI, EV_VFIO_INTX } from '../../drivers/vfio/pci/vfio_pci_intrs_handlers.ts';
 import { HOP } from '../../../hops.ts';
 import { defineDetail, OUT } from '../../../sim/trace.ts';
 import { raise } from '../../../errno.ts';
 import { printk } from '../printk/printk.ts';
+
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_HOST_IRQ = HOP['host.irq'];
+const H_NO_HANDLER = HOP['host.no_handler'];
+const F_HOST_IRQ = defineDetail(
+  (irq, vector, hwirq) => `IRQ ${irq}, host vector ${hex(vector)} (hwirq ${hwirq}): handler runs`,
+);
+const F_NO_HANDLER = defineDetail(
+  (irq) => `IRQ ${irq} was freed while the message was in flight: no handler for its vector`,
+);
+const P_NO_HANDLER = placeSite();
 
 /** Dynamically allocated host vectors (arch/x86/include/asm/irq_vectors.h: after the ISA range). */
 const FIRST_DYNAMIC_VECTOR = 0x22;
@@ -121,14 +138,9 @@ export function hostActivate(e: Engine, h: HostIrq): void {
   h.vector = got.vector;
   h.cpu = got.cpu;
   h.reserved = false;
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    // intel_irq_remapping_activate -> intel_ir_reconfigure_irte: the IRTE takes the new vector and CPU
-    if (irte && irte.mode === 'remapped') {
-      irte.vector = got.vector;
-      irte.dest = got.cpu;
-    }
-  } else if (h.chip !== 'IO-APIC') {
+  // intel_irq_remapping_activate -> intel_ir_reconfigure_irte: the IRTE takes the new vector and CPU
+  if (h.irte !== null) intelIrReconfigureIrte(e, h.irte, got.vector, got.cpu);
+  else if (h.chip !== 'IO-APIC') {
     h.msg_addr = compatAddress(got.cpu);
     h.msg_data = got.vector;
   }
@@ -140,13 +152,8 @@ function deactivateVector(e: Engine, h: HostIrq): void {
   h.reserved = true;
   h.vector = MANAGED_IRQ_SHUTDOWN_VECTOR;
   h.cpu = 0;
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    if (irte && irte.mode === 'remapped') {
-      irte.vector = MANAGED_IRQ_SHUTDOWN_VECTOR;
-      irte.dest = 0;
-    }
-  } else if (h.chip !== 'IO-APIC') {
+  if (h.irte !== null) intelIrReconfigureIrte(e, h.irte, MANAGED_IRQ_SHUTDOWN_VECTOR, 0);
+  else if (h.chip !== 'IO-APIC') {
     h.msg_addr = compatAddress(0);
     h.msg_data = MANAGED_IRQ_SHUTDOWN_VECTOR;
   }
@@ -250,10 +257,7 @@ function chipSetMask(e: Engine, h: HostIrq, masked: boolean): void {
 
 /** irq_domain_activate_irq: the IRTE present again and the cached message rewritten into the device. */
 function activate(e: Engine, h: HostIrq): void {
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    if (irte) irte.present = true;
-  }
+  if (h.irte !== null) intelIrqRemappingActivate(e, h.irte, true);
   if (h.chip !== 'IO-APIC') writeMessage(e.state.devices[h.device], h, h.msg_addr, h.msg_data);
 }
 
@@ -281,10 +285,7 @@ export function hostFreeIrq(e: Engine, h: HostIrq): void {
   h.owner_vector = -1;
   h.started = false;
   chipSetMask(e, h, true);
-  if (h.irte !== null) {
-    const irte = e.state.iommu.irte[h.irte];
-    if (irte) irte.present = false;
-  }
+  if (h.irte !== null) intelIrqRemappingActivate(e, h.irte, false);
   if (h.chip !== 'IO-APIC') writeMessage(e.state.devices[h.device], h, 0, 0);
   deactivateVector(e, h);
 }
@@ -298,32 +299,13 @@ export function hostFreeDesc(e: Engine, h: HostIrq): void {
 }
 
 /** The host IRQ of one vector (hwirq) of a device's chip, or undefined; allocates nothing. */
-export function hostIrqOf(e: Engine, device: string, chipSuffix: string, hwirq: number): HostIrq | undefined {
-  const irqs = e.state.host.irqs;
-  for (const k in irqs) {
-    const h = irqs[k];
-    if (h.hwirq === hwirq && h.device === device && h.chip.endsWith(chipSuffix)) return h;
-  }
-  return undefined;
-}
+// The descriptor lookups live in irqdesc.ts (the hardware's INTx line reaches its descriptor too).
+export { hostIrqOf, hostIrqsOf } from './irqdesc.ts';
 
-export function hostIrqsOf(e: Engine, device: string, chipSuffix: string): HostIrq[] {
-  return Object.values(e.state.host.irqs).filter((h) => h.device === device && h.chip.endsWith(chipSuffix));
-}
-
-const H_HOST_IRQ = HOP['host.irq'];
-const H_NO_HANDLER = HOP['host.no_handler'];
-const F_HOST_IRQ = defineDetail(
-  (irq, vector, hwirq) => `IRQ ${irq}, host vector ${hex(vector)} (hwirq ${hwirq}): handler runs`,
-);
-const F_NO_HANDLER = defineDetail(
-  (irq) => `IRQ ${irq} was freed while the message was in flight: no handler for its vector`,
-);
-const P_NO_HANDLER = placeSite();
 const noHandler = (): string => 'no handler: IRQ freed while the message was in flight';
 
 /** An interrupt reaches its host IRQ (after remapping): a = host IRQ number. */
-export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
+on('host.irq', (e, irq, hostIrq) => {
   const h = e.state.host.irqs[hostIrq];
   if (!h || !h.started || h.owner === null) {
     // arch/x86/kernel/irq.c: common_interrupt finds no descriptor for the vector ("No irq handler")
@@ -347,7 +329,7 @@ export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
       'forwarded',
       `IRQ ${h.irq} (IO-APIC INTx of ${h.device}): ${h.action}`,
     );
-    e.schedule(e.cost.host_irq, EV_VFIO_INTX, irq, h.irq);
+    e.schedule(e.cost.host_irq, EV['vfio.intxhandler'], irq, h.irq);
     return;
   }
   e.hopf(
@@ -361,5 +343,5 @@ export const EV_HOST_IRQ = defineEvent('host.irq', (e, irq, hostIrq) => {
     h.vector,
     h.hwirq,
   );
-  e.schedule(e.cost.host_irq, EV_VFIO_MSI, irq, h.irq);
+  e.schedule(e.cost.host_irq, EV['vfio.msihandler'], irq, h.irq);
 });

@@ -3,14 +3,16 @@
 // irqfd_wakeup, which injects through the route into the destination vCPU's LAPIC (kvm_set_msi_irq,
 // kvm_irq_delivery_to_apic). A registered irqfd is also the irq-bypass consumer.
 
-import { defineEvent, type Engine, type PathName } from '../../../engine.ts';
+import { on, type Engine, type PathName } from '../../../engine.ts';
+import { EV } from '../../../datapath.ts';
 import { HOP } from '../../../hops.ts';
 import { defineDetail, OUT } from '../../../sim/trace.ts';
 import type { GsiRoute } from '../../../types.ts';
 import { raise } from '../../../errno.ts';
-import { eventfdCtxFdget, eventfdDrainCount } from '../../fs/eventfd.ts';
-import { compatDest, hex, msiDeliveryMode, msiVector } from '../../arch/x86/kernel/apic/msi.ts';
-import { lapicKick, lapicSetIrr, lapicSoftwareEnabled } from '../../arch/x86/kvm/lapic.ts';
+import { eventfdCtxFdget, eventfdDrainCount, eventfdRegisterWaiter } from '../../fs/eventfd.ts';
+import { compatDest, msiDeliveryMode, msiVector } from '../../arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../hex.ts';
+import { kvmDeliver } from '../../arch/x86/kvm/vcpu.ts';
 import {
   APIC_DM_LOWEST,
   APIC_DM_NMI,
@@ -18,14 +20,15 @@ import {
   APIC_DM_SMI,
   APIC_DM_INIT,
   APIC_DM_STARTUP,
-  kvmIntrIsSingleVcpu,
-  kvmIrqDestinations,
-  kvmSetMsiIrq,
+  routeTargets,
 } from '../../arch/x86/kvm/irq_comm.ts';
 import { PATHS } from '../../../sim/trace.ts';
 import { bypassSync } from '../lib/irqbypass.ts';
-import { piDeliverPostedInterrupt } from '../../arch/x86/kvm/vmx/posted_intr.ts';
 import { ioapicIrqfdInject, KVM_IOAPIC_NUM_PINS } from '../../arch/x86/kvm/ioapic.ts';
+
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_WAKEUP = HOP['irqfd.wakeup'];
+const F_WAKEUP = defineDetail((gsi, vector, vcpu) => `GSI ${gsi}: vector ${hex(vector)} to vCPU ${vcpu}`);
 
 /** KVM_MAX_IRQ_ROUTES on x86. */
 export const KVM_MAX_IRQ_ROUTES = 4096;
@@ -115,32 +118,21 @@ export function kvmSetMsiRoute(e: Engine, route: GsiRoute): void {
   bypassSync(e);
 }
 
-/**
- * The vCPUs an MSI reaches, as KVM decodes it (arch/x86/kvm/irq_comm.c: kvm_set_msi_irq, then
- * kvm_irq_delivery_to_apic; the decoding is shared with `irqflow probe --kvm`: ./delivery.ts, checked
- * against KVM itself, oracle/kvm-fixtures/kvm-dest.*) for an xAPIC guest without the x2APIC API. Lowest
- * priority (mode 1, or the redirection hint) picks one LAPIC by vector hashing (KVM's default): on the
- * APIC map's fast path the index runs over the destination's logical bits, so a bit with no LAPIC drops
- * the interrupt; broadcasts and mixed flat/cluster LAPICs take the slow path (vCPU order). (apic_arb_prio
- * matters only with vector_hashing=0, which the probe models and the page does not offer.)
- */
-export function routeTargets(
-  e: Engine,
-  r: Pick<GsiRoute, 'address_lo' | 'data'>,
-): { vcpus: number[]; vector: number; mode: number } {
-  const irq = kvmSetMsiIrq(r.address_lo, r.data);
-  // every delivery mode takes the same destination decoding (kvm_irq_delivery_to_apic); what the LAPIC
-  // does with it is __apic_accept_irq's switch (kvmAcceptOther for the modes other than fixed/lowest)
-  const vcpus = e.state.kvm.vcpus;
-  const t = kvmIrqDestinations(vcpus, irq, true);
-  return { vcpus: t.dest, vector: irq.vector, mode: irq.delivery_mode };
-}
+// The irqfd.wakeup event's b: where irqfd_wakeup injects, resolved when the eventfd was signalled. A
+// destination is irqfdTarget(vCPU, vector, mode): the vector in bits 7:0, the vCPU in 23:8 (KVM_MAX_VCPUS
+// is 4096 on x86), and a delivery mode other than fixed/lowest priority in 26:24 (0 for those two, which
+// inject a vector into the IRR). The negative codes name why there is none (the queue carries two 32-bit
+// integers per event, sim/queue.ts).
+const NO_ROUTE = -1;
+const NO_VCPU = -2;
+const irqfdTarget = (vcpu: number, vector: number, mode = 0): number =>
+  ((mode > APIC_DM_LOWEST ? mode : 0) << 24) | (vcpu << 8) | vector;
+const targetVcpu = (target: number): number => (target >> 8) & 0xffff;
+const targetVector = (target: number): number => target & 0xff;
+const targetMode = (target: number): number => (target >> 24) & 7;
 
 /** MSI data bits 10:8 (APIC_DM_*), as the trace names them. */
 export const DELIVERY_MODES = ['fixed', 'lowest', 'SMI', 'RemRd', 'NMI', 'INIT', 'SIPI', 'ExtINT'];
-
-/** irqfd targets of a mode other than fixed / lowest priority carry it in bits 18:16. */
-const otherMode = (mode: number): number => (mode > APIC_DM_LOWEST ? mode << 16 : 0);
 
 /**
  * __apic_accept_irq (arch/x86/kvm/lapic.c, 6.1 and 6.12) for the delivery modes that are not a vector
@@ -217,40 +209,36 @@ export function kvmAcceptOther(
   }
 }
 
-/** The single vCPU an MSI reaches, or null: what posting needs (kvm_intr_is_single_vcpu). */
-export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
-  const irq = kvmSetMsiIrq(r.address_lo, r.data);
-  const vcpu = kvmIntrIsSingleVcpu(e.state.kvm.vcpus, irq, true);
-  return vcpu === null ? null : { vcpu, vector: irq.vector };
-}
-
-const NO_ROUTE = -1;
-const NO_VCPU = -2;
-
 /**
  * irqfd_wakeup resolves the route it holds when the eventfd is signalled, so a later route change
- * cannot redirect it: one injection per destination vCPU is queued now (a = gsi, b = vCPU * 256 +
- * vector, or a negative reason). A multi-destination MSI is one interrupt per LAPIC it reaches: the
+ * cannot redirect it: one injection per destination vCPU is queued now (a = gsi, b = irqfdTarget(vCPU,
+ * vector) or a negative reason). A multi-destination MSI is one interrupt per LAPIC it reaches: the
  * copies get interrupt ids of their own, so each has one fate.
  */
 export function irqfdInject(e: Engine, irq: number, gsi: number, delay: number, resample = false): void {
   const route = e.state.kvm.gsi_routes[gsi];
   // GSI 0-23 without an MSI entry keep their default route: the in-kernel IO-APIC's pin
   if (!route && gsi < KVM_IOAPIC_NUM_PINS) return ioapicIrqfdInject(e, irq, gsi, resample, delay);
-  if (!route) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_ROUTE);
+  if (!route) return e.schedule(delay, EV['irqfd.wakeup'], irq, gsi, NO_ROUTE);
   // the common case, a physical fixed MSI to one APIC id, without building destination lists
   const lo = route.address_lo;
   const dest = compatDest(lo);
   if ((lo & 0xc) === 0 && dest !== 0xff && msiDeliveryMode(route.data) === 0) {
     const vcpus = e.state.kvm.vcpus;
     const vcpu = vcpus[dest]?.apic_id === dest ? dest : vcpus.findIndex((v) => v.apic_id === dest);
-    return e.schedule(delay, EV_IRQFD, irq, gsi, vcpu < 0 ? NO_VCPU : vcpu * 256 + msiVector(route.data));
+    return e.schedule(
+      delay,
+      EV['irqfd.wakeup'],
+      irq,
+      gsi,
+      vcpu < 0 ? NO_VCPU : irqfdTarget(vcpu, msiVector(route.data)),
+    );
   }
   const t = routeTargets(e, route);
-  if (t.vcpus.length === 0) return e.schedule(delay, EV_IRQFD, irq, gsi, NO_VCPU);
+  if (t.vcpus.length === 0) return e.schedule(delay, EV['irqfd.wakeup'], irq, gsi, NO_VCPU);
   t.vcpus.forEach((vcpu, k) => {
     const id = k === 0 ? irq : multicastCopy(e, irq, vcpu, 'irqfd');
-    e.schedule(delay, EV_IRQFD, id, gsi, otherMode(t.mode) | (vcpu * 256 + t.vector));
+    e.schedule(delay, EV['irqfd.wakeup'], id, gsi, irqfdTarget(vcpu, t.vector, t.mode));
   });
 }
 
@@ -269,7 +257,7 @@ export function multicastCopy(e: Engine, irq: number, vcpu: number, at: string):
 }
 
 /** irqfd_wakeup -> irqfd_inject through the GSI's route: a = gsi, b = the destination from irqfdInject. */
-export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi, target) => {
+on('irqfd.wakeup', (e, irq, gsi, target) => {
   if (target === NO_ROUTE) {
     e.hop('irqfd.wakeup', irq, 'irqfd', 'kvm', 'dropped', `GSI ${gsi} has no route`);
     e.dropped(irq, 'GSI without a route');
@@ -280,37 +268,13 @@ export const EV_IRQFD = defineEvent('irqfd.wakeup', (e, irq, gsi, target) => {
     e.dropped(irq, 'MSI route to no vCPU');
     return;
   }
-  const vcpu = (target >> 8) & 0xff;
-  const vector = target & 0xff;
+  const vcpu = targetVcpu(target);
+  const vector = targetVector(target);
   e.hopf(H_WAKEUP, irq, e.ids.irqfd, e.ids.kvm, OUT.forwarded, F_WAKEUP, gsi, vector, vcpu);
-  const mode = target >> 16;
+  const mode = targetMode(target);
   if (mode) return kvmAcceptOther(e, irq, vcpu, vector, mode, 'kvm');
   kvmDeliver(e, irq, vcpu, vector, 'kvm');
 });
-
-const H_WAKEUP = HOP['irqfd.wakeup'];
-const F_WAKEUP = defineDetail((gsi, vector, vcpu) => `GSI ${gsi}: vector ${hex(vector)} to vCPU ${vcpu}`);
-
-/** kvm_irq_delivery_to_apic -> __apic_accept_irq, then kick the vCPU. */
-export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: number, from: string): void {
-  const v = e.state.kvm.vcpus[vcpuId];
-  if (!lapicSoftwareEnabled(v.lapic)) {
-    // __apic_accept_irq, APIC_DM_FIXED: "if (unlikely(!apic_enabled(apic))) break;"
-    e.hop(
-      'kvm.no_lapic',
-      irq,
-      from,
-      `lapic:${vcpuId}`,
-      'dropped',
-      `vCPU ${vcpuId}'s LAPIC is software-disabled (SVR bit 8 clear): a fixed interrupt is not accepted`,
-    );
-    e.dropped(irq, 'LAPIC software-disabled');
-    return;
-  }
-  // vmx_deliver_interrupt: with APICv KVM posts the vector itself; the IRR-and-kick path only without
-  if (e.state.kvm.apicv) return piDeliverPostedInterrupt(e, irq, v, vector, from);
-  if (lapicSetIrr(e, irq, v, vector, e.sid(from))) lapicKick(e, v, irq);
-}
 
 /** KVM_SIGNAL_MSI (kvm_send_userspace_msi -> kvm_set_msi): one interrupt to every vCPU the message reaches. */
 export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: number): void {
@@ -341,3 +305,5 @@ export function kvmSignalMsi(e: Engine, irq: number, address_lo: number, data: n
     else kvmDeliver(e, id, vcpu, t.vector, 'kvm');
   });
 }
+
+eventfdRegisterWaiter('irqfd', irqfdInject);

@@ -1,57 +1,30 @@
 // irq bypass (virt/lib/irqbypass.c): a VFIO vector's producer and a KVM irqfd's consumer pair up when
-// they share a token (the eventfd). KVM then programs the vector's IRTE in posted mode when the route
-// targets a single vCPU with a postable delivery mode (arch/x86/kvm/vmx/posted_intr.c: vmx_pi_update_irte),
-// and back to remapped mode when either side goes or the route stops being postable.
+// they share a token (the eventfd). The library knows the consumer only by the callback it registered
+// (kvm_arch_irq_bypass_add_producer / del_producer): on x86 with VT-d posting that is vmx_pi_update_irte
+// (arch/x86/kvm/vmx/posted_intr.ts: vmxPiUpdateIrte), which decides each IRTE's mode. So VFIO and KVM
+// call this file when a producer, a consumer or a route changes, and neither imports the other.
 
 import type { Engine } from '../../../engine.ts';
-import { routeTarget } from '../kvm/eventfd.ts';
-import { hex, msiDeliveryMode } from '../../arch/x86/kernel/apic/msi.ts';
 
-/** Recomputes every IRTE's mode from the current producers, consumers and routes. */
+let consumerUpdate: ((e: Engine) => void) | null = null;
+
+/** KVM registers its consumer callback at load (irq_bypass_register_consumer's add_producer/del_producer). */
+export function irqBypassRegisterConsumer(update: (e: Engine) => void): void {
+  if (consumerUpdate) throw new Error('irq bypass: a second consumer callback registered');
+  consumerUpdate = update;
+}
+
+/** Why the library cannot pair, or null: system.ts checks it at load. */
+export function irqBypassMissing(): string | null {
+  return consumerUpdate
+    ? null
+    : 'irq bypass: no consumer callback registered (arch/x86/kvm/vmx/posted_intr.ts)';
+}
+
+/**
+ * A producer, a consumer or a route changed: the consumer recomputes every paired vector's IRTE
+ * (irq_bypass_register_producer / _consumer -> __connect -> add_producer).
+ */
 export function bypassSync(e: Engine): void {
-  const s = e.state;
-  // without posted interrupts no IRTE is ever posted: nothing to recompute (and setting up a thousand
-  // vectors must not cost a million IRTE visits)
-  // vmx_can_use_vtd_pi: posting needs the IOMMU's posting capability and APICv (enable_apicv)
-  if (!s.iommu.posted_interrupts || !s.kvm.apicv) return;
-  for (const host of Object.values(s.host.irqs)) {
-    if (host.irte === null) continue;
-    const irte = s.iommu.irte[host.irte];
-    if (!irte) continue;
-    const ctx = host.owner !== null ? s.vfio[host.owner]?.ctx[host.owner_vector] : undefined;
-    let target: { vcpu: number; vector: number } | null = null;
-    const irqfd = ctx && ctx.producer && ctx.trigger !== null ? s.kvm.irqfds[ctx.trigger] : undefined;
-    if (irqfd && s.iommu.posted_interrupts) {
-      const route = s.kvm.gsi_routes[irqfd.gsi];
-      // kvm_irq_is_postable: fixed or lowest-priority delivery
-      if (route && msiDeliveryMode(route.data) <= 1) target = routeTarget(e, route);
-    }
-    const from = host.owner !== null ? `vfio:${host.owner}` : 'hostirq';
-    if (target && (irte.mode !== 'posted' || irte.pi_vcpu !== target.vcpu || irte.vector !== target.vector)) {
-      irte.mode = 'posted';
-      irte.pi_vcpu = target.vcpu;
-      irte.vector = target.vector;
-      e.hop(
-        'ctl.bypass',
-        0,
-        from,
-        'iommu',
-        'done',
-        `${host.action}: IRTE ${irte.index} posted to vCPU ${target.vcpu} vector ${hex(target.vector)}`,
-      );
-    } else if (!target && irte.mode === 'posted') {
-      irte.mode = 'remapped';
-      irte.pi_vcpu = null;
-      irte.vector = host.vector;
-      irte.dest = host.cpu;
-      e.hop(
-        'ctl.unbypass',
-        0,
-        from,
-        'iommu',
-        'done',
-        `IRQ ${host.irq}: IRTE ${irte.index} back to remapped, host vector ${hex(host.vector)}`,
-      );
-    }
-  }
+  consumerUpdate!(e);
 }

@@ -4,10 +4,10 @@
 // turns the enabled causes into an MSI-X message per cause, one MSI message, or the INTx level.
 
 import type { Engine } from '../../../engine.ts';
+import { EV } from '../../../datapath.ts';
 import type { E1000eRegs, PciDeviceState } from '../../../types.ts';
 import { raiseTool } from '../../../errno.ts';
-import { hex } from '../../../linux/arch/x86/kernel/apic/msi.ts';
-import { EV_DEV_RAISE } from '../../../hw/pci/device.ts';
+import { hex } from '../../../hex.ts';
 import { intxAssert, intxDeassert, PCI_STATUS_INTERRUPT } from '../../../hw/pci/intx.ts';
 
 export const E1000_ICR = 0xc0;
@@ -133,7 +133,7 @@ function sendMsi(e: Engine, dev: PciDeviceState, msix: boolean): void {
   r.msi_causes_pending = (r.msi_causes_pending | causes) >>> 0;
   const di = e.deviceOrdinal(dev.name);
   if (!msix) {
-    e.schedule(0, EV_DEV_RAISE, e.newIrq(`dev:${dev.name}`, 'direct'), di, 0); // msi_notify(dev, 0)
+    e.schedule(0, EV['dev.raise'], e.newIrq(`dev:${dev.name}`, 'direct'), di, 0); // msi_notify(dev, 0)
     return;
   }
   // e1000e_msix_notify: each queue cause through its IVAR field
@@ -143,6 +143,6 @@ function sendMsi(e: Engine, dev: PciDeviceState, msix: boolean): void {
     if (!(cfg & IVAR_ENTRY_VALID)) return; // trace_e1000e_wrn_msix_invalid
     const vec = cfg & 7;
     if (vec >= E1000E_MSIX_VEC_NUM) return;
-    e.schedule(0, EV_DEV_RAISE, e.newIrq(`dev:${dev.name}`, 'direct'), di, vec);
+    e.schedule(0, EV['dev.raise'], e.newIrq(`dev:${dev.name}`, 'direct'), di, vec);
   });
 }

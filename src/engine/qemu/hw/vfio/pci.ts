@@ -15,7 +15,7 @@
 //   unmask again: msix_handle_mask_update sends what was pending, once.
 
 import { own } from '../../../own.ts';
-import { defineEvent, type Engine } from '../../../engine.ts';
+import { on, type Engine } from '../../../engine.ts';
 import type { VmmDeviceState, VmmVector } from '../../../types.ts';
 import { raise } from '../../../errno.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixSetPending } from '../../../hw/pci/msix.ts';
@@ -35,7 +35,7 @@ import {
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_PCI_MSIX_IRQ_INDEX,
 } from '../../../linux/drivers/vfio/vfio_main.ts';
-import { hex } from '../../../linux/arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../hex.ts';
 import { vmmIntxDisable, vmmIntxEnable, vmmRealize } from './pci_intx.ts';
 import { vfioConfigWrite } from '../../../linux/drivers/vfio/pci/vfio_pci_config.ts';
 
@@ -346,7 +346,7 @@ function sendPending(e: Engine, device: string, nr: number): void {
 }
 
 /** QEMU's handler on its own eventfd (vfio_msi_interrupt -> msix_notify): a = device ordinal, b = vector. */
-export const EV_VMM_INTERRUPT = defineEvent('vmm.interrupt', (e, irq, di, nr) => {
+on('vmm.interrupt', (e, irq, di, nr) => {
   const device = e.deviceNames[di];
   const d = e.state.vmm[device];
   // event_notifier_test_and_clear: someone else (a KVM irqfd, a read, a close) may have taken it first

@@ -10,11 +10,13 @@
 // virt/kvm/eventfd.c, arch/x86/kvm/ioapic.c, arch/x86/kvm/irq_comm.c. The guest's 8259 is taken as
 // masked (a Linux guest with an IO-APIC masks it), so the PIC half of GSI 0-15 is left out.
 
-import { defineEvent, type Engine } from '../../../../engine.ts';
+import { on, type Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import type { IoapicPin } from '../../../../types.ts';
-import { hex } from '../kernel/apic/msi.ts';
+import { hex } from '../../../../hex.ts';
 import { raise } from '../../../../errno.ts';
-import { kvmDeliver } from '../../../virt/kvm/eventfd.ts';
+import { kvmDeliver } from './vcpu.ts';
+import { lapicLevelEoi, scheduleAccept } from './lapic.ts';
 import { eventfdSignal } from '../../../fs/eventfd.ts';
 
 export const KVM_IOAPIC_NUM_PINS = 24;
@@ -68,10 +70,10 @@ export function ioapicIrqfdInject(
   resample: boolean,
   delay: number,
 ): void {
-  e.schedule(delay, EV_IOAPIC_IRQFD, irq, gsi, resample ? 1 : 0);
+  e.schedule(delay, EV['irqfd.wakeup:ioapic'], irq, gsi, resample ? 1 : 0);
 }
 
-const EV_IOAPIC_IRQFD = defineEvent('ioapic.irqfd', (e, irq, gsi, resample) => {
+on('irqfd.wakeup:ioapic', (e, irq, gsi, resample) => {
   e.hop(
     'irqfd.wakeup',
     irq,
@@ -132,10 +134,15 @@ function ioapicService(e: Engine, irq: number, pin: number): void {
   kvmDeliver(e, irq, vcpu, p.vector, 'kvm');
 }
 
-/** Whether vector is a level-triggered IO-APIC vector of vCPU `apicId` (its EOI exits: EOI-exit bitmap). */
-export function ioapicLevelVector(e: Engine, apicId: number, vector: number): boolean {
-  return e.state.kvm.ioapic.some((p) => p.level && !p.masked && p.vector === vector && p.dest === apicId);
-}
+/** The guest's EOI of a level IO-APIC vector (after its handler: handle_fasteoi_irq): a = vCPU, b = vector. */
+on('lapic.eoi:level', (e, irq, vcpuId, vector) => {
+  const v = e.state.kvm.vcpus[vcpuId];
+  const top = lapicLevelEoi(e, irq, v);
+  // apic_set_eoi -> kvm_ioapic_send_eoi (a level vector: TMR set)
+  kvmIoapicEoi(e, irq, v.apic_id, top >= 0 ? top : vector);
+  v.in_irq = false;
+  scheduleAccept(e, v, 0);
+});
 
 /**
  * kvm_ioapic_update_eoi: every level pin with this vector and Remote IRR gets it cleared and its ack

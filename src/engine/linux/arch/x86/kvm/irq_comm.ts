@@ -4,7 +4,8 @@
 // list of LAPICs. Which LAPICs an interrupt reaches, and how many took it (KVM_SIGNAL_MSI's return), are
 // checked against KVM itself: oracle/kvm-fixtures/kvm-dest.*, kvm-lowest-nohash.*, kvm-lapic.*.
 
-import type { Lapic } from '../../../../types.ts';
+import type { GsiRoute, Lapic } from '../../../../types.ts';
+import type { Engine } from '../../../../engine.ts';
 
 export const APIC_DM_FIXED = 0;
 export const APIC_DM_LOWEST = 1;
@@ -186,4 +187,31 @@ export function kvmIntrIsSingleVcpu(apics: ApicView[], irq: LapicIrq, vectorHash
   }
   const match = apics.flatMap((a, i) => (kvmApicMatchDest(a, irq.dest_id, irq.logical) ? [i] : []));
   return match.length === 1 ? match[0] : null;
+}
+
+/**
+ * The vCPUs an MSI reaches, as KVM decodes it (arch/x86/kvm/irq_comm.c: kvm_set_msi_irq, then
+ * kvm_irq_delivery_to_apic; the decoding is shared with `irqflow probe --kvm`: this file, checked
+ * against KVM itself, oracle/kvm-fixtures/kvm-dest.*) for an xAPIC guest without the x2APIC API. Lowest
+ * priority (mode 1, or the redirection hint) picks one LAPIC by vector hashing (KVM's default): on the
+ * APIC map's fast path the index runs over the destination's logical bits, so a bit with no LAPIC drops
+ * the interrupt; broadcasts and mixed flat/cluster LAPICs take the slow path (vCPU order). (apic_arb_prio
+ * matters only with vector_hashing=0, which the probe models and the page does not offer.) Every
+ * delivery mode takes the same destination decoding; what the LAPIC does with a mode other than
+ * fixed/lowest is __apic_accept_irq's switch (kvmAcceptOther, virt/kvm/eventfd.ts).
+ */
+export function routeTargets(
+  e: Engine,
+  r: Pick<GsiRoute, 'address_lo' | 'data'>,
+): { vcpus: number[]; vector: number; mode: number } {
+  const irq = kvmSetMsiIrq(r.address_lo, r.data);
+  const t = kvmIrqDestinations(e.state.kvm.vcpus, irq, true);
+  return { vcpus: t.dest, vector: irq.vector, mode: irq.delivery_mode };
+}
+
+/** The single vCPU an MSI reaches, or null: what posting needs (kvm_intr_is_single_vcpu). */
+export function routeTarget(e: Engine, r: GsiRoute): { vcpu: number; vector: number } | null {
+  const irq = kvmSetMsiIrq(r.address_lo, r.data);
+  const vcpu = kvmIntrIsSingleVcpu(e.state.kvm.vcpus, irq, true);
+  return vcpu === null ? null : { vcpu, vector: irq.vector };
 }

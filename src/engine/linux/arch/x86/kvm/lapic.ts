@@ -3,14 +3,12 @@
 // vector whose priority class beats the processor priority (TPR and the class in service; IRR to ISR);
 // the guest's EOI clears ISR. Checked against KVM itself: oracle/kvm-fixtures/kvm-lapic.*.
 
-import { defineEvent, placeSite, type Engine } from '../../../../engine.ts';
+import { on, placeSite, type Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import type { Vcpu } from '../../../../types.ts';
-import { hex } from '../kernel/apic/msi.ts';
-import { guestHandle } from '../../../../guest/driver.ts';
-import { piNeedsWakeup, piSetVcpuState } from './vmx/posted_intr.ts';
+import { hex } from '../../../../hex.ts';
 import { HOP } from '../../../../hops.ts';
 import { vecClear, vecGet, vecHighest, vecSet } from './vecset.ts';
-import { ioapicLevelVector, kvmIoapicEoi } from './ioapic.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
 
 const H_SET_IRR = HOP['kvm.set_irr'];
@@ -59,28 +57,10 @@ export function lapicSetIrr(
   return true;
 }
 
-/** After IRR changed: a running vCPU takes the interrupt at its next entry; a halted one is kicked. */
-export function lapicKick(e: Engine, vcpu: Vcpu, irq: number): void {
-  // kvm_vcpu_kick wakes a blocked vCPU, which blocks again unless something can be delivered now
-  if (vcpu.state === 'halted' && lapicHasInterrupt(vcpu.lapic) >= 0) {
-    vcpu.state = 'running';
-    piSetVcpuState(vcpu, piNeedsWakeup(e)); // vmx_vcpu_pi_load: NV back to the notification vector
-    e.hop(
-      'kvm.kick',
-      irq,
-      'kvm',
-      `lapic:${vcpu.id}`,
-      'forwarded',
-      `vCPU ${vcpu.id} halted: woken to take the interrupt`,
-    );
-  }
-  scheduleAccept(e, vcpu, e.cost.vm_entry);
-}
-
 export function scheduleAccept(e: Engine, vcpu: Vcpu, delay: number): void {
   if (vcpu.state !== 'running' || vcpu.accept_scheduled || vcpu.lapic.irr.length === 0) return;
   vcpu.accept_scheduled = true;
-  e.schedule(delay, EV_ACCEPT, 0, vcpu.id);
+  e.schedule(delay, EV['lapic.accept'], 0, vcpu.id);
 }
 
 /**
@@ -104,6 +84,15 @@ function acceptable(v: Vcpu): number {
   return lapicHasInterrupt(v.lapic);
 }
 
+/**
+ * Whether vector is a level-triggered IO-APIC vector of vCPU `apicId` (its EOI exits: EOI-exit bitmap):
+ * kvm_ioapic_handles_vector (arch/x86/kvm/ioapic.c), a read of the IO-APIC's redirection entries. It is
+ * here because the LAPIC asks it and the IO-APIC delivers into the LAPIC (ioapic.ts imports this file).
+ */
+export function ioapicLevelVector(e: Engine, apicId: number, vector: number): boolean {
+  return e.state.kvm.ioapic.some((p) => p.level && !p.masked && p.vector === vector && p.dest === apicId);
+}
+
 /** kvm_apic_has_interrupt: the IRR vector the LAPIC would deliver now, or -1 (held by PPR, or none). */
 export function lapicHasInterrupt(l: Vcpu['lapic']): number {
   const hi = vecHighest(l.irr);
@@ -111,7 +100,7 @@ export function lapicHasInterrupt(l: Vcpu['lapic']): number {
   return hi;
 }
 
-export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
+on('lapic.accept', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   v.accept_scheduled = false;
   if (v.state !== 'running') return;
@@ -129,15 +118,24 @@ export const EV_ACCEPT = defineEvent('lapic.accept', (e, _irq, vcpuId) => {
   // A level-triggered IO-APIC vector: handle_fasteoi_irq runs the handler (which quiets the device),
   // then the EOI, which exits even under APICv (the EOI-exit bitmap) for kvm_ioapic_update_eoi
   if (ioapicLevelVector(e, v.apic_id, vector)) {
-    e.schedule(e.cost.guest_handler, EV_LEVEL_HANDLER, irq, v.id, vector);
+    e.schedule(e.cost.guest_handler, EV['guest.handler:fasteoi'], irq, v.id, vector);
     return;
   }
   // A Linux guest acks an edge vector before its handler runs: handle_edge_irq -> irq_ack ->
   // apic_ack_edge -> apic_eoi (arch/x86/kernel/apic/vector.c), a write KVM emulates (kvm_lapic_set_eoi).
-  e.schedule(e.cost.eoi, EV_EOI, irq, v.id, vector);
+  e.schedule(e.cost.eoi, EV['lapic.eoi'], irq, v.id, vector);
 });
 
-const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
+/** apic_set_eoi of a level vector (the EOI exits even under APICv): clears the top ISR bit; returns it. */
+export function lapicLevelEoi(e: Engine, irq: number, v: Vcpu): number {
+  const l = v.lapic;
+  const top = vecHighest(l.isr);
+  if (top >= 0) vecClear(l.isr, l.isr_irq, top);
+  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  return top;
+}
+
+on('lapic.eoi', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const l = v.lapic;
   // apic_set_eoi clears the highest ISR bit (apic_find_highest_isr), whichever vector the handler had
@@ -146,59 +144,5 @@ const EV_EOI = defineEvent('lapic.eoi', (e, irq, vcpuId, vector) => {
   // APICv virtualizes the EOI of a vector outside the EOI-exit bitmap (edge MSIs): no VM exit
   const hop = e.state.kvm.apicv ? H_VEOI : H_EOI;
   e.hopf(hop, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
-  e.schedule(e.cost.guest_handler, EV_HANDLER, irq, v.id, vector);
+  e.schedule(e.cost.guest_handler, EV['guest.handler'], irq, v.id, vector);
 });
-
-const EV_LEVEL_HANDLER = defineEvent('guest.handler.fasteoi', (e, irq, vcpuId, vector) => {
-  guestHandle(e, irq, vcpuId, vector);
-  e.schedule(e.cost.eoi, EV_LEVEL_EOI, irq, vcpuId, vector);
-});
-
-const EV_LEVEL_EOI = defineEvent('lapic.eoi.level', (e, irq, vcpuId, vector) => {
-  const v = e.state.kvm.vcpus[vcpuId];
-  const l = v.lapic;
-  const top = vecHighest(l.isr);
-  if (top >= 0) vecClear(l.isr, l.isr_irq, top);
-  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
-  // apic_set_eoi -> kvm_ioapic_send_eoi (a level vector: TMR set)
-  kvmIoapicEoi(e, irq, v.apic_id, top >= 0 ? top : vector);
-  v.in_irq = false;
-  scheduleAccept(e, v, 0);
-});
-
-const EV_HANDLER = defineEvent('guest.handler', (e, irq, vcpuId, vector) => {
-  guestHandle(e, irq, vcpuId, vector);
-  // iret: interrupts enabled again, the next IRR vector can be taken
-  const v = e.state.kvm.vcpus[vcpuId];
-  v.in_irq = false;
-  scheduleAccept(e, v, 0);
-});
-
-/**
- * KVM_SET_LAPIC of the registers irqflow models (a register copy: ISR and IRR unchanged), which resets
- * the lowest-priority arbitration (apic_arb_prio = 0; oracle kvm-lowest-nohash: lp-tpr2). A new TPR or
- * an enabled LAPIC may let an IRR vector through.
- */
-export function lapicSetRegs(
-  e: Engine,
-  v: Vcpu,
-  regs: { tpr?: number; svr?: number; ldr?: number; dfr?: number },
-): void {
-  const l = v.lapic;
-  if (regs.tpr !== undefined) l.tpr = regs.tpr & 0xff;
-  if (regs.svr !== undefined) l.svr = regs.svr >>> 0;
-  // a register copy as given (the MMIO write path's fix-ups do not apply to KVM_SET_LAPIC)
-  if (regs.ldr !== undefined) l.ldr = regs.ldr >>> 0;
-  if (regs.dfr !== undefined) l.dfr = regs.dfr >>> 0;
-  l.arb_prio = 0;
-  e.hop(
-    'kvm.set_lapic',
-    0,
-    'vmm',
-    `lapic:${v.id}`,
-    'done',
-    `vCPU ${v.id}: TPR ${hex(l.tpr)} PPR ${hex(lapicPpr(l))} SVR ${hex(l.svr)} LDR ${hex(l.ldr)} DFR ${hex(l.dfr)}`,
-  );
-  // a halted vCPU's next KVM_RUN finds a vector above the new PPR: kvm_vcpu_check_block unblocks it
-  lapicKick(e, v, 0);
-}

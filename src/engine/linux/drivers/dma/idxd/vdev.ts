@@ -8,7 +8,8 @@
 //   direct path: the guest submits a descriptor to the WQ portal; the device completes it and fires
 //     the IMS entry (idxd_guest_wq_completion handles it on the host when not posted).
 
-import { defineEvent, type Engine } from '../../../../engine.ts';
+import { on, type Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import type { VirtualDeviceState, VirtualDeviceTopology } from '../../../../types.ts';
 import { raise } from '../../../../errno.ts';
 import { vfioSendSignal } from '../../vfio/pci/vfio_pci_intrs_handlers.ts';
@@ -148,7 +149,7 @@ function vidxdDoCommand(vdev: VirtualDeviceState, cmd: number, operand: number):
 }
 
 /** The guest's write to an emulated register, after QEMU forwarded it: a = vdev ordinal, b = value. */
-export const EV_VDEV_WRITE = defineEvent('vdev.emulate', (e, irq, di, value) => {
+on('vdev.emulate', (e, irq, di, value) => {
   const vdev = e.state.vdevs[e.deviceNames[di]];
   const cmd = (value >>> 20) & 0x1f;
   const operand = value & 0xfffff;
@@ -179,10 +180,10 @@ export const EV_VDEV_WRITE = defineEvent('vdev.emulate', (e, irq, di, value) => 
   }
   // idxd_complete_command: INTCAUSE gets IDXD_INTC_CMD before vector 0 is sent
   vdev.regs.intcause |= IDXD_INTC_CMD;
-  e.schedule(e.cost.emulate, EV_VDEV_COMPLETE, irq, di);
+  e.schedule(e.cost.emulate, EV['vdev.complete'], irq, di);
 });
 
-const EV_VDEV_COMPLETE = defineEvent('vdev.complete', (e, irq, di) => {
+on('vdev.complete', (e, irq, di) => {
   const vdev = e.state.vdevs[e.deviceNames[di]];
   e.setPath(irq, 'emulated');
   e.hop(
@@ -216,7 +217,7 @@ export function vdevSubmit(e: Engine, vdev: VirtualDeviceState): number {
     'forwarded',
     `descriptor to ${vdev.name} WQ ${vdev.wq} portal (no VM exit)`,
   );
-  e.schedule(e.cost.device_work, EV_WQ_COMPLETE, irq, e.deviceOrdinal(vdev.name), backing.ims_index);
+  e.schedule(e.cost.device_work, EV['dev.raise:wq'], irq, e.deviceOrdinal(vdev.name), backing.ims_index);
   return irq;
 }
 
@@ -226,7 +227,7 @@ export function vdevSubmit(e: Engine, vdev: VirtualDeviceState): number {
  * blocked IMS interrupt" (2020 drivers/dma/idxd/mdev.c, msix_trigger_register programming the PASID with
  * irq_set_auxdata). So the cookie does affect delivery, at the device.
  */
-const EV_WQ_COMPLETE = defineEvent('vdev.wq_complete', (e, irq, di, index) => {
+on('dev.raise:wq', (e, irq, di, index) => {
   const vdev = e.state.vdevs[e.deviceNames[di]];
   const parent = e.state.devices[vdev.parent];
   const entry = parent.ims?.entries[index];

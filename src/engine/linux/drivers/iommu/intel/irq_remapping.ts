@@ -3,21 +3,30 @@
 // goes (a host vector and CPU, or a vCPU's posted-interrupt descriptor). An absent or invalid entry
 // blocks the interrupt and records a fault (dmar_fault in drivers/iommu/intel/dmar.c).
 
-import { defineEvent, type Engine } from '../../../../engine.ts';
+import { on, type Engine } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import { raise } from '../../../../errno.ts';
 import type { Irte } from '../../../../types.ts';
 import {
-  hex,
   isMsiAddress,
   isRemappable,
   remappableIndex,
   compatDest,
   msiVector,
 } from '../../../arch/x86/kernel/apic/msi.ts';
-import { EV_HOST_IRQ } from '../../../kernel/irq/genirq.ts';
-import { EV_PI_POST } from '../../../arch/x86/kvm/vmx/posted_intr.ts';
+import { hex } from '../../../../hex.ts';
 import { HOP } from '../../../../hops.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
+
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_POST = HOP['ir.post'];
+const H_REMAP = HOP['ir.remap'];
+const F_POST = defineDetail(
+  (index, vector, vcpu) => `IRTE ${index} posted: guest vector ${hex(vector)} to vCPU ${vcpu}`,
+);
+const F_REMAP = defineDetail(
+  (index, vc, irq) => `IRTE ${index}: host vector ${hex(vc & 0xff)} CPU ${vc >>> 8}, IRQ ${irq}`,
+);
 
 /** Entries in the remapping table (IRTA_REG size field; Linux uses INTR_REMAP_TABLE_ENTRIES = 65536). */
 export const INTR_REMAP_TABLE_ENTRIES = 65536;
@@ -97,8 +106,26 @@ function fault(e: Engine, irq: number, index: number, reason: number): void {
   e.dropped(irq, `remapping fault: ${text}`);
 }
 
+/**
+ * intel_ir_reconfigure_irte (modify_irte): a remapped IRTE takes the host vector and CPU the vector domain
+ * chose. A posted IRTE keeps KVM's (arch/x86/kvm/vmx/posted_intr.ts: vmxPiUpdateIrte writes those).
+ */
+export function intelIrReconfigureIrte(e: Engine, index: number, vector: number, cpu: number): void {
+  const irte = e.state.iommu.irte[index];
+  if (irte && irte.mode === 'remapped') {
+    irte.vector = vector;
+    irte.dest = cpu;
+  }
+}
+
+/** intel_irq_remapping_activate / _deactivate: the IRTE present (request_irq) or not (free_irq). */
+export function intelIrqRemappingActivate(e: Engine, index: number, present: boolean): void {
+  const irte = e.state.iommu.irte[index];
+  if (irte) irte.present = present;
+}
+
 /** An MSI write reaches the IOMMU: a = address low, b = data. */
-export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
+on('ir.remap', (e, irq, a, b) => {
   const addr = a >>> 0;
   const data = b >>> 0;
   const ir = e.state.iommu;
@@ -151,7 +178,7 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
       'forwarded',
       `compatibility format: vector ${hex(vector)} CPU ${dest}`,
     );
-    e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, host.irq);
+    e.schedule(e.cost.iommu, EV['host.irq'], irq, host.irq);
     return;
   }
   if (!isRemappable(addr)) {
@@ -179,7 +206,7 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
       irte.vector,
       irte.pi_vcpu,
     );
-    e.schedule(e.cost.posted, EV_PI_POST, irq, irte.pi_vcpu, irte.vector);
+    e.schedule(e.cost.posted, EV['pi.post'], irq, irte.pi_vcpu, irte.vector);
     return;
   }
   e.hopf(
@@ -190,10 +217,10 @@ export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
     OUT.forwarded,
     F_REMAP,
     index,
-    irte.vector | (irte.dest << 8),
+    vectorCpu(irte.vector, irte.dest),
     irte.host_irq,
   );
-  e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, irte.host_irq);
+  e.schedule(e.cost.iommu, EV['host.irq'], irq, irte.host_irq);
 });
 
 /** The requester id of a device-raised interrupt (its bus/device/function), from the interrupt's source. */
@@ -208,11 +235,5 @@ function requesterOf(e: Engine, irq: number): string | null {
   return bdf;
 }
 
-const H_POST = HOP['ir.post'];
-const H_REMAP = HOP['ir.remap'];
-const F_POST = defineDetail(
-  (index, vector, vcpu) => `IRTE ${index} posted: guest vector ${hex(vector)} to vCPU ${vcpu}`,
-);
-const F_REMAP = defineDetail(
-  (index, vd, irq) => `IRTE ${index}: host vector ${hex(vd & 0xff)} CPU ${vd >>> 8}, IRQ ${irq}`,
-);
+// A detail formatter takes three integers: the host vector and CPU share one (vector < 256).
+const vectorCpu = (vector: number, cpu: number): number => vector | (cpu << 8);

@@ -7,7 +7,7 @@ import type { Engine } from '../../../../engine.ts';
 import type { PciDeviceState } from '../../../../types.ts';
 import type { VfioTarget } from '../device.ts';
 import { raiseTool } from '../../../../errno.ts';
-import { hex } from '../../../arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../../hex.ts';
 import { msixMessageControl, msixTableOffsetBir } from '../../../../hw/pci/msix.ts';
 import { PCI_COMMAND_INTX_DISABLE, PCI_STATUS_INTERRUPT } from '../../../../hw/pci/intx.ts';
 import { vfioPciIntxMask, vfioPciIntxUnmask } from './vfio_pci_intrs_intx.ts';

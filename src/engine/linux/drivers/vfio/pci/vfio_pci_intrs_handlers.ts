@@ -2,18 +2,23 @@
 // signals the vector's trigger eventfd and nothing else; vfio_intx_handler automasks the line then
 // signals; vfio_pci_send_signal is how a virtual device driver fires an emulated vector.
 
-import { defineEvent, type Engine, type NodeKind } from '../../../../engine.ts';
+import { on, type Engine, type NodeKind } from '../../../../engine.ts';
+import { EV } from '../../../../datapath.ts';
 import type { VfioBackend } from '../../../../types.ts';
 import { HOP } from '../../../../hops.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
 import { vfioTarget } from '../device.ts';
-import { eventfdSignal } from '../../../fs/eventfd.ts';
 import { vfioSendIntxEventfd } from './vfio_pci_intrs_intx.ts';
 import { intxCheckAndMask } from '../../../../hw/pci/intx.ts';
 import { frontFn } from './designs.ts';
 
+// Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
+const H_MSIHANDLER = HOP['vfio.msihandler'];
+const H_IMSHANDLER = HOP['vfio.imshandler'];
+const F_HANDLER = defineDetail((vector, fd) => `vector ${vector}: eventfd_signal(${fd})`);
+
 /** a = host IRQ. */
-export const EV_VFIO_MSI = defineEvent('vfio.msihandler', (e, irq, hostIrq) => {
+on('vfio.msihandler', (e, irq, hostIrq) => {
   const h = e.state.host.irqs[hostIrq];
   const v = h && h.owner !== null ? e.state.vfio[h.owner] : undefined;
   const ctx = v?.ctx[h.owner_vector];
@@ -45,23 +50,16 @@ export const EV_VFIO_MSI = defineEvent('vfio.msihandler', (e, irq, hostIrq) => {
     ctx.trigger,
     0,
   );
-  e.schedule(e.cost.vfio_handler, EV_VFIO_SIGNAL, irq, ctx.trigger, di * 8 + backend);
+  // eventfd_signal(trigger), from the backend's node (a = eventfd, b = the node's string id)
+  e.schedule(e.cost.vfio_handler, EV['eventfd.signal'], irq, ctx.trigger, e.node(BACKEND_NODE[backend], di));
 });
 
-const H_MSIHANDLER = HOP['vfio.msihandler'];
-const H_IMSHANDLER = HOP['vfio.imshandler'];
-const F_HANDLER = defineDetail((vector, fd) => `vector ${vector}: eventfd_signal(${fd})`);
 const BACKENDS: readonly VfioBackend[] = ['msix', 'msi', 'intx', 'ims', 'emulated'];
 const BACKEND_CODE = Object.fromEntries(BACKENDS.map((b, i) => [b, i])) as Record<VfioBackend, number>;
 const BACKEND_NODE: readonly NodeKind[] = ['vfio/msix', 'vfio/msi', 'vfio/intx', 'vfio/ims', 'vfio/emulated'];
 
-/** a = eventfd, b = device ordinal * 8 + backend code (the node the signal comes from). */
-const EV_VFIO_SIGNAL = defineEvent('vfio.signal', (e, irq, fd, b) => {
-  eventfdSignal(e, irq, fd, e.node(BACKEND_NODE[b & 7], b >> 3));
-});
-
 /** a = host IRQ of the INTx line. */
-export const EV_VFIO_INTX = defineEvent('vfio.intxhandler', (e, irq, hostIrq) => {
+on('vfio.intxhandler', (e, irq, hostIrq) => {
   const h = e.state.host.irqs[hostIrq];
   const t = h && h.owner !== null ? vfioTarget(e, h.owner) : null;
   if (!t || !t.pci) {
@@ -129,9 +127,9 @@ export function vfioSendSignal(e: Engine, irq: number, device: string, vector: n
   );
   e.schedule(
     e.cost.vfio_handler,
-    EV_VFIO_SIGNAL,
+    EV['eventfd.signal'],
     irq,
     ctx.trigger,
-    e.deviceOrdinal(device) * 8 + BACKEND_CODE.emulated,
+    e.node('vfio/emulated', e.deviceOrdinal(device)),
   );
 }

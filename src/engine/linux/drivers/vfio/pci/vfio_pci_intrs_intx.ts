@@ -10,7 +10,7 @@ import { raise } from '../../../../errno.ts';
 import type { VfioTarget } from '../device.ts';
 import { DESIGNS, intxFn } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from '../vfio_main.ts';
-import { eventfdCtxFdget, eventfdSignal } from '../../../fs/eventfd.ts';
+import { eventfdCtxFdget, eventfdSignal, eventfdRegisterWaiter } from '../../../fs/eventfd.ts';
 import { hostAllocIrq, hostFreeIrq, hostIrqsOf, hostRequestIrq } from '../../../kernel/irq/genirq.ts';
 import { intxCheckAndUnmask, PCI_COMMAND_INTX_DISABLE } from '../../../../hw/pci/intx.ts';
 
@@ -300,3 +300,5 @@ export function vfioPciIntxUnmask(e: Engine, t: VfioTarget): void {
   if (t.vfio.irq_type === 'intx') intxUnmaskAndResend(e, t, 'Interrupt Disable cleared in config space');
   else if (t.pci) t.pci.command &= ~PCI_COMMAND_INTX_DISABLE;
 }
+
+eventfdRegisterWaiter('virqfd', vfioVirqfdWakeup);

@@ -6,7 +6,7 @@
 import type { Engine } from '../../../../engine.ts';
 import type { VfioTarget } from '../device.ts';
 import { raise, raiseTool } from '../../../../errno.ts';
-import { hex } from '../../../arch/x86/kernel/apic/msi.ts';
+import { hex } from '../../../../hex.ts';
 import { memoryEnabled } from './vfio_pci_config.ts';
 import { e1000eRead, e1000eWrite } from '../../../../qemu/hw/net/e1000e_core.ts';
 

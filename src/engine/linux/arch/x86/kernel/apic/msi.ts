@@ -48,6 +48,5 @@ export function remappableIndex(addr_lo: number, data: number): number {
   return addr_lo & MSI_ADDR_IR_SHV ? handle + (data & 0xffff) : handle;
 }
 
-export function hex(n: number): string {
-  return '0x' + (n >>> 0).toString(16);
-}
+// hex() lives in src/engine/hex.ts; re-exported here only so code written against the old place still builds.
+export { hex } from '../../../../../hex.ts';

@@ -4,9 +4,13 @@
 // PIR into its virtual IRR with no VM exit; a blocked vCPU has NV = the wake-up vector, whose host handler
 // wakes it; a preempted vCPU has SN set and its bits wait in PIR until it runs again.
 
-import { defineEvent, type Engine } from '../../../../../engine.ts';
+import { on, type Engine } from '../../../../../engine.ts';
+import { EV } from '../../../../../datapath.ts';
 import type { PiDesc, Vcpu } from '../../../../../types.ts';
-import { hex } from '../../kernel/apic/msi.ts';
+import { msiDeliveryMode } from '../../kernel/apic/msi.ts';
+import { hex } from '../../../../../hex.ts';
+import { routeTarget } from '../irq_comm.ts';
+import { irqBypassRegisterConsumer } from '../../../../virt/lib/irqbypass.ts';
 import { lapicSetIrr, scheduleAccept } from '../lapic.ts';
 import { vecGet, vecSet } from '../vecset.ts';
 import { HOP } from '../../../../../hops.ts';
@@ -43,7 +47,7 @@ export function piNeedsWakeup(e: Engine): boolean {
 }
 
 /** a = vCPU, b = guest vector. */
-export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
+on('pi.post', (e, irq, vcpuId, vector) => {
   const v = e.state.kvm.vcpus[vcpuId];
   const pi = v.pi;
   const at = `pi:${vcpuId}`;
@@ -72,11 +76,11 @@ export const EV_PI_POST = defineEvent('pi.post', (e, irq, vcpuId, vector) => {
       'pending',
       `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} (wake-up) to CPU ${pi.ndst}`,
     );
-    e.schedule(e.cost.wakeup, EV_PI_WAKEUP, irq, vcpuId);
+    e.schedule(e.cost.wakeup, EV['pi.wakeup'], irq, vcpuId);
     return;
   }
   e.hop('pi.post', irq, at, at, 'pending', `PIR ${hex(vector)} set, ON; NV ${hex(pi.nv)} to CPU ${pi.ndst}`);
-  e.schedule(e.cost.posted, EV_PI_NOTIFY, irq, vcpuId);
+  e.schedule(e.cost.posted, EV['pi.notify'], irq, vcpuId);
 });
 
 /**
@@ -125,7 +129,7 @@ export function piDeliverPostedInterrupt(
       'pending',
       `PIR ${hex(vector)} set, ON; POSTED_INTR_VECTOR IPI to vCPU ${v.id}`,
     );
-    e.schedule(e.cost.posted, EV_PI_NOTIFY, irq, v.id);
+    e.schedule(e.cost.posted, EV['pi.notify'], irq, v.id);
   } else if (v.state === 'halted') {
     e.hop(
       'kvm.post',
@@ -137,7 +141,7 @@ export function piDeliverPostedInterrupt(
     );
     v.state = 'running';
     piSetVcpuState(v, piNeedsWakeup(e));
-    e.schedule(e.cost.wakeup + e.cost.vm_entry, EV_PI_SYNC, irq, v.id);
+    e.schedule(e.cost.wakeup + e.cost.vm_entry, EV['pi.sync'], irq, v.id);
   } else {
     e.hop(
       'kvm.post',
@@ -168,14 +172,14 @@ function piSyncToIrr(e: Engine, v: Vcpu, hop: number): void {
 }
 
 // The CPU's posted-interrupt processing on the notification vector, in guest mode: no VM exit.
-const EV_PI_NOTIFY = defineEvent('pi.notify', (e, _irq, vcpuId) => {
+on('pi.notify', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state !== 'running') return; // descheduled meanwhile: the bits stay in PIR until the next entry
   piSyncToIrr(e, v, HOP['pi.notify']);
 });
 
 // posted_intr.c: pi_wakeup_handler wakes the blocked vCPU; at VM entry vmx_sync_pir_to_irr moves PIR.
-const EV_PI_WAKEUP = defineEvent('pi.wakeup', (e, irq, vcpuId) => {
+on('pi.wakeup', (e, irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state === 'halted') {
     v.state = 'running';
@@ -189,11 +193,67 @@ const EV_PI_WAKEUP = defineEvent('pi.wakeup', (e, irq, vcpuId) => {
     'pending',
     `wake-up vector on CPU ${v.pi.ndst}: vCPU ${vcpuId} woken`,
   );
-  e.schedule(e.cost.vm_entry, EV_PI_SYNC, irq, vcpuId);
+  e.schedule(e.cost.vm_entry, EV['pi.sync'], irq, vcpuId);
 });
 
-export const EV_PI_SYNC = defineEvent('pi.sync', (e, _irq, vcpuId) => {
+on('pi.sync', (e, _irq, vcpuId) => {
   const v = e.state.kvm.vcpus[vcpuId];
   if (v.state !== 'running' || v.pi.pir.length === 0) return;
   piSyncToIrr(e, v, HOP['pi.sync']);
 });
+
+/**
+ * vmx_pi_update_irte (arch/x86/kvm/vmx/posted_intr.c), as the irq-bypass consumer: recomputes every IRTE's
+ * mode from the current producers (VFIO vectors with a trigger), consumers (irqfds on that eventfd) and
+ * routes. Posted when the route targets a single vCPU with a postable delivery mode, else remapped. The
+ * IRTE's other writes are the host's (kernel/irq/genirq.ts: allocation, activation, free).
+ */
+export function vmxPiUpdateIrte(e: Engine): void {
+  const s = e.state;
+  // without posted interrupts no IRTE is ever posted: nothing to recompute (and setting up a thousand
+  // vectors must not cost a million IRTE visits)
+  // vmx_can_use_vtd_pi: posting needs the IOMMU's posting capability and APICv (enable_apicv)
+  if (!s.iommu.posted_interrupts || !s.kvm.apicv) return;
+  for (const host of Object.values(s.host.irqs)) {
+    if (host.irte === null) continue;
+    const irte = s.iommu.irte[host.irte];
+    if (!irte) continue;
+    const ctx = host.owner !== null ? s.vfio[host.owner]?.ctx[host.owner_vector] : undefined;
+    let target: { vcpu: number; vector: number } | null = null;
+    const irqfd = ctx && ctx.producer && ctx.trigger !== null ? s.kvm.irqfds[ctx.trigger] : undefined;
+    if (irqfd && s.iommu.posted_interrupts) {
+      const route = s.kvm.gsi_routes[irqfd.gsi];
+      // kvm_irq_is_postable: fixed or lowest-priority delivery
+      if (route && msiDeliveryMode(route.data) <= 1) target = routeTarget(e, route);
+    }
+    const from = host.owner !== null ? `vfio:${host.owner}` : 'hostirq';
+    if (target && (irte.mode !== 'posted' || irte.pi_vcpu !== target.vcpu || irte.vector !== target.vector)) {
+      irte.mode = 'posted';
+      irte.pi_vcpu = target.vcpu;
+      irte.vector = target.vector;
+      e.hop(
+        'ctl.bypass',
+        0,
+        from,
+        'iommu',
+        'done',
+        `${host.action}: IRTE ${irte.index} posted to vCPU ${target.vcpu} vector ${hex(target.vector)}`,
+      );
+    } else if (!target && irte.mode === 'posted') {
+      irte.mode = 'remapped';
+      irte.pi_vcpu = null;
+      irte.vector = host.vector;
+      irte.dest = host.cpu;
+      e.hop(
+        'ctl.unbypass',
+        0,
+        from,
+        'iommu',
+        'done',
+        `IRQ ${host.irq}: IRTE ${irte.index} back to remapped, host vector ${hex(host.vector)}`,
+      );
+    }
+  }
+}
+
+irqBypassRegisterConsumer(vmxPiUpdateIrte);
