@@ -228,6 +228,12 @@ export const HOPS: readonly HopDef[] = [
     label: 'APICv: EOI virtualized, no VM exit',
     fn: 'hw: EOI virtualization@Intel SDM vol. 3 30.1.3',
   },
+  // ---- issue 13, host side (appended: hop numbers stay stable)
+  {
+    key: 'vfio.request',
+    label: 'the host asks for the device back: REQ eventfd',
+    fn: 'vfio_pci_core_request@drivers/vfio/pci/vfio_pci_core.c',
+  },
 ];
 
 export const HOP: Record<string, number> = Object.fromEntries(HOPS.map((h, i) => [h.key, i]));
