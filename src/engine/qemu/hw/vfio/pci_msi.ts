@@ -36,13 +36,17 @@ function ctl(e: Engine, fn: string, detail: string, outcome: 'done' | 'failed' =
   e.hop('ctl.vmm', 0, 'guest', 'vmm', outcome, detail, `${fn}@${QEMU_VFIO}`);
 }
 
-/** The device's MSI state in QEMU, checked: an assigned function with an MSI capability. */
-function msiDevice(e: Engine, device: string): VmmMsiState {
+/** The device, checked: an assigned function with an MSI capability. */
+function msiCheck(e: Engine, device: string): void {
   const dev = own(e.state.devices, device);
   if (!dev) raise('ENODEV', `${device} is not a PCI device of the topology`, 'device');
   if (!dev.passthrough || !vfioTarget(e, device))
     raise('ENODEV', `${device} is not assigned to the VM (it only parents virtual devices)`, 'device');
   if (!dev.msi) raise('EINVAL', `${device} has no MSI capability`, 'device');
+}
+
+/** QEMU's MSI state of the device, made at the first enable that passes the checks. */
+function msiState(e: Engine, device: string): VmmMsiState {
   const all = (e.state.vmm_msi ??= {});
   return (all[device] ??= {
     device,
@@ -108,9 +112,10 @@ export function vmmMsiEnable(
   guestVector: number,
   vcpu: number,
 ): void {
-  const m = msiDevice(e, device);
+  msiCheck(e, device);
   const dev = e.state.devices[device];
-  if (m.enable) raise('EBUSY', `${device}: the guest already enabled MSI (clear Enable first)`, 'device');
+  if (e.state.vmm_msi?.[device]?.enable)
+    raise('EBUSY', `${device}: the guest already enabled MSI (clear Enable first)`, 'device');
   if (![1, 2, 4, 8, 16, 32].includes(vectors) || vectors > dev.msi!.mmc)
     raise(
       'EINVAL',
@@ -125,6 +130,7 @@ export function vmmMsiEnable(
     );
   const cpu = e.state.kvm.vcpus[vcpu];
   if (!cpu) raise('EINVAL', `vCPU ${vcpu} does not exist`, 'vcpu');
+  const m = msiState(e, device);
   const d = own(e.state.vmm, device);
   if (d) vmmRealize(e, d);
   // vfio_disable_interrupts runs first; an index the scenario enabled by hand is the kernel's to refuse
@@ -185,8 +191,9 @@ export function vmmMsiEnable(
 
 /** The guest clears MSI Enable: vfio_msi_disable. */
 export function vmmMsiDisable(e: Engine, device: string): void {
-  const m = msiDevice(e, device);
-  if (!m.enable) return;
+  msiCheck(e, device);
+  const m = e.state.vmm_msi?.[device];
+  if (!m?.enable) return;
   m.enable = false;
   ctl(e, 'vfio_msi_disable', `${device}: guest disabled MSI: VFIO index disabled, INTx back`);
   // vfio_device_irq_disable(MSI): DATA_NONE|TRIGGER, count 0 (EINVAL on an index not enabled: reported)
