@@ -59,6 +59,15 @@ function allocVector(e: Engine): { vector: number; cpu: number } {
   return raise('ENOSPC', `no free host vector on any of the ${h.cpus} host CPUs (irq_matrix_alloc: -ENOSPC)`);
 }
 
+/** Vectors irq_matrix_alloc could still hand out, over every host CPU (no state changes). */
+export function hostVectorsFree(e: Engine): number {
+  const h = e.state.host;
+  const used = Array.from({ length: h.cpus }, () => new Set<number>());
+  for (const x of Object.values(h.irqs)) if (!x.reserved) used[x.cpu]?.add(x.vector);
+  const per = LAST_DYNAMIC_VECTOR - FIRST_DYNAMIC_VECTOR + 1;
+  return used.reduce((n, u) => n + per - u.size, 0);
+}
+
 /**
  * The chip name /proc/interrupts shows. 6.2 and later create a per-device MSI domain whose name is
  * "%s%s-%s" of the parent's prefix ("IR-" from dmar_msi_parent_ops), the template chip ("PCI-MSIX",

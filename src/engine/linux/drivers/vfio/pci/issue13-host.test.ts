@@ -164,6 +164,47 @@ describe('a host that grants fewer vectors than asked (I.12)', () => {
     expect(sys.snapshot().state.vfio.nic0.irq_type).toBe('none');
   });
 
+  it('msi_init_virq: an MSI without per-vector masking takes its real vector at allocation; none left is -ENOSPC before anything changes, never a count', () => {
+    const sys = createSystem({
+      profile: '6.12',
+      host: { cpus: 1 },
+      iommu: { interrupt_remapping: false },
+      devices: [
+        { name: 'nic0', bdf: '0000:65:00.0', msix: { table_size: 202 } },
+        { name: 'nic1', bdf: '0000:66:00.0', msi: { vectors: 1 }, msix: null },
+      ],
+    });
+    const fd = ok(sys, { op: 'eventfd.create' }) as number;
+    // 0x22..0xeb: 202 dynamic vectors on the one CPU, all requested by nic0
+    expect(
+      ok(
+        sys,
+        msix(
+          'nic0',
+          0,
+          Array.from({ length: 202 }, () => fd),
+        ),
+      ),
+    ).toBe(0);
+    const before = Object.keys(sys.snapshot().state.host.irqs).length;
+    const r = sys.apply({
+      op: 'vfio.setIrqs',
+      device: 'nic1',
+      flags: 'EVENTFD|TRIGGER',
+      index: 'MSI',
+      start: 0,
+      count: 1,
+      data: [fd],
+    });
+    expect(r).toMatchObject({ ok: false, errno: 'ENOSPC' });
+    const s = sys.snapshot().state;
+    expect([s.vfio.nic1.irq_type, s.devices.nic1.msi?.enable, Object.keys(s.host.irqs).length]).toEqual([
+      'none',
+      false,
+      before,
+    ]);
+  });
+
   it('irte_entries is checked: a number in 1..65536, and only with interrupt remapping', () => {
     expect(
       topologyErrors({ iommu: { irte_entries: 0 }, devices: [{ name: 'a', msix: { table_size: 1 } }] }),

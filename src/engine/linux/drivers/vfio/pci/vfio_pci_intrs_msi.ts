@@ -28,6 +28,7 @@ import {
   hostIrqsOf,
   hostRequestIrq,
   hostActivate,
+  hostVectorsFree,
 } from '../../../kernel/irq/genirq.ts';
 import { irteBlockFree, irteFreeCount, irteReserveBlock } from '../../iommu/intel/irq_remapping.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../../../fs/eventfd.ts';
@@ -224,27 +225,41 @@ function hostVectorsGranted(e: Engine, t: VfioTarget, nvec: number, msix: boolea
     );
     return free;
   }
-  if (nvec === 1) {
-    if (remap && irteFreeCount(e) === 0) full();
-    return 1;
-  }
-  if (!remap) {
+  // An MSI without per-vector masking has no reservation mode: msi_init_virq activates it at allocation
+  // and a vector the matrix cannot give fails the allocation with -ENOSPC as is (msi_init_virq's error is
+  // returned, not turned into a count), before anything is enabled.
+  const vectors = (k: number): void => {
+    if (!t.pci!.msi!.per_vector_mask && hostVectorsFree(e) < k)
+      raise(
+        'ENOSPC',
+        `${k} MSI vector(s) without per-vector masking need their real vectors at allocation; ${hostVectorsFree(e)} free (msi_init_virq: -ENOSPC)`,
+        'count',
+      );
+  };
+  if (nvec > 1 && !remap) {
+    // checked before anything is allocated (6.1 msi_domain_prepare_irqs -> ops->msi_check)
     tried(
       e.state.profile === '6.1'
         ? 'pci_msi_domain_check_cap@drivers/pci/msi/irqdomain.c'
         : 'msi_capability_init@drivers/pci/msi/msi.c',
       `${nvec} MSI vectors: the vector domain has no MSI_FLAG_MULTI_PCI_MSI (no interrupt remapping): 1, retry with 1`,
     );
+    vectors(1);
     return 1;
   }
-  if (irteBlockFree(e, nvec)) return nvec;
-  printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
-  tried(
-    'msi_handle_pci_fail@kernel/irq/msi.c',
-    `no aligned block of ${nvec} IRTEs: a failed multi-MSI allocation answers 1, retry with 1`,
-  );
-  if (irteFreeCount(e) === 0) full();
-  return 1;
+  if (nvec > 1 && !irteBlockFree(e, nvec)) {
+    printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+    tried(
+      'msi_handle_pci_fail@kernel/irq/msi.c',
+      `no aligned block of ${nvec} IRTEs: a failed multi-MSI allocation answers 1, retry with 1`,
+    );
+    if (irteFreeCount(e) === 0) full();
+    vectors(1);
+    return 1;
+  }
+  if (remap && nvec === 1 && irteFreeCount(e) === 0) full();
+  vectors(nvec);
+  return nvec;
 }
 
 function emptyCtx(backend: VfioBackend): VfioIrqCtx {
