@@ -162,6 +162,12 @@ function enableVectors(e: Engine, device: string): void {
 export function vmmMsixEnable(e: Engine, device: string): void {
   const d = vmmDevice(e, device);
   if (d.msix.enable) return;
+  if (e.state.vmm_msi?.[device]?.enable)
+    raise(
+      'EOPNOTSUPP',
+      `${device}: the guest has MSI enabled; enabling MSI-X on top of it (vfio_disable_interrupts tearing MSI down) is not modelled`,
+      'device',
+    );
   vmmRealize(e, d);
   // msix_write_config runs first (pci_default_write_config): MSI-X off counted as function-masked, so
   // every vector whose own mask is clear sends what QEMU held pending for it, before any notifier is set.

@@ -130,8 +130,16 @@ export function vmmMsiEnable(
     );
   const cpu = e.state.kvm.vcpus[vcpu];
   if (!cpu) raise('EINVAL', `vCPU ${vcpu} does not exist`, 'vcpu');
-  const m = msiState(e, device);
   const d = own(e.state.vmm, device);
+  // QEMU's vfio_disable_interrupts would tear MSI-X down first; a guest enabling both is outside the PCI
+  // spec (6.1.4.3: software enables one of them) and not modelled
+  if (d?.msix.enable)
+    raise(
+      'EOPNOTSUPP',
+      `${device}: the guest has MSI-X enabled; enabling MSI on top of it (vfio_disable_interrupts tearing MSI-X down) is not modelled`,
+      'device',
+    );
+  const m = msiState(e, device);
   if (d) vmmRealize(e, d);
   // vfio_disable_interrupts runs first; an index the scenario enabled by hand is the kernel's to refuse
   if (d) vmmIntxDisable(e, d);

@@ -148,6 +148,33 @@ describe('a host that grants fewer vectors than asked (I.12)', () => {
     expect(c.dropped).toBe(1);
   });
 
+  it('a guest enabling MSI with MSI-X on (or the reverse) is refused as not modelled, and changes nothing', () => {
+    const both = (): System =>
+      createSystem({
+        devices: [{ name: 'nic0', intx_pin: 1, msix: { table_size: 4 }, msi: { vectors: 2 } }],
+      });
+    let sys = both();
+    ok(sys, { op: 'guest.msixEnable', device: 'nic0' });
+    let before = JSON.stringify(sys.snapshot().state);
+    expect(sys.apply({ op: 'guest.msiEnable', device: 'nic0', vectors: 2 })).toMatchObject({
+      ok: false,
+      errno: 'EOPNOTSUPP',
+    });
+    expect(JSON.stringify(sys.snapshot().state)).toBe(before);
+    sys = both();
+    ok(sys, { op: 'guest.msiEnable', device: 'nic0', vectors: 2 });
+    expect(sys.snapshot().state.vfio.nic0.irq_type).toBe('msi');
+    before = JSON.stringify(sys.snapshot().state);
+    expect(sys.apply({ op: 'guest.msixEnable', device: 'nic0' })).toMatchObject({
+      ok: false,
+      errno: 'EOPNOTSUPP',
+    });
+    expect(JSON.stringify(sys.snapshot().state)).toBe(before);
+    // MSI off gives INTx back to QEMU (vfio_msi_disable -> vfio_intx_enable)
+    ok(sys, { op: 'guest.msiEnable', device: 'nic0', enable: false });
+    expect(sys.snapshot().state.vfio.nic0.irq_type).toBe('intx');
+  });
+
   it('QEMU vfio_msix_vector_do_use: MSI-X does not retry ("vfio: failed to enable vectors, 2"), the index stays off', () => {
     const sys = createSystem({
       ...top(2),
