@@ -182,7 +182,8 @@ export function hostAllocIrq(
   // without per-vector masking) is activated at once and takes its real vector here
   if (reserve) reserveVector(e);
   const { vector, cpu } = reserve ? { vector: MANAGED_IRQ_SHUTDOWN_VECTOR, cpu: 0 } : allocVector(e);
-  const irq = chip === 'IO-APIC' ? intxGsi(e) : h.next_irq++;
+  // the IRQ number is taken once the remapping entry is (alloc_irte can fail: -ENOSPC, I.12)
+  const irq = chip === 'IO-APIC' ? intxGsi(e) : h.next_irq;
   const remap = e.state.iommu.interrupt_remapping && chip !== 'IO-APIC';
   const hirq: HostIrq = {
     irq,
@@ -210,6 +211,7 @@ export function hostAllocIrq(
     hirq.msg_addr = remappableAddress(irte ? irte.msgIndex : entry.index);
     hirq.msg_data = 0;
   }
+  if (chip !== 'IO-APIC') h.next_irq++;
   h.irqs[irq] = hirq;
   if (chip !== 'IO-APIC') writeMessage(dev, hirq, hirq.msg_addr, hirq.msg_data);
   return hirq;

@@ -71,6 +71,20 @@ describe('a host that grants fewer vectors than asked (I.12)', () => {
     expect(sys.snapshot().state.vfio.nic1.irq_type).toBe('none');
   });
 
+  it('6.12 dynamic MSI-X (pci_msix_alloc_irq_at) past the free IRTEs: alloc_irte fails, -ENOSPC for that vector only, no IRQ number taken', () => {
+    const sys = createSystem(top(1, '6.12'));
+    const a = ok(sys, { op: 'eventfd.create' }) as number;
+    const b = ok(sys, { op: 'eventfd.create' }) as number;
+    expect(ok(sys, msix('nic0', 0, [a]))).toBe(0);
+    const next = sys.snapshot().state.host.next_irq;
+    expect(sys.apply(msix('nic0', 1, [b]))).toMatchObject({ ok: false, errno: 'ENOSPC' });
+    const s = sys.snapshot().state;
+    expect(s.host.next_irq).toBe(next);
+    expect(s.vfio.nic0.ctx[0]?.trigger).toBe(a);
+    expect(s.vfio.nic0.ctx[1]).toBeUndefined();
+    expect(s.host.log.at(-1)?.text).toBe("IR0: can't allocate an IRTE");
+  });
+
   it('multi-MSI without an aligned IRTE block answers 1 (msi_handle_pci_fail: "Let a failed PCI multi MSI allocation retry")', () => {
     const sys = createSystem({
       profile: '6.12',
