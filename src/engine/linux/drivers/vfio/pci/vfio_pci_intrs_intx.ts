@@ -2,8 +2,10 @@
 // vfio_intx_set_signal, vfio_pci_set_intx_mask/unmask, vfio_pci_intx_unmask_handler). Both modelled
 // kernels carry the 2024 "Interrupt eventfd hardening" (18c198c96a81, backported to 6.1.y): the eventfd
 // is fetched before anything changes, the host handler is requested once at enable (even with no
-// trigger) and a new eventfd only swaps the pointer. INTx is automasked: the handler sets DisINTx and the
-// user unmasks, by ioctl or through an unmask eventfd (a virqfd).
+// trigger) and a new eventfd only swaps the pointer; topology.host.intx_handler 'per-trigger' gives the
+// upstream v6.1.0 code before it instead (intxTriggerPerTrigger, docs/kernel-notes.md I.14). INTx is
+// automasked: the handler sets DisINTx and the user unmasks, by ioctl or through an unmask eventfd (a
+// virqfd, drivers/vfio/virqfd.c).
 
 import type { Engine } from '../../../../engine.ts';
 import { raise } from '../../../../errno.ts';
