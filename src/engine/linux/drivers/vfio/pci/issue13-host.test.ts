@@ -380,6 +380,20 @@ describe('the pre-2024 INTx code of upstream v6.1.0 (I.14)', () => {
     expect([s.vfio.nic0.intx.trigger, s.host.irqs['16'].started]).toEqual([a, true]);
   });
 
+  it('v6.1.0 under QEMU: vfio_realize -> vfio_intx_enable sets its eventfd, so the handler is requested then; MSI-X enable frees it', () => {
+    const sys = createSystem({
+      profile: '6.1',
+      host: { intx_handler: 'per-trigger' },
+      devices: [{ name: 'nic0', bdf: '0000:65:00.0', intx_pin: 1, msix: { table_size: 4 } }],
+    });
+    ok(sys, { op: 'vmm.realize', device: 'nic0' });
+    let s = sys.snapshot().state;
+    expect([s.vfio.nic0.irq_type, s.host.irqs['16'].started]).toEqual(['intx', true]);
+    ok(sys, { op: 'guest.msixEnable', device: 'nic0' });
+    s = sys.snapshot().state;
+    expect([s.vfio.nic0.irq_type, s.host.irqs['16'].started]).toEqual(['msix', false]);
+  });
+
   it("intx_handler 'per-trigger' is refused on 6.12, which was released with the persistent handler", () => {
     expect(topologyErrors({ ...top('per-trigger'), profile: '6.12' })).toEqual([
       expect.stringContaining("unsupported on profile '6.12'"),
