@@ -125,6 +125,8 @@ const VALID: Record<string, Command> = {
   'vdev.imsHwirq': { op: 'vdev.imsHwirq', device: 'vdsa0', vector: 1 },
   'vdev.imsSetCookie': { op: 'vdev.imsSetCookie', device: 'vdsa0', vector: 1, cookie: 5 },
   'vmm.realize': { op: 'vmm.realize', device: 'nic0' },
+  'guest.msiEnable': { op: 'guest.msiEnable', device: 'nic0', vectors: 2, guest_vector: 0x60, vcpu: 1 },
+  'host.request': { op: 'host.request', device: 'nic0', count: 0 },
   'guest.commandWrite': { op: 'guest.commandWrite', device: 'nic0', value: 0x0406 },
   run: { op: 'run', until: 1e9, maxEvents: 50 },
 };

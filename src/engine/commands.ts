@@ -44,6 +44,8 @@ import { vcpuSetState } from './linux/arch/x86/kvm/vcpu.ts';
 import { hex } from './hex.ts';
 import { intxDeassert } from './hw/pci/intx.ts';
 import { vfioConfigRead, vfioConfigWrite } from './linux/drivers/vfio/pci/vfio_pci_config.ts';
+import { vmmMsiDisable, vmmMsiEnable } from './qemu/hw/vfio/pci_msi.ts';
+import { vfioPciCoreRequest } from './linux/drivers/vfio/pci/vfio_pci_core.ts';
 import { vfioBarRead, vfioBarWrite } from './linux/drivers/vfio/pci/vfio_pci_rdwr.ts';
 
 export type FieldType =
@@ -633,6 +635,44 @@ export const COMMANDS: CommandSpec[] = [
     doc: 'the guest sets or clears MSI-X Enable in the virtual config space',
     fields: { device: F.device, enable: { type: 'bool', optional: true, doc: 'default true' } },
     run: (e, c) => guestMsixEnable(e, str(c, 'device'), c.enable !== false),
+  },
+  {
+    op: 'guest.msiEnable',
+    fn: 'vfio_pci_write_config@hw/vfio/pci.c',
+    node: at('vmm'),
+    label: 'guest: MSI Enable',
+    group: 'guest',
+    doc: 'the guest programs its virtual MSI capability (vCPU, vector, Multiple Message Enable) and sets or clears Enable: QEMU vfio_msi_enable / vfio_msi_disable',
+    fields: {
+      device: F.device,
+      vectors: range(1, 32, 'Multiple Message Enable as a count: 1, 2, 4 .. 32 (default 1)', true),
+      guest_vector: range(0, 255, 'guest IDT vector of vector 0 (default 0x40)', true),
+      vcpu: u32('destination vCPU (default 0)', true),
+      enable: { type: 'bool', optional: true, doc: 'default true' },
+    },
+    run: (e, c) =>
+      c.enable === false
+        ? vmmMsiDisable(e, str(c, 'device'))
+        : vmmMsiEnable(
+            e,
+            str(c, 'device'),
+            int(c, 'vectors', 1),
+            int(c, 'guest_vector', 0x40),
+            int(c, 'vcpu'),
+          ),
+  },
+  {
+    op: 'host.request',
+    fn: 'vfio_pci_core_request@drivers/vfio/pci/vfio_pci_core.c',
+    node: vfioNode,
+    label: 'host: ask for the device back (REQ)',
+    group: 'device',
+    doc: 'the host unbinds the device from vfio-pci: vfio_unregister_group_dev calls the request op with count 0, 1, 2 .. (one every 10 s)',
+    fields: {
+      device: F.device,
+      count: u32('which request of the unbind (0 first; vfio_unregister_group_dev i++)', true),
+    },
+    run: (e, c) => vfioPciCoreRequest(e, target(e, c), int(c, 'count')),
   },
   {
     op: 'guest.program',

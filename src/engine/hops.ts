@@ -251,6 +251,12 @@ export const HOPS: readonly HopDef[] = [
     label: 'config or BAR write through VFIO',
     fn: 'vfio_config_do_rw@drivers/vfio/pci/vfio_pci_config.c',
   },
+  // ---- issue 13, host side (appended: hop numbers stay stable)
+  {
+    key: 'vfio.request',
+    label: 'the host asks for the device back: REQ eventfd',
+    fn: 'vfio_pci_core_request@drivers/vfio/pci/vfio_pci_core.c',
+  },
 ];
 
 export const HOP: Record<string, number> = Object.fromEntries(HOPS.map((h, i) => [h.key, i]));

@@ -252,6 +252,21 @@ const vmmDevice = z
     defer_kvm_irq_routing: z.boolean(),
   })
   .strict();
+const vmmMsi = z
+  .object({
+    device: name,
+    enable: z.boolean(),
+    mme: int.min(1).max(32),
+    address: u32,
+    data: u32,
+    nr_vectors: int.min(0).max(32),
+    vectors: z
+      .array(
+        z.object({ virq: u32.nullable(), interrupt: fd.nullable(), kvm_interrupt: fd.nullable() }).strict(),
+      )
+      .max(32),
+  })
+  .strict();
 const guestDriver = z
   .object({
     device: name,
@@ -274,6 +289,7 @@ export const systemStateSchema = z
         posted_interrupts: z.boolean(),
         irte: z.array(irte.nullable()),
         faults: z.array(z.object({ time, irq: irqId, index: u32, reason: u32, text: z.string() }).strict()),
+        irte_entries: int.min(1).max(65536).optional(),
       })
       .strict(),
     devices: z.record(name, pciDevice),
@@ -288,13 +304,15 @@ export const systemStateSchema = z
             z
               .object({
                 time,
-                level: z.enum(['emerg', 'err', 'warn', 'info']),
+                level: z.enum(['emerg', 'err', 'warn', 'notice', 'info']),
                 fn: z.string(),
                 text: z.string(),
               })
               .strict(),
           )
           .max(256),
+        msix_alloc_dyn: z.literal(false).optional(),
+        intx_handler: z.literal('per-trigger').optional(),
       })
       .strict(),
     vfio: z.record(name, vfioDevice),
@@ -328,6 +346,7 @@ export const systemStateSchema = z
       })
       .strict(),
     vmm: z.record(name, vmmDevice),
+    vmm_msi: z.record(name, vmmMsi).optional(),
     guest: z.record(name, guestDriver),
     counters: z
       .object({

@@ -13,6 +13,7 @@ import { ioapicCreate } from './linux/arch/x86/kvm/ioapic.ts';
 import { FIRST_EVENTFD } from './linux/fs/eventfd.ts';
 import { MSIX_MAX_ENTRIES } from './hw/pci/msix.ts';
 import { msiMessageControl } from './hw/pci/msi.ts';
+import { INTR_REMAP_TABLE_ENTRIES } from './linux/drivers/iommu/intel/irq_remapping.ts';
 import { PCI_COMMAND_INTX_DISABLE } from './hw/pci/intx.ts';
 
 const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -33,6 +34,32 @@ export function topologyErrors(t: unknown): string[] {
     );
   const cpus = top.host?.cpus ?? 8;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) errs.push('topology.host.cpus must be 1..256');
+  const irte = top.iommu?.irte_entries;
+  if (irte !== undefined && (!Number.isInteger(irte) || irte < 1 || irte > INTR_REMAP_TABLE_ENTRIES))
+    errs.push(
+      `topology.iommu.irte_entries must be 1..${INTR_REMAP_TABLE_ENTRIES} (INTR_REMAP_TABLE_ENTRIES)`,
+    );
+  else if (irte !== undefined && top.iommu?.interrupt_remapping === false)
+    errs.push(
+      'topology.iommu.irte_entries needs interrupt remapping: without it there is no remapping table',
+    );
+  const dyn = top.host?.msix_alloc_dyn;
+  if (dyn !== undefined && typeof dyn !== 'boolean')
+    errs.push('topology.host.msix_alloc_dyn must be true or false');
+  // 6.1 has no dynamic MSI-X at all (pci_msix_alloc_irq_at came in 6.2, vfio's use of it in 6.5)
+  else if (dyn === true && top.profile === '6.1')
+    errs.push(
+      "topology.host.msix_alloc_dyn true is unsupported on profile '6.1': dynamic MSI-X allocation " +
+        '(pci_msix_alloc_irq_at, v6.2; vfio has_dyn_msix, v6.5) is not in 6.1',
+    );
+  const ih = top.host?.intx_handler;
+  if (ih !== undefined && ih !== 'persistent' && ih !== 'per-trigger')
+    errs.push(`topology.host.intx_handler '${String(ih)}' is not persistent or per-trigger`);
+  else if (ih === 'per-trigger' && top.profile !== '6.1')
+    errs.push(
+      "topology.host.intx_handler 'per-trigger' is unsupported on profile '6.12': the pre-2024 INTx code " +
+        "is upstream v6.1.0's; 6.12 was released with the persistent handler (use profile '6.1')",
+    );
   const vcpus = top.vm?.vcpus ?? 1;
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) errs.push('topology.vm.vcpus must be 1..64');
   if (top.vm?.apicv !== undefined && typeof top.vm.apicv !== 'boolean')
@@ -149,10 +176,18 @@ export function buildState(t: Topology): SystemState {
       posted_interrupts: (t.iommu?.posted_interrupts ?? false) && (t.iommu?.interrupt_remapping ?? true),
       irte: [],
       faults: [],
+      ...(t.iommu?.irte_entries !== undefined ? { irte_entries: t.iommu.irte_entries } : {}),
     },
     devices: {},
     vdevs: {},
-    host: { cpus: t.host?.cpus ?? 8, irqs: {}, next_irq: 40, log: [] },
+    host: {
+      cpus: t.host?.cpus ?? 8,
+      irqs: {},
+      next_irq: 40,
+      log: [],
+      ...(t.host?.msix_alloc_dyn === false ? { msix_alloc_dyn: false as const } : {}),
+      ...(t.host?.intx_handler === 'per-trigger' ? { intx_handler: 'per-trigger' as const } : {}),
+    },
     vfio: {},
     eventfds: {},
     next_fd: FIRST_EVENTFD,

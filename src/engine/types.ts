@@ -73,11 +73,21 @@ export interface VirtualDeviceTopology {
 export interface Topology {
   profile?: KernelProfile;
   design?: DesignGeneration;
-  iommu?: { interrupt_remapping?: boolean; posted_interrupts?: boolean };
+  /**
+   * irte_entries: how many entries of the remapping table are free for this VM's devices (default
+   * INTR_REMAP_TABLE_ENTRIES, 65536); fewer makes pci_alloc_irq_vectors grant fewer vectors than asked.
+   */
+  iommu?: { interrupt_remapping?: boolean; posted_interrupts?: boolean; irte_entries?: number };
   /** apicv: APIC virtualization (VMX enable_apicv); default: on when posted interrupts are. */
   vm?: { vcpus?: number; apicv?: boolean };
-  /** Host CPUs whose vectors the host IRQ layer hands out (default 8). */
-  host?: { cpus?: number };
+  /**
+   * cpus: host CPUs whose vectors the host IRQ layer hands out (default 8).
+   * msix_alloc_dyn: the MSI-X domain can allocate after enable (pci_msix_can_alloc_dyn; default true on
+   * 6.12, which has it through MSI_FLAG_PCI_MSIX_ALLOC_DYN; false models a parent domain without it).
+   * intx_handler: 'persistent' (the 2024 "Interrupt eventfd hardening", in both modelled kernels) or
+   * 'per-trigger' (upstream v6.1.0 before it: the handler is requested with each trigger eventfd).
+   */
+  host?: { cpus?: number; msix_alloc_dyn?: boolean; intx_handler?: 'persistent' | 'per-trigger' };
   devices: PciDeviceTopology[];
   vdevs?: VirtualDeviceTopology[];
 }
@@ -303,7 +313,7 @@ export interface VfioDeviceState {
 /** One line of the host kernel's log (linux/kernel/printk/printk.ts). */
 export interface KernelLogLine {
   time: number;
-  level: 'emerg' | 'err' | 'warn' | 'info';
+  level: 'emerg' | 'err' | 'warn' | 'notice' | 'info';
   /** The function that prints it, with its source file. */
   fn: string;
   text: string;
@@ -405,6 +415,24 @@ export interface VmmDeviceState {
   /** Inside vfio_pci_prepare_kvm_msi_virq_batch .. commit: use notifiers add routes without SET_IRQS. */
   defer_kvm_irq_routing: boolean;
 }
+export interface VmmMsiVector {
+  /** KVM GSI of the vector's MSI route (vfio_add_kvm_msi_virq), or null. */
+  virq: number | null;
+  /** QEMU's eventfd for the vector (its own handler, vfio_msi_interrupt) and the irqfd's. */
+  interrupt: number | null;
+  kvm_interrupt: number | null;
+}
+export interface VmmMsiState {
+  device: string;
+  /** The guest's virtual MSI capability as QEMU emulates it (hw/pci/msi.c): Enable, MME, message. */
+  enable: boolean;
+  mme: number;
+  address: number;
+  data: number;
+  /** QEMU's nr_vectors for MSI: msi_nr_vectors_allocated, or what the kernel said it could give. */
+  nr_vectors: number;
+  vectors: VmmMsiVector[];
+}
 export interface GuestDriverState {
   device: string;
   /** Guest IDT vector programmed per MSI-X entry (data bits 7:0), and destination APIC id. */
@@ -441,10 +469,21 @@ export interface SystemState {
     posted_interrupts: boolean;
     irte: (Irte | null)[];
     faults: RemapFault[];
+    /** Usable remapping entries when the topology limits them (absent: INTR_REMAP_TABLE_ENTRIES). */
+    irte_entries?: number;
   };
   devices: Record<string, PciDeviceState>;
   vdevs: Record<string, VirtualDeviceState>;
-  host: { cpus: number; irqs: Record<string, HostIrq>; next_irq: number; log: KernelLogLine[] };
+  host: {
+    cpus: number;
+    irqs: Record<string, HostIrq>;
+    next_irq: number;
+    log: KernelLogLine[];
+    /** Present (false) when the MSI-X domain cannot allocate after enable (pci_msix_can_alloc_dyn). */
+    msix_alloc_dyn?: false;
+    /** Present when the topology asks for the pre-2024 INTx code (upstream v6.1.0). */
+    intx_handler?: 'per-trigger';
+  };
   vfio: Record<string, VfioDeviceState>;
   eventfds: Record<string, EventfdState>;
   next_fd: number;
@@ -462,6 +501,8 @@ export interface SystemState {
     ioapic: IoapicPin[];
   };
   vmm: Record<string, VmmDeviceState>;
+  /** QEMU's MSI (not MSI-X) state per device, once the guest enabled MSI (hw/vfio/pci.c vfio_msi_enable). */
+  vmm_msi?: Record<string, VmmMsiState>;
   guest: Record<string, GuestDriverState>;
   counters: Counters;
 }

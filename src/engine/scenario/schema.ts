@@ -85,11 +85,19 @@ export const topologySchema = z
     profile: z.enum(['6.1', '6.12']).optional(),
     design: z.enum(['merged', 'rfc-v1', 'rfc-v2', 'rfc-v3', 'cleanup-2024']).optional(),
     iommu: z
-      .object({ interrupt_remapping: z.boolean().optional(), posted_interrupts: z.boolean().optional() })
+      .object({
+        interrupt_remapping: z.boolean().optional(),
+        posted_interrupts: z.boolean().optional(),
+        irte_entries: int.min(1).max(65536).optional(),
+      })
       .strict()
       .optional(),
     host: z
-      .object({ cpus: int.min(1).max(256).optional() })
+      .object({
+        cpus: int.min(1).max(256).optional(),
+        msix_alloc_dyn: z.boolean().optional(),
+        intx_handler: z.enum(['persistent', 'per-trigger']).optional(),
+      })
       .strict()
       .optional(),
     vm: z

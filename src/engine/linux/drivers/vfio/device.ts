@@ -87,3 +87,15 @@ export function irqName(t: VfioTarget, vector: number, backend: VfioBackend): st
   if (backend === 'ims' || backend === 'emulated') return `vfio-ims[${vector}](${t.vfio.device})`;
   return `vfio-msi${backend === 'msix' ? 'x' : ''}[${vector}](${t.hw.bdf})`;
 }
+
+/**
+ * vdev->has_dyn_msix, probed at open (vfio_pci_core_enable: pci_msix_can_alloc_dyn, dd27a7070038): 6.12
+ * with an MSI-X capability whose MSI domain has MSI_FLAG_PCI_MSIX_ALLOC_DYN (drivers/pci/msi/api.c:
+ * pci_msi_domain_supports(dev, MSI_FLAG_PCI_MSIX_ALLOC_DYN, DENY_LEGACY)); topology.host.msix_alloc_dyn
+ * false models a parent domain without it (a legacy arch_setup_msi_irqs host, e.g. Xen PV dom0, or
+ * pci-hyperv). IMS is always dynamic.
+ */
+export function hasDynMsix(e: Engine, t: VfioTarget): boolean {
+  if (t.vdev) return true;
+  return e.state.profile === '6.12' && t.pci?.msix != null && e.state.host.msix_alloc_dyn !== false;
+}

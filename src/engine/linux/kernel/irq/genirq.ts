@@ -76,6 +76,15 @@ function allocVector(e: Engine): { vector: number; cpu: number } {
   return raise('ENOSPC', `no free host vector on any of the ${h.cpus} host CPUs (irq_matrix_alloc: -ENOSPC)`);
 }
 
+/** Vectors irq_matrix_alloc could still hand out, over every host CPU (no state changes). */
+export function hostVectorsFree(e: Engine): number {
+  const h = e.state.host;
+  const used = Array.from({ length: h.cpus }, () => new Set<number>());
+  for (const x of Object.values(h.irqs)) if (!x.reserved) used[x.cpu]?.add(x.vector);
+  const per = LAST_DYNAMIC_VECTOR - FIRST_DYNAMIC_VECTOR + 1;
+  return used.reduce((n, u) => n + per - u.size, 0);
+}
+
 /**
  * The chip name /proc/interrupts shows. 6.2 and later create a per-device MSI domain whose name is
  * "%s%s-%s" of the parent's prefix ("IR-" from dmar_msi_parent_ops), the template chip ("PCI-MSIX",
@@ -185,7 +194,8 @@ export function hostAllocIrq(
   // without per-vector masking) is activated at once and takes its real vector here
   if (reserve) reserveVector(e);
   const { vector, cpu } = reserve ? { vector: MANAGED_IRQ_SHUTDOWN_VECTOR, cpu: 0 } : allocVector(e);
-  const irq = chip === 'IO-APIC' ? intxGsi(e) : h.next_irq++;
+  // the IRQ number is taken once the remapping entry is (alloc_irte can fail: -ENOSPC, I.12)
+  const irq = chip === 'IO-APIC' ? intxGsi(e) : h.next_irq;
   const remap = e.state.iommu.interrupt_remapping && chip !== 'IO-APIC';
   const hirq: HostIrq = {
     irq,
@@ -213,6 +223,7 @@ export function hostAllocIrq(
     hirq.msg_addr = remappableAddress(irte ? irte.msgIndex : entry.index);
     hirq.msg_data = 0;
   }
+  if (chip !== 'IO-APIC') h.next_irq++;
   h.irqs[irq] = hirq;
   if (chip !== 'IO-APIC') writeMessage(dev, hirq, hirq.msg_addr, hirq.msg_data);
   return hirq;

@@ -84,10 +84,10 @@ function ctl(e: Engine, fn: string, detail: string): void {
 }
 
 /** One VFIO_DEVICE_SET_IRQS(MSI-X, EVENTFD|TRIGGER) from QEMU (vfio_device_irq_set_signaling). */
-function setIrqs(e: Engine, device: string, start: number, fds: number[]): void {
+function setIrqs(e: Engine, device: string, start: number, fds: number[]): number {
   const t = vfioTarget(e, device)!;
   const flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-  vfioSetIrqs(
+  return vfioSetIrqs(
     e,
     t,
     { argsz: 20 + 4 * fds.length, flags, index: VFIO_PCI_MSIX_IRQ_INDEX, start, count: fds.length },
@@ -145,13 +145,32 @@ function enableVectors(e: Engine, device: string): void {
     'vfio_enable_vectors',
     `${device}: SET_IRQS(MSI-X, start 0, count ${d.nr_vectors}): [${fds.join(', ')}]`,
   );
-  setIrqs(e, device, 0, fds);
+  const ret = setIrqs(e, device, 0, fds);
+  // A positive answer (the host gave fewer vectors, docs/kernel-notes.md I.12) is only reported for
+  // MSI-X: vfio_msix_enable and vfio_msix_vector_do_use print "vfio: failed to enable vectors, %d" and
+  // do not retry (vfio_msi_enable does); the host index stays disabled.
+  if (ret > 0)
+    e.hop(
+      'ctl.vmm',
+      0,
+      'guest',
+      'vmm',
+      'failed',
+      `vfio: failed to enable vectors, ${ret} (error_report; no retry for MSI-X)`,
+      `vfio_enable_vectors@${QEMU_VFIO}`,
+    );
 }
 
 /** The guest sets MSI-X Enable in its config space: vfio_pci_write_config -> vfio_msix_enable. */
 export function vmmMsixEnable(e: Engine, device: string): void {
   const d = vmmDevice(e, device);
   if (d.msix.enable) return;
+  if (e.state.vmm_msi?.[device]?.enable)
+    raise(
+      'EOPNOTSUPP',
+      `${device}: the guest has MSI enabled; enabling MSI-X on top of it (vfio_disable_interrupts tearing MSI down) is not modelled`,
+      'device',
+    );
   vmmRealize(e, d);
   // msix_write_config runs first (pci_default_write_config): MSI-X off counted as function-masked, so
   // every vector whose own mask is clear sends what QEMU held pending for it, before any notifier is set.

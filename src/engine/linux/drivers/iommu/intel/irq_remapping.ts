@@ -6,6 +6,7 @@
 import { on, type Engine } from '../../../../engine.ts';
 import { EV } from '../../../../datapath.ts';
 import { raise } from '../../../../errno.ts';
+import { printk } from '../../../kernel/printk/printk.ts';
 import type { Irte } from '../../../../types.ts';
 import {
   isMsiAddress,
@@ -48,6 +49,28 @@ const IR_FAULT_TEXT: Record<number, string> = {
 };
 const MAX_FAULT_RECORDS = 64;
 
+/** Entries this VM's devices may use: the topology's irte_entries, else the whole table. */
+export function irteLimit(e: Engine): number {
+  return e.state.iommu.irte_entries ?? INTR_REMAP_TABLE_ENTRIES;
+}
+
+/** Free entries below the limit (what alloc_irte's bitmap_find_free_region can still find). */
+export function irteFreeCount(e: Engine): number {
+  const table = e.state.iommu.irte;
+  let used = 0;
+  for (let i = 0; i < table.length && i < irteLimit(e); i++) if (table[i]) used++;
+  return irteLimit(e) - used;
+}
+
+/** alloc_irte: bitmap_find_free_region failing prints this and the allocation is -ENOSPC. */
+function irteFull(e: Engine, count: number): never {
+  printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+  return raise(
+    'ENOSPC',
+    `the interrupt remapping table has no free ${count > 1 ? `aligned block of ${count} entries` : 'entry'} (alloc_irte: -ENOSPC)`,
+  );
+}
+
 // irq_remapping.c: alloc_irte: the first free index, or the given one (an entry of a block)
 export function irteAlloc(
   e: Engine,
@@ -60,6 +83,7 @@ export function irteAlloc(
   const table = e.state.iommu.irte;
   let index = at ?? table.indexOf(null);
   if (index < 0) index = table.length;
+  if (at === undefined && index >= irteLimit(e)) irteFull(e, 1);
   while (table.length < index) table.push(null);
   const irte: Irte = { index, present: true, mode: 'remapped', vector, dest, pi_vcpu: null, sid, host_irq };
   table[index] = irte;
@@ -77,10 +101,22 @@ export function irteReserveBlock(e: Engine, count: number): number {
     let free = true;
     for (let i = base; i < base + count; i++) if (table[i]) free = false;
     if (free) {
-      if (base + count > INTR_REMAP_TABLE_ENTRIES) raise('ENOSPC', 'the interrupt remapping table is full');
+      if (base + size > irteLimit(e)) irteFull(e, count);
       return base;
     }
   }
+}
+
+/** Whether irteReserveBlock(count) would find a block (no state changes, no log line). */
+export function irteBlockFree(e: Engine, count: number): boolean {
+  const table = e.state.iommu.irte;
+  const size = 1 << Math.ceil(Math.log2(Math.max(1, count)));
+  for (let base = 0; base + size <= irteLimit(e); base += size) {
+    let free = true;
+    for (let i = base; i < base + count; i++) if (table[i]) free = false;
+    if (free) return true;
+  }
+  return false;
 }
 
 // irq_remapping.c: free_irte clears the entry (present bit off)

@@ -7,7 +7,7 @@
 
 import type { Engine } from '../../../../engine.ts';
 import { raise } from '../../../../errno.ts';
-import { vfioIrqCount, type VfioTarget } from '../device.ts';
+import { hasDynMsix, vfioIrqCount, type VfioTarget } from '../device.ts';
 import {
   VFIO_IRQ_INFO_AUTOMASKED,
   VFIO_IRQ_INFO_EVENTFD,
@@ -53,12 +53,6 @@ export function vfioGetIrqInfo(
   // 6c8017c6a58d "vfio/pci: Clear VFIO_IRQ_INFO_NORESIZE for MSI-X" (v6.5): dynamic MSI-X can grow
   else if (index !== VFIO_PCI_MSIX_IRQ_INDEX || !hasDynMsix(e, t)) flags |= VFIO_IRQ_INFO_NORESIZE;
   return { flags, count: vfioIrqCount(t, index) };
-}
-
-/** vdev->has_dyn_msix (pci_msix_can_alloc_dyn): 6.12 with an MSI-X capability; IMS is always dynamic. */
-export function hasDynMsix(e: Engine, t: VfioTarget): boolean {
-  if (t.vdev) return true;
-  return e.state.profile === '6.12' && t.pci?.msix != null;
 }
 
 type SetIrqsFn = (

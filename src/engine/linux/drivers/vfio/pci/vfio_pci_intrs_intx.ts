@@ -2,8 +2,10 @@
 // vfio_intx_set_signal, vfio_pci_set_intx_mask/unmask, vfio_pci_intx_unmask_handler). Both modelled
 // kernels carry the 2024 "Interrupt eventfd hardening" (18c198c96a81, backported to 6.1.y): the eventfd
 // is fetched before anything changes, the host handler is requested once at enable (even with no
-// trigger) and a new eventfd only swaps the pointer. INTx is automasked: the handler sets DisINTx and the
-// user unmasks, by ioctl or through an unmask eventfd (a virqfd).
+// trigger) and a new eventfd only swaps the pointer; topology.host.intx_handler 'per-trigger' gives the
+// upstream v6.1.0 code before it instead (intxTriggerPerTrigger, docs/kernel-notes.md I.14). INTx is
+// automasked: the handler sets DisINTx and the user unmasks, by ioctl or through an unmask eventfd (a
+// virqfd, drivers/vfio/virqfd.c).
 
 import type { Engine } from '../../../../engine.ts';
 import { raise } from '../../../../errno.ts';
@@ -15,8 +17,11 @@ import { hostAllocIrq, hostFreeIrq, hostIrqsOf, hostRequestIrq } from '../../../
 import { intxCheckAndUnmask, PCI_COMMAND_INTX_DISABLE } from '../../../../hw/pci/intx.ts';
 
 const INTRS = 'drivers/vfio/pci/vfio_pci_intrs.c';
+/** vfio_virqfd_enable / vfio_virqfd_disable: the VFIO core's helpers, not vfio-pci's. */
+const VIRQFD = 'drivers/vfio/virqfd.c';
 
-function ctl(e: Engine, t: VfioTarget, merged: string, detail: string): void {
+/** `file` names a function outside vfio_pci_intrs.c (the virqfd helpers live in drivers/vfio/virqfd.c). */
+function ctl(e: Engine, t: VfioTarget, merged: string, detail: string, file?: string): void {
   e.hop(
     'ctl.intx',
     0,
@@ -24,7 +29,7 @@ function ctl(e: Engine, t: VfioTarget, merged: string, detail: string): void {
     `vfio:${t.vfio.device}/intx`,
     'done',
     detail,
-    intxFn(e.state.design, merged),
+    file ? `${merged}@${file}` : intxFn(e.state.design, merged),
   );
 }
 
@@ -52,6 +57,7 @@ export function vfioPciSetIntxTrigger(
     );
   if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
     const fd = data[0] ?? 0;
+    if (e.state.host.intx_handler === 'per-trigger') return intxTriggerPerTrigger(e, t, fd);
     const trigger = fd >= 0 ? eventfdCtxFdget(e, fd, 'data').fd : null;
     if (v.irq_type === 'intx') {
       // vfio_intx_set_signal: swap the pointer; the handler stays installed
@@ -75,8 +81,67 @@ export function vfioPciSetIntxTrigger(
   return 0;
 }
 
+/**
+ * Upstream v6.1.0, before the 2024 "Interrupt eventfd hardening" (topology.host.intx_handler
+ * 'per-trigger'; docs/kernel-notes.md I.14). vfio_pci_set_intx_trigger: "if (is_intx(vdev)) return
+ * vfio_intx_set_signal(vdev, fd); ret = vfio_intx_enable(vdev); if (ret) return ret; ret =
+ * vfio_intx_set_signal(vdev, fd); if (ret) vfio_intx_disable(vdev);". vfio_intx_enable takes no trigger
+ * and requests nothing; vfio_intx_set_signal(vdev, fd) frees the old handler and eventfd first ("if
+ * (vdev->ctx[0].trigger) { free_irq(pdev->irq, vdev); ... }"), returns 0 for fd < 0 ("Disable only"),
+ * then kasprintf, eventfd_ctx_fdget and request_irq(pdev->irq, vfio_intx_handler, pci_2_3 ? IRQF_SHARED
+ * : 0, name, vdev). So INTx enabled with fd -1 has no host handler at all, and a bad fd while enabled
+ * leaves INTx enabled with none (what 18c198c96a81 "vfio/pci: Create persistent INTx handler" fixed).
+ */
+function intxTriggerPerTrigger(e: Engine, t: VfioTarget, fd: number): number {
+  if (t.vfio.irq_type === 'intx') {
+    intxSetSignalPerTrigger(e, t, fd);
+    return 0;
+  }
+  vfioIntxEnable(e, t, null, false);
+  try {
+    intxSetSignalPerTrigger(e, t, fd);
+  } catch (err) {
+    vfioIntxDisable(e, t);
+    throw err;
+  }
+  return 0;
+}
+
+// v6.1.0 vfio_intx_set_signal: free_irq of the old trigger, then (fd >= 0) fdget and request_irq
+function intxSetSignalPerTrigger(e: Engine, t: VfioTarget, fd: number): void {
+  const v = t.vfio;
+  const pci = t.pci!;
+  const h = hostIrqsOf(e, pci.name, 'IO-APIC')[0];
+  if (v.intx.trigger !== null) {
+    if (h?.started) hostFreeIrq(e, h);
+    ctl(
+      e,
+      t,
+      'vfio_intx_set_signal',
+      `free_irq(${h?.irq ?? '?'}): INTx trigger eventfd ${v.intx.trigger} released`,
+    );
+    v.intx.trigger = null;
+    if (v.ctx[0]) v.ctx[0].trigger = null;
+  }
+  if (fd < 0) {
+    ctl(e, t, 'vfio_intx_set_signal', 'fd < 0: "Disable only": INTx enabled with no handler requested');
+    return;
+  }
+  const trigger = eventfdCtxFdget(e, fd, 'data').fd;
+  v.intx.trigger = trigger;
+  if (v.ctx[0]) v.ctx[0].trigger = trigger;
+  ctl(
+    e,
+    t,
+    'vfio_intx_set_signal',
+    `request_irq(${h.irq}, vfio_intx_handler, IRQF_SHARED) with trigger eventfd ${trigger}`,
+  );
+  hostRequestIrq(e, h, `vfio-intx(${pci.bdf})`, v.device, 0);
+}
+
 // vfio_intx_enable: ENODEV without an interrupt line; DisINTx follows the virtual mask; request_irq
-function vfioIntxEnable(e: Engine, t: VfioTarget, trigger: number | null): void {
+// (not on the per-trigger code of upstream v6.1.0, where vfio_intx_set_signal requests it)
+function vfioIntxEnable(e: Engine, t: VfioTarget, trigger: number | null, request = true): void {
   const v = t.vfio;
   const pci = t.pci!;
   if (v.irq_type !== 'none') raise('EINVAL', `${v.irq_type} is enabled`, 'index');
@@ -109,6 +174,10 @@ function vfioIntxEnable(e: Engine, t: VfioTarget, trigger: number | null): void 
   // removes only the action, so /proc/interrupts keeps counting on it (oracle: dp-intx host-reenabled)
   const h = hostIrqsOf(e, pci.name, 'IO-APIC')[0] ?? hostAllocIrq(e, 'IO-APIC', pci, 0);
   v.ctx[0].host_irq = h.irq;
+  if (!request) {
+    ctl(e, t, 'vfio_intx_enable', 'INTx enabled (upstream v6.1.0: no request_irq until a trigger is set)');
+    return;
+  }
   ctl(
     e,
     t,
@@ -226,14 +295,14 @@ export function vfioPciSetIntxUnmask(
         );
       v.intx.unmask_fd = efd.fd;
       efd.label = `virqfd: INTx unmask of ${v.device}`;
-      ctl(e, t, 'vfio_virqfd_enable', `unmask virqfd on eventfd ${fd}`);
+      ctl(e, t, 'vfio_virqfd_enable', `unmask virqfd on eventfd ${fd}`, VIRQFD);
       // An eventfd already signalled runs the handler at once (its count is not consumed).
       if (efd.count > 0) intxUnmaskAndResend(e, t, 'virqfd installed on a signalled eventfd');
     } else if (v.intx.unmask_fd !== null) {
       const efd = e.state.eventfds[v.intx.unmask_fd];
       if (efd) efd.label = '';
       v.intx.unmask_fd = null;
-      ctl(e, t, 'vfio_virqfd_disable', 'unmask virqfd removed');
+      ctl(e, t, 'vfio_virqfd_disable', 'unmask virqfd removed', VIRQFD);
     }
     return 0;
   }

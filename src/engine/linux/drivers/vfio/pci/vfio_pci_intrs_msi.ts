@@ -16,7 +16,7 @@ import type { Engine } from '../../../../engine.ts';
 import type { HostIrq, PciDeviceState, VfioBackend, VfioIrqCtx } from '../../../../types.ts';
 import { intxDeassert, PCI_STATUS_INTERRUPT } from '../../../../hw/pci/intx.ts';
 import { raise } from '../../../../errno.ts';
-import { backendKind, irqName, vectorBackend, type VfioTarget } from '../device.ts';
+import { backendKind, hasDynMsix, irqName, vectorBackend, type VfioTarget } from '../device.ts';
 import { DESIGNS, frontFn, type FrontOp } from './designs.ts';
 import { VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD, VFIO_IRQ_SET_DATA_NONE } from '../vfio_main.ts';
 import {
@@ -27,8 +27,9 @@ import {
   hostIrqsOf,
   hostRequestIrq,
   hostActivate,
+  hostVectorsFree,
 } from '../../../kernel/irq/genirq.ts';
-import { irteReserveBlock } from '../../iommu/intel/irq_remapping.ts';
+import { irteBlockFree, irteFreeCount, irteReserveBlock } from '../../iommu/intel/irq_remapping.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../../../fs/eventfd.ts';
 import { imsAllocEntry, imsFreeEntry } from '../../../../hw/ims.ts';
 import { printk } from '../../../kernel/printk/printk.ts';
@@ -143,6 +144,21 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
   // drivers/pci/msi: pci_alloc_irq_vectors(pdev, 1, 0, ...) fails with ERANGE (maxvec < minvec)
   if (nvec === 0) raise('ERANGE', 'enable with 0 vectors: pci_alloc_irq_vectors returns -ERANGE', 'count');
   const dev = t.pci!;
+  // "return the number of supported vectors if we can't get all": pci_alloc_irq_vectors(pdev, 1, nvec)
+  // may settle for fewer; vfio_msi_enable then frees them (pci_free_irq_vectors) and returns the count,
+  // which the ioctl returns as a positive value (docs/kernel-notes.md I.12).
+  const got = hostVectorsGranted(e, t, nvec, msix);
+  if (got < nvec) {
+    if (msix) for (const entry of dev.msix!.table) entry.vector_ctrl = 1; // msix_mask_all, left masked
+    ctl(
+      e,
+      t,
+      'enable',
+      backend,
+      `pci_alloc_irq_vectors gave ${got} of ${nvec} ${msix ? 'MSI-X' : 'MSI'} vectors: pci_free_irq_vectors; SET_IRQS returns ${got}`,
+    );
+    return got;
+  }
   if (msix) {
     const m = dev.msix!;
     // msix_capability_init: Function Mask during setup, every entry masked (msix_mask_all), then enable
@@ -154,12 +170,6 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
   } else {
     const m = dev.msi!;
     const remap = e.state.iommu.interrupt_remapping;
-    // x86 without interrupt remapping cannot do multiple MSI (pci_msi_domain_check_cap: one vector):
-    // vfio_msi_enable returns the count it could get and the ioctl returns it.
-    if (nvec > 1 && !remap) {
-      ctl(e, t, 'enable', backend, `only 1 of ${nvec} MSI vectors without interrupt remapping: return 1`);
-      return 1;
-    }
     m.enable = true;
     intxOff(e, dev);
     m.mme = 1 << Math.ceil(Math.log2(nvec));
@@ -175,6 +185,80 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
   v.num_ctx = nvec;
   if (e.state.profile === '6.1') for (let i = 0; i < nvec; i++) v.ctx[i] = emptyCtx(backend);
   return 0;
+}
+
+/**
+ * How many vectors pci_alloc_irq_vectors(pdev, 1, nvec, flag) gets (drivers/pci/msi/api.c, msi.c), with
+ * nothing allocated: __pci_enable_msi_range / __pci_enable_msix_range loop "rc = ...; if (rc == 0) return
+ * nvec; if (rc < 0) return rc; if (rc < minvec) return -ENOSPC; nvec = rc;" on a positive answer:
+ *   MSI, nvec > 1, no remapping: the vector domain lacks MSI_FLAG_MULTI_PCI_MSI (only Intel/AMD
+ *     remapping set it): 6.1 pci_msi_domain_check_cap (drivers/pci/msi/irqdomain.c) and 6.12
+ *     msi_capability_init ("Reject multi-MSI early": pci_msi_domain_supports) answer 1;
+ *   MSI, nvec > 1, no aligned IRTE block: msi_handle_pci_fail (kernel/irq/msi.c, since 5.17 in both
+ *     profiles): "Let a failed PCI multi MSI allocation retry": 1;
+ *   MSI-X, the IRTEs run out after k vectors: msi_handle_pci_fail "If there was a successful allocation
+ *     let the caller know": k (0: -ENOSPC). Each failed alloc_irte prints "IR0: can't allocate an IRTE".
+ * The vector matrix never limits an enable: x86 only reserves at allocation (I.7).
+ */
+function hostVectorsGranted(e: Engine, t: VfioTarget, nvec: number, msix: boolean): number {
+  const remap = e.state.iommu.interrupt_remapping;
+  const tried = (fn: string, detail: string): void =>
+    e.hop('ctl.msi_enable', 0, `vfio:${t.vfio.device}`, 'hostirq', 'done', detail, fn);
+  const full = (): never => {
+    printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+    return raise(
+      'ENOSPC',
+      `no free interrupt remapping entry for ${t.hw.bdf} (alloc_irte; msi_handle_pci_fail: nothing allocated, -ENOSPC)`,
+      'count',
+    );
+  };
+  if (msix) {
+    if (!remap) return nvec;
+    const free = irteFreeCount(e);
+    if (free >= nvec) return nvec;
+    if (free === 0) full();
+    printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+    tried(
+      'msi_handle_pci_fail@kernel/irq/msi.c',
+      `MSI-X vector ${free}: no free IRTE; ${free} allocated, so __pci_enable_msix_range retries with ${free}`,
+    );
+    return free;
+  }
+  // An MSI without per-vector masking has no reservation mode: msi_init_virq activates it at allocation
+  // and a vector the matrix cannot give fails the allocation with -ENOSPC as is (msi_init_virq's error is
+  // returned, not turned into a count), before anything is enabled.
+  const vectors = (k: number): void => {
+    if (!t.pci!.msi!.per_vector_mask && hostVectorsFree(e) < k)
+      raise(
+        'ENOSPC',
+        `${k} MSI vector(s) without per-vector masking need their real vectors at allocation; ${hostVectorsFree(e)} free (msi_init_virq: -ENOSPC)`,
+        'count',
+      );
+  };
+  if (nvec > 1 && !remap) {
+    // checked before anything is allocated (6.1 msi_domain_prepare_irqs -> ops->msi_check)
+    tried(
+      e.state.profile === '6.1'
+        ? 'pci_msi_domain_check_cap@drivers/pci/msi/irqdomain.c'
+        : 'msi_capability_init@drivers/pci/msi/msi.c',
+      `${nvec} MSI vectors: the vector domain has no MSI_FLAG_MULTI_PCI_MSI (no interrupt remapping): 1, retry with 1`,
+    );
+    vectors(1);
+    return 1;
+  }
+  if (nvec > 1 && !irteBlockFree(e, nvec)) {
+    printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+    tried(
+      'msi_handle_pci_fail@kernel/irq/msi.c',
+      `no aligned block of ${nvec} IRTEs: a failed multi-MSI allocation answers 1, retry with 1`,
+    );
+    if (irteFreeCount(e) === 0) full();
+    vectors(1);
+    return 1;
+  }
+  if (remap && nvec === 1 && irteFreeCount(e) === 0) full();
+  vectors(nvec);
+  return nvec;
 }
 
 function emptyCtx(backend: VfioBackend): VfioIrqCtx {
@@ -234,6 +318,14 @@ function hostIrqForVector(e: Engine, t: VfioTarget, vector: number, msix: boolea
   // pci_irq_vector gives -EINVAL for a vector never allocated; 6.12 allocates it when MSI-X can grow
   if (!msix || e.state.profile === '6.1')
     raise('EINVAL', `vector ${vector} was not allocated at enable (pci_irq_vector: -EINVAL)`, 'start');
+  // vfio_msi_alloc_irq: "if (irq > 0 || !msix || !vdev->has_dyn_msix) return irq;": without dynamic
+  // allocation the -EINVAL of pci_irq_vector is the answer, and vfio_msi_set_block unwinds the block
+  if (!hasDynMsix(e, t))
+    raise(
+      'EINVAL',
+      `vector ${vector} was not allocated at enable and this host's MSI-X domain cannot allocate after enable (vfio_msi_alloc_irq: !has_dyn_msix, pci_irq_vector -EINVAL)`,
+      'start',
+    );
   const h = hostAllocIrq(e, 'PCI-MSIX', dev, vector);
   e.hop(
     'ctl.msi_enable',
