@@ -275,8 +275,9 @@ class SystemImpl implements System {
     const rows = this.limits.trace_events;
     let n = 0;
     try {
-      while (n < max && e.queue.peekTime() <= until && e.trace.length < rows && e.stepOne()) n++;
+      n = e.runEvents(max, until, rows);
     } catch (err) {
+      n = e.ran;
       // A bug, never bad input: undo the run, replay it up to the event that threw (the engine is
       // deterministic), and drop that event, so the system goes on instead of meeting it again.
       this.journal.pop();

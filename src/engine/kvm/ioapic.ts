@@ -134,7 +134,10 @@ function ioapicService(e: Engine, irq: number, pin: number): void {
 
 /** Whether vector is a level-triggered IO-APIC vector of vCPU `apicId` (its EOI exits: EOI-exit bitmap). */
 export function ioapicLevelVector(e: Engine, apicId: number, vector: number): boolean {
-  return e.state.kvm.ioapic.some((p) => p.level && !p.masked && p.vector === vector && p.dest === apicId);
+  // a loop, not some(): a closure per guest EOI otherwise (issue 14)
+  for (const p of e.state.kvm.ioapic)
+    if (p.level && !p.masked && p.vector === vector && p.dest === apicId) return true;
+  return false;
 }
 
 /**

@@ -113,6 +113,11 @@ export class EventQueue {
     return r < h ? r : h;
   }
 
+  /** Removes the earliest event into `out` if it is not later than `until`; returns whether it did. */
+  popUntil(out: QueuedEvent, until: number): boolean {
+    return this.peekTime() <= until && this.pop(out);
+  }
+
   /** Removes the earliest event into `out`; returns false when empty. */
   pop(out: QueuedEvent): boolean {
     if (this.ringLen > 0 && (this.heapLen === 0 || this.ringFirst())) {
