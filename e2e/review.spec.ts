@@ -194,7 +194,7 @@ test('posted versus remapped side by side: the figures, and a cost edited', asyn
 
   // the cost model: defaults with where they are charged, editable
   await page.getByTestId('costs-toggle').click();
-  await expect(page.getByTestId('cost-table')).toContainText('src/engine/host/irq.ts');
+  await expect(page.getByTestId('cost-table')).toContainText('src/engine/linux/kernel/irq/genirq.ts');
   const minBefore = await fig(b, 'range');
   await page.getByTestId('cost-host_irq').fill('1400');
   await expect.poll(() => fig(b, 'range')).not.toBe(minBefore);

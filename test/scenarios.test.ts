@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseScenario, runScenario, scenarioSystem, runStep, type Scenario } from '../src/engine/index.ts';
 import type { DesignGeneration } from '../src/engine/types.ts';
-import { DESIGN_IDS } from '../src/engine/vfio/designs.ts';
+import { DESIGN_IDS } from '../src/engine/linux/drivers/vfio/pci/designs.ts';
 
 // Where a design's rule changes what the guest or user space sees, scenario by scenario: RFC v3 keeps
 // per-vector contexts until release (18/26), so INTx after MSI-X finds context 0 taken and

@@ -1,5 +1,5 @@
 // `irqflow probe --kvm SCRIPT`: runs a kvm-probe script (oracle/kvm-probe.c's header is the format)
-// against the engine's model of KVM (src/engine/kvm/uapi.ts) and prints the JSON lines the real KVM
+// against the engine's model of KVM (src/engine/linux/arch/x86/kvm/uapi.ts) and prints the JSON lines the real KVM
 // gives through the oracle, so the two can be diffed from line 2. Parsing follows the C probe to the
 // letter (strtoll/strtoull with base 0, the 16 eventfds e0..e15 at fds 4..19, vCPUs 0-15 kept).
 
@@ -11,7 +11,7 @@ import {
   lapicRegs,
   MP_STATES,
   type RouteSpec,
-} from '../engine/kvm/uapi.ts';
+} from '../engine/linux/arch/x86/kvm/uapi.ts';
 
 export interface KvmProbeOptions {
   kernel: '6.1' | '6.12';

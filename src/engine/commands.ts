@@ -7,16 +7,21 @@ import type { Engine } from './engine.ts';
 import type { Command, Json, MsixState, PciDeviceState, Vcpu } from './types.ts';
 import { raise, raiseTool } from './errno.ts';
 import { own } from './own.ts';
-import { vfioTarget } from './vfio/device.ts';
-import { vfioGetIrqInfo, vfioSetIrqs } from './vfio/intrs.ts';
-import { dataElementSize, parseFlags, parseIndex, VFIO_IRQ_SET_MINSZ } from './vfio/uapi.ts';
-import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './kvm/eventfd.ts';
-import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './kvm/irqfd.ts';
-import { lapicSetRegs } from './kvm/lapic.ts';
-import { kvmIoapicWrite } from './kvm/ioapic.ts';
-import { EV_DEV_RAISE, msixUpdateMasks } from './pci/device.ts';
-import { EV_IMS_RAISE } from './ims/ims.ts';
-import { msixTableField, msixWriteField } from './pci/msix.ts';
+import { vfioTarget } from './linux/drivers/vfio/device.ts';
+import { vfioGetIrqInfo, vfioSetIrqs } from './linux/drivers/vfio/pci/vfio_pci_intrs.ts';
+import {
+  dataElementSize,
+  parseFlags,
+  parseIndex,
+  VFIO_IRQ_SET_MINSZ,
+} from './linux/drivers/vfio/vfio_main.ts';
+import { eventfdCreate, eventfdCtxFdget, eventfdRead, eventfdSignal } from './linux/fs/eventfd.ts';
+import { kvmIrqfdAssign, kvmIrqfdDeassign, kvmSetMsiRoute, kvmSignalMsi } from './linux/virt/kvm/eventfd.ts';
+import { lapicSetRegs } from './linux/arch/x86/kvm/lapic.ts';
+import { kvmIoapicWrite } from './linux/arch/x86/kvm/ioapic.ts';
+import { EV_DEV_RAISE, msixUpdateMasks } from './hw/pci/device.ts';
+import { EV_IMS_RAISE } from './hw/ims.ts';
+import { msixTableField, msixWriteField } from './hw/pci/msix.ts';
 import {
   guestFunctionMask,
   guestMmioWrite,
@@ -30,14 +35,14 @@ import {
   vdevSendSignal,
   vdevSetEmulated,
   vdevSubmit,
-} from './vfio/idxd_vdev.ts';
-import { vmmRealize } from './vmm/intx.ts';
-import { vmmCommandWrite, vmmDevice } from './vmm/qemu.ts';
-import { vcpuSetState } from './kvm/vcpu.ts';
-import { hex } from './iommu/msg.ts';
-import { intxDeassert } from './pci/intx.ts';
-import { vfioConfigRead, vfioConfigWrite } from './pci/config.ts';
-import { vfioBarRead, vfioBarWrite } from './vfio/region.ts';
+} from './linux/drivers/dma/idxd/vdev.ts';
+import { vmmRealize } from './qemu/hw/vfio/pci_intx.ts';
+import { vmmCommandWrite, vmmDevice } from './qemu/hw/vfio/pci.ts';
+import { vcpuSetState } from './linux/arch/x86/kvm/vcpu.ts';
+import { hex } from './linux/arch/x86/kernel/apic/msi.ts';
+import { intxDeassert } from './hw/pci/intx.ts';
+import { vfioConfigRead, vfioConfigWrite } from './linux/drivers/vfio/pci/vfio_pci_config.ts';
+import { vfioBarRead, vfioBarWrite } from './linux/drivers/vfio/pci/vfio_pci_rdwr.ts';
 
 export type FieldType =
   'device' | 'int' | 'time' | 'bool' | 'flags' | 'index' | 'ints' | 'string' | 'vcpu-state' | 'msix-field';
@@ -491,7 +496,7 @@ export const COMMANDS: CommandSpec[] = [
       intxDeassert(e, dev);
     },
   },
-  // ---- the virtual device driver's calls into the RFC interrupt context (src/engine/vfio/idxd_vdev.ts)
+  // ---- the virtual device driver's calls into the RFC interrupt context (src/engine/linux/drivers/dma/idxd/vdev.ts)
   {
     op: 'vdev.setEmulated',
     fn: 'vfio_pci_set_emulated@drivers/vfio/pci/vfio_pci_intrs.c',

@@ -1,6 +1,6 @@
 // The hop table: one definition per hop, with the function that performs it in real life and its source
 // file. Hops through the VFIO front end differ between the designs (the merged code and the four IMS /
-// interrupt-context generations, src/engine/vfio/designs.ts); the names are data (`by` here, the tables
+// interrupt-context generations, src/engine/linux/drivers/vfio/pci/designs.ts); the names are data (`by` here, the tables
 // in designs.ts), and the few rules in which the designs behave differently are DesignRules.
 
 import type { DesignGeneration, KernelProfile } from './types.ts';

@@ -30,9 +30,9 @@ export {
   type StepResult,
 } from './scenario/runner.ts';
 export { chromeTrace, type ChromeTrace } from './scenario/chrome-trace.ts';
-export { DESIGNS, DESIGN_IDS } from './vfio/designs.ts';
+export { DESIGNS, DESIGN_IDS } from './linux/drivers/vfio/pci/designs.ts';
 export { PROFILES } from './profiles.ts';
-export { INDEX_NAMES, FLAG_NAMES } from './vfio/uapi.ts';
+export { INDEX_NAMES, FLAG_NAMES } from './linux/drivers/vfio/vfio_main.ts';
 export { HOPS, hopFn } from './hops.ts';
 export { DEFAULT_COST, type CostModel } from './cost.ts';
 export { COMMANDS, type CommandSpec } from './commands.ts';

@@ -24,7 +24,7 @@ import { eventName } from './engine.ts';
 import { HOP } from './hops.ts';
 import { OUT, PATH } from './sim/trace.ts';
 import { snapshotErrors } from './snapshot.ts';
-import { DESIGNS } from './vfio/designs.ts';
+import { DESIGNS } from './linux/drivers/vfio/pci/designs.ts';
 
 export interface SystemOptions {
   seed?: number;

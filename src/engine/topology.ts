@@ -2,18 +2,18 @@
 // messages naming the field, never an exception from deep inside the engine.
 
 import type { DesignGeneration, SystemState, Topology, Vcpu } from './types.ts';
-import { DESIGN_IDS } from './vfio/designs.ts';
-import { deviceCreate } from './pci/device.ts';
-import { vdevCreate } from './vfio/idxd_vdev.ts';
-import { vfioDeviceCreate } from './vfio/device.ts';
-import { vmmDeviceCreate } from './vmm/qemu.ts';
+import { DESIGN_IDS } from './linux/drivers/vfio/pci/designs.ts';
+import { deviceCreate } from './hw/pci/device.ts';
+import { vdevCreate } from './linux/drivers/dma/idxd/vdev.ts';
+import { vfioDeviceCreate } from './linux/drivers/vfio/device.ts';
+import { vmmDeviceCreate } from './qemu/hw/vfio/pci.ts';
 import { guestDriverCreate } from './guest/driver.ts';
-import { piCreate } from './iommu/posted.ts';
-import { ioapicCreate } from './kvm/ioapic.ts';
-import { FIRST_EVENTFD } from './kvm/eventfd.ts';
-import { MSIX_MAX_ENTRIES } from './pci/msix.ts';
-import { msiMessageControl } from './pci/msi.ts';
-import { PCI_COMMAND_INTX_DISABLE } from './pci/intx.ts';
+import { piCreate } from './linux/arch/x86/kvm/vmx/posted_intr.ts';
+import { ioapicCreate } from './linux/arch/x86/kvm/ioapic.ts';
+import { FIRST_EVENTFD } from './linux/fs/eventfd.ts';
+import { MSIX_MAX_ENTRIES } from './hw/pci/msix.ts';
+import { msiMessageControl } from './hw/pci/msi.ts';
+import { PCI_COMMAND_INTX_DISABLE } from './hw/pci/intx.ts';
 
 const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 

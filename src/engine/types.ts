@@ -6,7 +6,7 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 export type KernelProfile = '6.1' | '6.12';
 /**
  * The design of the VFIO interrupt front end: the merged code, or one of the four unmerged generations of
- * the IMS / interrupt-context series (src/engine/vfio/designs.ts, docs/kernel-notes.md section E).
+ * the IMS / interrupt-context series (src/engine/linux/drivers/vfio/pci/designs.ts, docs/kernel-notes.md section E).
  */
 export type DesignGeneration = 'merged' | 'rfc-v1' | 'rfc-v2' | 'rfc-v3' | 'cleanup-2024';
 
@@ -289,7 +289,7 @@ export interface VfioDeviceState {
     msi_qmax: number;
   };
 }
-/** One line of the host kernel's log (host/printk.ts). */
+/** One line of the host kernel's log (linux/kernel/printk/printk.ts). */
 export interface KernelLogLine {
   time: number;
   level: 'emerg' | 'err' | 'warn' | 'info';

@@ -2,17 +2,17 @@
 // MSI-X with every entry masked, request_irq programs an entry (address = the destination APIC id,
 // data = the guest vector) and unmasks it; the handler services the device; work is submitted straight
 // to the hardware (direct path) or through emulated registers (intercepted path). Every access to the
-// MSI-X table or to an emulated register traps to QEMU (vmm/qemu.ts).
+// MSI-X table or to an emulated register traps to QEMU (qemu/hw/vfio/pci.ts).
 
 import { own } from '../own.ts';
 import type { Engine } from '../engine.ts';
 import type { GuestDriverState } from '../types.ts';
 import { raise } from '../errno.ts';
-import { compatAddress, hex } from '../iommu/msg.ts';
-import { msixIsMasked } from '../pci/msix.ts';
-import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable } from '../vmm/qemu.ts';
-import { intxDeassert } from '../pci/intx.ts';
-import { EV_VDEV_WRITE } from '../vfio/idxd_vdev.ts';
+import { compatAddress, hex } from '../linux/arch/x86/kernel/apic/msi.ts';
+import { msixIsMasked } from '../hw/pci/msix.ts';
+import { vmmDevice, vmmMaskUpdate, vmmMsixDisable, vmmMsixEnable } from '../qemu/hw/vfio/pci.ts';
+import { intxDeassert } from '../hw/pci/intx.ts';
+import { EV_VDEV_WRITE } from '../linux/drivers/dma/idxd/vdev.ts';
 import { HOP } from '../hops.ts';
 import { OUT } from '../sim/trace.ts';
 

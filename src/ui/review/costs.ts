@@ -17,34 +17,42 @@ export const COST_DOCS: readonly CostDoc[] = [
   {
     key: 'msi_write',
     charged: 'device raises → MSI/MSI-X/IMS write reaches the IOMMU',
-    where: 'src/engine/pci/device.ts, pci/msi.ts, ims/ims.ts, pci/intx.ts',
+    where: 'src/engine/hw/pci/device.ts, hw/pci/msi.ts, hw/ims.ts, hw/pci/intx.ts',
   },
   {
     key: 'iommu',
     charged: 'IRTE lookup → host IRQ (remapped or compatibility format)',
-    where: 'src/engine/iommu/remap.ts',
+    where: 'src/engine/linux/drivers/iommu/intel/irq_remapping.ts',
   },
   {
     key: 'posted',
     charged: 'posted IRTE → PIR bit set, and PIR → notification',
-    where: 'src/engine/iommu/remap.ts, iommu/posted.ts',
+    where: 'src/engine/linux/drivers/iommu/intel/irq_remapping.ts, linux/arch/x86/kvm/vmx/posted_intr.ts',
   },
-  { key: 'lapic', charged: 'posted notification → vIRR (no VM exit)', where: 'src/engine/iommu/posted.ts' },
+  {
+    key: 'lapic',
+    charged: 'posted notification → vIRR (no VM exit)',
+    where: 'src/engine/linux/arch/x86/kvm/vmx/posted_intr.ts',
+  },
   {
     key: 'wakeup',
     charged: 'wake-up vector → halted vCPU runs (pi_wakeup_handler)',
-    where: 'src/engine/iommu/posted.ts',
+    where: 'src/engine/linux/arch/x86/kvm/vmx/posted_intr.ts',
   },
   {
     key: 'host_irq',
     charged: 'genirq flow handler → vfio_msihandler / vfio_intx_handler',
-    where: 'src/engine/host/irq.ts',
+    where: 'src/engine/linux/kernel/irq/genirq.ts',
   },
-  { key: 'vfio_handler', charged: 'VFIO handler → eventfd_signal', where: 'src/engine/vfio/handlers.ts' },
+  {
+    key: 'vfio_handler',
+    charged: 'VFIO handler → eventfd_signal',
+    where: 'src/engine/linux/drivers/vfio/pci/vfio_pci_intrs_handlers.ts',
+  },
   {
     key: 'eventfd',
     charged: 'eventfd_signal → irqfd_wakeup → LAPIC IRR',
-    where: 'src/engine/kvm/eventfd.ts, kvm/irqfd.ts',
+    where: 'src/engine/linux/fs/eventfd.ts, linux/virt/kvm/eventfd.ts',
   },
   {
     key: 'irqfd',
@@ -54,14 +62,19 @@ export const COST_DOCS: readonly CostDoc[] = [
   {
     key: 'vm_entry',
     charged: 'IRR set or vCPU woken → vCPU accepts (IRR to ISR)',
-    where: 'src/engine/kvm/lapic.ts, kvm/vcpu.ts, iommu/posted.ts',
+    where:
+      'src/engine/linux/arch/x86/kvm/lapic.ts, linux/arch/x86/kvm/vcpu.ts, linux/arch/x86/kvm/vmx/posted_intr.ts',
   },
   {
     key: 'eoi',
     charged: 'guest accepts → EOI (apic_ack_edge before the handler)',
-    where: 'src/engine/kvm/lapic.ts',
+    where: 'src/engine/linux/arch/x86/kvm/lapic.ts',
   },
-  { key: 'guest_handler', charged: 'EOI → guest handler done', where: 'src/engine/kvm/lapic.ts' },
+  {
+    key: 'guest_handler',
+    charged: 'EOI → guest handler done',
+    where: 'src/engine/linux/arch/x86/kvm/lapic.ts',
+  },
   {
     key: 'vm_exit',
     charged: 'guest MMIO write → EPT-misconfig exit (with qemu)',
@@ -70,17 +83,17 @@ export const COST_DOCS: readonly CostDoc[] = [
   {
     key: 'qemu',
     charged: 'QEMU handles the exit or reads the eventfd (vfio_msi_interrupt)',
-    where: 'src/engine/guest/driver.ts, kvm/eventfd.ts',
+    where: 'src/engine/guest/driver.ts, linux/fs/eventfd.ts',
   },
   {
     key: 'emulate',
     charged: 'variant driver emulates the register (vidxd_do_command)',
-    where: 'src/engine/vfio/idxd_vdev.ts',
+    where: 'src/engine/linux/drivers/dma/idxd/vdev.ts',
   },
   {
     key: 'device_work',
     charged: 'work submitted to the portal → completion fires the IMS entry',
-    where: 'src/engine/vfio/idxd_vdev.ts',
+    where: 'src/engine/linux/drivers/dma/idxd/vdev.ts',
   },
 ];
 

@@ -1,0 +1,218 @@
+// VT-d interrupt remapping (drivers/iommu/intel/irq_remapping.c programs it; the IOMMU hardware does
+// the lookup): a remappable-format MSI selects an IRTE by handle; the IRTE says where the interrupt
+// goes (a host vector and CPU, or a vCPU's posted-interrupt descriptor). An absent or invalid entry
+// blocks the interrupt and records a fault (dmar_fault in drivers/iommu/intel/dmar.c).
+
+import { defineEvent, type Engine } from '../../../../engine.ts';
+import { raise } from '../../../../errno.ts';
+import type { Irte } from '../../../../types.ts';
+import {
+  hex,
+  isMsiAddress,
+  isRemappable,
+  remappableIndex,
+  compatDest,
+  msiVector,
+} from '../../../arch/x86/kernel/apic/msi.ts';
+import { EV_HOST_IRQ } from '../../../kernel/irq/genirq.ts';
+import { EV_PI_POST } from '../../../arch/x86/kvm/vmx/posted_intr.ts';
+import { HOP } from '../../../../hops.ts';
+import { defineDetail, OUT } from '../../../../sim/trace.ts';
+
+/** Entries in the remapping table (IRTA_REG size field; Linux uses INTR_REMAP_TABLE_ENTRIES = 65536). */
+export const INTR_REMAP_TABLE_ENTRIES = 65536;
+
+// drivers/iommu/intel/dmar.c: irq_remap_fault_reasons, reasons 0x20.. in this order
+export const IR_FAULT = {
+  RESERVED_REQUEST: 0x20,
+  INDEX_EXCEEDED: 0x21,
+  NOT_PRESENT: 0x22,
+  COMPAT_BLOCKED: 0x25,
+  SID_VERIFY: 0x26,
+} as const;
+const IR_FAULT_TEXT: Record<number, string> = {
+  0x20: 'Detected reserved fields in the decoded interrupt-remapped request',
+  0x21: 'Interrupt index exceeded the interrupt-remapping table size',
+  0x22: 'Present field in the IRTE entry is clear',
+  0x25: 'Blocked a compatibility format interrupt request',
+  0x26: 'Blocked an interrupt request due to source-id verification failure',
+};
+const MAX_FAULT_RECORDS = 64;
+
+// irq_remapping.c: alloc_irte: the first free index, or the given one (an entry of a block)
+export function irteAlloc(
+  e: Engine,
+  host_irq: number,
+  sid: string,
+  vector: number,
+  dest: number,
+  at?: number,
+): Irte {
+  const table = e.state.iommu.irte;
+  let index = at ?? table.indexOf(null);
+  if (index < 0) index = table.length;
+  while (table.length < index) table.push(null);
+  const irte: Irte = { index, present: true, mode: 'remapped', vector, dest, pi_vcpu: null, sid, host_irq };
+  table[index] = irte;
+  return irte;
+}
+
+/**
+ * alloc_irte for a multi-vector MSI: a free region of count entries, aligned to its power-of-two size
+ * (bitmap_find_free_region with get_count_order(count)); returns its first index.
+ */
+export function irteReserveBlock(e: Engine, count: number): number {
+  const table = e.state.iommu.irte;
+  const size = 1 << Math.ceil(Math.log2(Math.max(1, count)));
+  for (let base = 0; ; base += size) {
+    let free = true;
+    for (let i = base; i < base + count; i++) if (table[i]) free = false;
+    if (free) {
+      if (base + count > INTR_REMAP_TABLE_ENTRIES) raise('ENOSPC', 'the interrupt remapping table is full');
+      return base;
+    }
+  }
+}
+
+// irq_remapping.c: free_irte clears the entry (present bit off)
+export function irteFree(e: Engine, index: number): void {
+  const table = e.state.iommu.irte;
+  table[index] = null;
+  while (table.length > 0 && table[table.length - 1] === null) table.pop();
+}
+
+function fault(e: Engine, irq: number, index: number, reason: number): void {
+  const text = IR_FAULT_TEXT[reason];
+  const faults = e.state.iommu.faults;
+  faults.push({ time: e.now, irq, index, reason, text });
+  if (faults.length > MAX_FAULT_RECORDS) faults.shift();
+  e.hop(
+    'ir.fault',
+    irq,
+    'iommu',
+    'iommu',
+    'dropped',
+    `[INTR-REMAP] fault index ${hex(index)} [fault reason ${hex(reason)}] ${text}`,
+  );
+  e.dropped(irq, `remapping fault: ${text}`);
+}
+
+/** An MSI write reaches the IOMMU: a = address low, b = data. */
+export const EV_MSG = defineEvent('iommu.msg', (e, irq, a, b) => {
+  const addr = a >>> 0;
+  const data = b >>> 0;
+  const ir = e.state.iommu;
+  if (!isMsiAddress(addr, 0)) {
+    e.hop(
+      'ir.fault',
+      irq,
+      'iommu',
+      'iommu',
+      'dropped',
+      `write to ${hex(addr)} is outside the interrupt range 0xfee00000-0xfeefffff: DMA, not an interrupt`,
+    );
+    e.dropped(irq, 'message address outside the interrupt range');
+    return;
+  }
+  if (!ir.interrupt_remapping) {
+    if (isRemappable(addr)) {
+      e.hop(
+        'ir.fault',
+        irq,
+        'iommu',
+        'iommu',
+        'dropped',
+        'remappable-format message while interrupt remapping is off',
+      );
+      e.dropped(irq, 'remappable-format message without interrupt remapping');
+      return;
+    }
+    // Compatibility format goes straight to the host LAPIC named in the address.
+    const vector = msiVector(data);
+    const dest = compatDest(addr);
+    const host = Object.values(e.state.host.irqs).find((h) => h.vector === vector && h.cpu === dest);
+    if (!host) {
+      e.hop(
+        'ir.compat',
+        irq,
+        'iommu',
+        'hostirq',
+        'dropped',
+        `no host IRQ at vector ${hex(vector)} on CPU ${dest}: spurious`,
+      );
+      e.dropped(irq, 'spurious host vector');
+      return;
+    }
+    e.hop(
+      'ir.compat',
+      irq,
+      'iommu',
+      'hostirq',
+      'forwarded',
+      `compatibility format: vector ${hex(vector)} CPU ${dest}`,
+    );
+    e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, host.irq);
+    return;
+  }
+  if (!isRemappable(addr)) {
+    // Linux blocks compatibility-format MSIs once remapping is on (intel_enable_irq_remapping clears CFI).
+    fault(e, irq, 0, IR_FAULT.COMPAT_BLOCKED);
+    return;
+  }
+  const index = remappableIndex(addr, data);
+  if (index >= INTR_REMAP_TABLE_ENTRIES) return fault(e, irq, index, IR_FAULT.INDEX_EXCEEDED);
+  const irte = ir.irte[index];
+  if (!irte || !irte.present) return fault(e, irq, index, IR_FAULT.NOT_PRESENT);
+  // Source-id verification: the requester must be the device the entry was set up for.
+  const requester = requesterOf(e, irq);
+  if (requester !== null && requester !== irte.sid) return fault(e, irq, index, IR_FAULT.SID_VERIFY);
+  if (irte.mode === 'posted' && irte.pi_vcpu !== null) {
+    e.setPath(irq, 'posted');
+    e.hopf(
+      H_POST,
+      irq,
+      e.ids.iommu,
+      e.node('pi', irte.pi_vcpu),
+      OUT.forwarded,
+      F_POST,
+      index,
+      irte.vector,
+      irte.pi_vcpu,
+    );
+    e.schedule(e.cost.posted, EV_PI_POST, irq, irte.pi_vcpu, irte.vector);
+    return;
+  }
+  e.hopf(
+    H_REMAP,
+    irq,
+    e.ids.iommu,
+    e.ids.hostirq,
+    OUT.forwarded,
+    F_REMAP,
+    index,
+    irte.vector | (irte.dest << 8),
+    irte.host_irq,
+  );
+  e.schedule(e.cost.iommu, EV_HOST_IRQ, irq, irte.host_irq);
+});
+
+/** The requester id of a device-raised interrupt (its bus/device/function), from the interrupt's source. */
+function requesterOf(e: Engine, irq: number): string | null {
+  const src = e.source[irq];
+  let bdf = e.bdfBySource.get(src);
+  if (bdf === undefined) {
+    const name = e.trace.strings.list[src];
+    bdf = name.startsWith('dev:') ? (e.state.devices[name.slice(4)]?.bdf ?? null) : null;
+    e.bdfBySource.set(src, bdf);
+  }
+  return bdf;
+}
+
+const H_POST = HOP['ir.post'];
+const H_REMAP = HOP['ir.remap'];
+const F_POST = defineDetail(
+  (index, vector, vcpu) => `IRTE ${index} posted: guest vector ${hex(vector)} to vCPU ${vcpu}`,
+);
+const F_REMAP = defineDetail(
+  (index, vd, irq) => `IRTE ${index}: host vector ${hex(vd & 0xff)} CPU ${vd >>> 8}, IRQ ${irq}`,
+);
