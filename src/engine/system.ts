@@ -124,6 +124,8 @@ interface Checkpoint {
 
 /** What changed the system since the journal's base, to replay after an internal error. */
 type JournalEntry = { apply: Command } | { run: RunOptions } | { step: true } | { drop: string };
+// Every Step's entry is the same: one object, not one per Step.
+const STEP_ENTRY: JournalEntry = Object.freeze({ step: true as const });
 // A new base every so many entries bounds the replay; snapshots cost O(state), so not too often.
 const JOURNAL_LENGTH = 65536;
 
@@ -255,7 +257,7 @@ class SystemImpl implements System {
 
   step(): TraceEvent[] {
     const before = this.engine.trace.length;
-    this.record({ step: true });
+    this.record(STEP_ENTRY);
     try {
       this.engine.stepOne();
     } catch (err) {
@@ -273,7 +275,7 @@ class SystemImpl implements System {
     const until = opts.until ?? Infinity;
     const max = opts.maxEvents ?? 10_000_000;
     const rows = this.limits.trace_events;
-    let n = 0;
+    let n: number;
     try {
       n = e.runEvents(max, until, rows);
     } catch (err) {
