@@ -33,7 +33,7 @@ export interface SystemOptions {
 }
 
 /**
- * What one system may hold, so that a small scenario cannot exhaust memory (a trace row is 42 bytes, an
+ * What one system may hold, so that a small scenario cannot exhaust memory (a trace row is 40 bytes, an
  * interrupt 14): reaching a limit stops the run with an error naming it, and the state stays consistent.
  */
 export interface Limits {

@@ -137,7 +137,7 @@ describe('seeded RNG', () => {
 });
 
 describe('Trace in chunks', () => {
-  it('keeps every row across chunk boundaries, truncates and grows again, holds about 42 B per row', () => {
+  it('keeps every row across chunk boundaries, truncates and grows again, holds about 40 B per row', () => {
     const t = new Trace();
     const n = 3 * 65536 + 17;
     for (let i = 0; i < n; i++) t.push(i, i, 0, 0, i % 6, 1, 2, 3, 0, 0, 0, 0);
