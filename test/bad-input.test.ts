@@ -235,4 +235,28 @@ describe('issue 10: bad input never breaks the engine', () => {
     expect(sys.snapshot().interrupts.find((x) => x.id === id)?.fate).toBe('dropped');
     delivers(sys);
   });
+
+  it('an internal error after other events of the same run replays exactly those, then drops the one that threw', () => {
+    const sys = ready();
+    const a = sys.apply({ op: 'device.raise', device: 'nic0', vector: 2 }); // masked: it goes pending
+    const b = sys.apply({ op: 'device.raise', device: 'nic0', vector: 3 });
+    const ia = a.ok ? a.value : 0;
+    const ib = b.ok ? b.value : 0;
+    const table = sys.engine.state.devices.nic0.msix!.table;
+    const saved = table[3];
+    (table as unknown[])[3] = undefined;
+    // vector 2's raise runs first (one event), then vector 3's throws
+    const before = sys.traceLength();
+    expect(sys.apply({ op: 'run' })).toMatchObject({ ok: false, errno: 'EIO', tool: true });
+    table[3] = saved;
+    const rows = sys.traceSlice(before, sys.traceLength()).map((r) => [r.hop, r.irq, r.outcome]);
+    expect(rows).toEqual([
+      ['msix.pending', ia, 'pending'],
+      ['ctl.failed', ib, 'dropped'],
+    ]);
+    const fates = sys.snapshot().interrupts;
+    expect(fates.find((x) => x.id === ia)?.fate).toBe('pending');
+    expect(fates.find((x) => x.id === ib)?.fate).toBe('dropped');
+    delivers(sys);
+  });
 });

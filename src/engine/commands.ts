@@ -441,7 +441,7 @@ export const COMMANDS: CommandSpec[] = [
           'vector',
         );
       const di = e.deviceOrdinal(name);
-      const source = `dev:${name}`;
+      const source = e.sid(`dev:${name}`); // interned once for the batch, not per interrupt
       let firstIrq = 0;
       // round by round: every vector of the batch once, then again (a storm's interleaving)
       for (let r = 0; r < per; r++)

@@ -144,6 +144,31 @@ export class Engine {
     return true;
   }
 
+  /** How many events the last runEvents ran before it returned or an event threw. */
+  ran = 0;
+
+  /**
+   * Runs events in order while fewer than `max` have run, the next is not later than `until` and the
+   * trace holds fewer than `rows`; returns how many ran. System.run's loop, in one call (a Step runs one
+   * event with stepOne instead, so it still stops after every hop).
+   */
+  runEvents(max: number, until: number, rows: number): number {
+    const q = this.queue;
+    const t = this.trace;
+    const ev = this.ev;
+    let n = 0;
+    try {
+      while (n < max && t.length < rows && q.popUntil(ev, until)) {
+        this.state.time = ev.time;
+        handlers[ev.kind](this, ev.irq, ev.a, ev.b);
+        n++;
+      }
+    } finally {
+      this.ran = n;
+    }
+    return n;
+  }
+
   /** Records one hop. `fn` overrides the hop table's function (control-plane calls name their own). */
   hop(
     key: string,
@@ -181,11 +206,14 @@ export class Engine {
   }
 
   private fnIds: Int32Array = new Int32Array(HOPS.length).fill(-1);
+  // The hit path of each cache below is a separate, small function, so that it inlines where it is
+  // called (with a constant kind, one property load) and the miss, which builds a string, does not.
   private fnId(hop: number): number {
-    let id = this.fnIds[hop];
-    if (id < 0)
-      id = this.fnIds[hop] = this.trace.strings.id(hopFn(hop, this.state.design, this.state.profile));
-    return id;
+    const id = this.fnIds[hop];
+    return id < 0 ? this.fnIdMiss(hop) : id;
+  }
+  private fnIdMiss(hop: number): number {
+    return (this.fnIds[hop] = this.trace.strings.id(hopFn(hop, this.state.design, this.state.profile)));
   }
 
   /** Interned id of a fixed node name ('iommu', 'hostirq', ...). */
@@ -198,33 +226,36 @@ export class Engine {
   ) as unknown as Record<NodeKind, number[]>;
   /** Interned id of a per-device or per-vCPU node, e.g. node('msix', ordinal) = 'msix:nic0'. */
   node(kind: NodeKind, i: number): number {
-    const cache = this.nodeCache[kind];
-    let id = cache[i];
-    if (id === undefined) {
-      const name = kind === 'lapic' || kind === 'pi' ? String(i) : this.deviceNames[i];
-      const text = kind.startsWith('vfio/') ? `vfio:${name}/${kind.slice(5)}` : `${kind}:${name}`;
-      id = cache[i] = this.trace.strings.id(text);
-    }
-    return id;
+    const id = this.nodeCache[kind][i];
+    return id === undefined ? this.nodeMiss(kind, i) : id;
+  }
+  private nodeMiss(kind: NodeKind, i: number): number {
+    const name = kind === 'lapic' || kind === 'pi' ? String(i) : this.deviceNames[i];
+    const text = kind.startsWith('vfio/') ? `vfio:${name}/${kind.slice(5)}` : `${kind}:${name}`;
+    return (this.nodeCache[kind][i] = this.trace.strings.id(text));
   }
 
   /** Interned ids of the nodes that exist once (the IOMMU, the host IRQ layer, KVM, ...). */
   readonly ids: Record<'iommu' | 'hostirq' | 'eventfd' | 'irqfd' | 'kvm' | 'vmm' | 'guest', number>;
 
-  private placeCache: Map<number, number>[] = [];
+  /** Per site, per a, per b: arrays, not a Map (no hashing per interrupt). */
+  private placeCache: number[][][] = [];
   /**
    * Interned id of a place or reason built from small integers (a < 32768, b < 65536) by a module-level
    * function (no closure per call: this is on the hot path), built once per engine.
    */
   place(site: number, a: number, b: number, build: (e: Engine, a: number, b: number) => string): number {
-    const cache = (this.placeCache[site] ??= new Map());
-    const k = a * 65536 + b;
-    let id = cache.get(k);
-    if (id === undefined) {
-      id = this.trace.strings.id(build(this, a, b));
-      cache.set(k, id);
-    }
-    return id;
+    const id = this.placeCache[site]?.[a]?.[b];
+    return id === undefined ? this.placeMiss(site, a, b, build) : id;
+  }
+  private placeMiss(
+    site: number,
+    a: number,
+    b: number,
+    build: (e: Engine, a: number, b: number) => string,
+  ): number {
+    const bySite = (this.placeCache[site] ??= []);
+    return ((bySite[a] ??= [])[b] = this.trace.strings.id(build(this, a, b)));
   }
 
   // ---- interrupts and their fates (conservation)
@@ -243,11 +274,12 @@ export class Engine {
       );
   }
 
-  newIrq(source: string, path: PathName): number {
+  /** A new interrupt from `source` (a name, or its interned id: a batch interns it once). */
+  newIrq(source: string | number, path: PathName): number {
     const id = this.nextIrq++;
     if (id >= this.fate.length) this.growIrqs();
     this.fate[id] = FATE['in-flight'];
-    this.source[id] = this.trace.strings.id(source);
+    this.source[id] = typeof source === 'number' ? source : this.trace.strings.id(source);
     this.ipath[id] = PATH[path];
     this.state.counters.raised++;
     return id;

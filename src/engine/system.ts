@@ -42,7 +42,7 @@ export interface SystemOptions {
 }
 
 /**
- * What one system may hold, so that a small scenario cannot exhaust memory (a trace row is 42 bytes, an
+ * What one system may hold, so that a small scenario cannot exhaust memory (a trace row is 40 bytes, an
  * interrupt 14): reaching a limit stops the run with an error naming it, and the state stays consistent.
  */
 export interface Limits {
@@ -133,6 +133,8 @@ interface Checkpoint {
 
 /** What changed the system since the journal's base, to replay after an internal error. */
 type JournalEntry = { apply: Command } | { run: RunOptions } | { step: true } | { drop: string };
+// Every Step's entry is the same: one object, not one per Step.
+const STEP_ENTRY: JournalEntry = Object.freeze({ step: true as const });
 // A new base every so many entries bounds the replay; snapshots cost O(state), so not too often.
 const JOURNAL_LENGTH = 65536;
 
@@ -264,7 +266,7 @@ class SystemImpl implements System {
 
   step(): TraceEvent[] {
     const before = this.engine.trace.length;
-    this.record({ step: true });
+    this.record(STEP_ENTRY);
     try {
       this.engine.stepOne();
     } catch (err) {
@@ -282,10 +284,11 @@ class SystemImpl implements System {
     const until = opts.until ?? Infinity;
     const max = opts.maxEvents ?? 10_000_000;
     const rows = this.limits.trace_events;
-    let n = 0;
+    let n: number;
     try {
-      while (n < max && e.queue.peekTime() <= until && e.trace.length < rows && e.stepOne()) n++;
+      n = e.runEvents(max, until, rows);
     } catch (err) {
+      n = e.ran;
       // A bug, never bad input: undo the run, replay it up to the event that threw (the engine is
       // deterministic), and drop that event, so the system goes on instead of meeting it again.
       this.journal.pop();

@@ -33,6 +33,64 @@ describe('event queue', () => {
     expect(n).toBe(5000);
     expect(copy.size).toBe(0);
   });
+
+  it('keeps (time, seq) order when pushes go to the back, the front and the middle, popped in between', () => {
+    // a reference: every event kept in a list, the earliest (time, seq) taken each pop
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = rngCreate(seed);
+      const q = new EventQueue();
+      let ref: QueuedEvent[] = [];
+      let now = 0;
+      let seq = 0;
+      const e = ev();
+      for (let step = 0; step < 3000; step++) {
+        const r = rngNext(rng) % 10;
+        if (r < 6) {
+          // mostly later than everything (the ring's back), some at now (front or middle), some equal
+          const d = r < 3 ? 100 + (rngNext(rng) % 3) * 100 : r < 5 ? rngNext(rng) % 50 : 0;
+          const k = rngNext(rng) % 1000;
+          q.push(now + d, k, step, 1000 - k, seq);
+          ref.push({ time: now + d, seq, kind: k, irq: step, a: 1000 - k, b: seq });
+          seq++;
+        } else if (q.size > 0) {
+          ref.sort((x, y) => x.time - y.time || x.seq - y.seq);
+          const want = ref.shift()!;
+          expect(q.pop(e)).toBe(true);
+          expect(e).toEqual(want);
+          now = e.time;
+        }
+        if (step % 997 === 0) {
+          // a snapshot round trip in the middle keeps everything
+          const copy = EventQueue.fromJSON(q.toJSON(), q.nextSeq);
+          expect(copy.toJSON()).toEqual(q.toJSON());
+        }
+        expect(q.size).toBe(ref.length);
+      }
+      ref = ref.sort((x, y) => x.time - y.time || x.seq - y.seq);
+      expect(q.toJSON()).toEqual(ref);
+      expect(q.peekTime()).toBe(ref.length ? ref[0].time : Infinity);
+      for (const want of ref) {
+        expect(q.pop(e)).toBe(true);
+        expect(e).toEqual(want);
+      }
+      expect(q.pop(e)).toBe(false);
+    }
+  });
+
+  it('popUntil takes the earliest event only when it is not later than the bound', () => {
+    const q = new EventQueue();
+    q.push(10, 1, 0, 0, 0);
+    q.push(5, 2, 0, 0, 0); // strictly earlier than the front: goes first
+    q.push(7, 3, 0, 0, 0); // in the middle
+    const e = ev();
+    expect(q.popUntil(e, 4)).toBe(false);
+    expect(q.size).toBe(3);
+    const order: number[] = [];
+    while (q.popUntil(e, 9)) order.push(e.kind);
+    expect(order).toEqual([2, 3]);
+    expect(q.popUntil(e, Infinity)).toBe(true);
+    expect(e.kind).toBe(1);
+  });
 });
 
 describe('trace', () => {
@@ -79,7 +137,7 @@ describe('seeded RNG', () => {
 });
 
 describe('Trace in chunks', () => {
-  it('keeps every row across chunk boundaries, truncates and grows again, holds about 42 B per row', () => {
+  it('keeps every row across chunk boundaries, truncates and grows again, holds about 40 B per row', () => {
     const t = new Trace();
     const n = 3 * 65536 + 17;
     for (let i = 0; i < n; i++) t.push(i, i, 0, 0, i % 6, 1, 2, 3, 0, 0, 0, 0);

@@ -1,5 +1,6 @@
-// The trace: every hop the engine performs, stored column by column in typed arrays plus a string table,
-// so a million events fit in tens of megabytes instead of a million objects. A hop's detail is either an
+// The trace: every hop the engine performs, stored row by row in typed arrays (a time and eight integer
+// words per row) plus a string table, so a million events fit in tens of megabytes instead of a million
+// objects. A hop's detail is either an
 // interned string or a formatter with up to three integer arguments, turned into text only when read:
 // the hot path of an interrupt storm builds no strings.
 
@@ -31,6 +32,7 @@ export const OUT = {
 /** Detail formatters, registered at module load; index 0 means "the detail column is a string id". */
 const FORMATS: ((a: number, b: number, c: number) => string)[] = [() => ''];
 export function defineDetail(fn: (a: number, b: number, c: number) => string): number {
+  if (FORMATS.length >= 1 << 16) throw new Error('trace rows pack a detail formatter in 16 bits');
   FORMATS.push(fn);
   return FORMATS.length - 1;
 }
@@ -57,60 +59,58 @@ export class StringTable {
 const INITIAL = 4096;
 /**
  * Rows per chunk: the first chunk grows by doubling up to this size, then fixed chunks are added and
- * nothing is copied again, so a long trace holds its 42 bytes per row plus at most one chunk's slack
+ * nothing is copied again, so a long trace holds its 40 bytes per row plus at most one chunk's slack
  * and allocates no throwaway arrays (issue 14: doubling cost 13-18% of the storm and its GC).
  */
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 
-/** One chunk of the trace's columns. */
-class Columns {
+/**
+ * A row's integers: eight int32 words at `row << 3` of a chunk's `words`, its time apart (float64).
+ * One store target per row instead of a column each (issue 14: the twelve column stores were a third
+ * of the storm's time). The last word packs the hop (10 bits), path (3), outcome (3) and fmt (16).
+ */
+const W_IRQ = 0;
+const W_FROM = 1;
+const W_TO = 2;
+const W_FN = 3;
+const W_DETAIL = 4;
+const W_B = 5;
+const W_C = 6;
+const W_CODES = 7;
+const HOP_BITS = 10;
+if (HOPS.length > 1 << HOP_BITS)
+  throw new Error(`trace rows pack a hop in ${HOP_BITS} bits: ${HOPS.length} hops`);
+if (PATHS.length > 8 || OUTCOMES.length > 8)
+  throw new Error('trace rows pack path and outcome in 3 bits each');
+
+/** One chunk of the trace: times, and eight words per row, in one ArrayBuffer. */
+class Chunk {
   time: Float64Array;
-  irq: Int32Array;
-  hop: Uint16Array;
-  path: Uint8Array;
-  outcome: Uint8Array;
-  fmt: Uint16Array;
-  from: Uint32Array;
-  to: Uint32Array;
-  fn: Uint32Array;
-  /** A string id when fmt is 0, else the formatter's first argument. */
-  detail: Int32Array;
-  b: Int32Array;
-  c: Int32Array;
-  constructor(n: number, from?: Columns) {
-    const g = <T extends { set(a: T): void }>(C: new (n: number) => T, old?: T): T => {
-      const next = new C(n);
-      if (old) next.set(old);
-      return next;
-    };
-    this.time = g(Float64Array, from?.time);
-    this.irq = g(Int32Array, from?.irq);
-    this.hop = g(Uint16Array, from?.hop);
-    this.path = g(Uint8Array, from?.path);
-    this.outcome = g(Uint8Array, from?.outcome);
-    this.fmt = g(Uint16Array, from?.fmt);
-    this.from = g(Uint32Array, from?.from);
-    this.to = g(Uint32Array, from?.to);
-    this.fn = g(Uint32Array, from?.fn);
-    this.detail = g(Int32Array, from?.detail);
-    this.b = g(Int32Array, from?.b);
-    this.c = g(Int32Array, from?.c);
+  words: Int32Array;
+  constructor(n: number, from?: Chunk) {
+    const buf = new ArrayBuffer(n * Trace.BYTES_PER_EVENT);
+    this.time = new Float64Array(buf, 0, n);
+    this.words = new Int32Array(buf, n * 8, n * 8);
+    if (from) {
+      this.time.set(from.time);
+      this.words.set(from.words);
+    }
   }
 }
 
 export class Trace {
   length = 0;
-  private chunks: Columns[] = [new Columns(INITIAL)];
+  private chunks: Chunk[] = [new Chunk(INITIAL)];
   /** The chunk rows are written to, the index of its first row, and its capacity. */
-  private cur: Columns = this.chunks[0];
+  private cur: Chunk = this.chunks[0];
   private curBase = 0;
   private curCap = INITIAL;
   readonly strings = new StringTable();
 
-  /** Bytes of columns per event (the budget's measure is bytes(): what is held). */
-  static readonly BYTES_PER_EVENT = 8 + 4 + 2 + 1 + 1 + 2 + 4 + 4 + 4 + 4 + 4 + 4;
+  /** Bytes per event: a float64 time and eight int32 words (the budget's measure is bytes(): what is held). */
+  static readonly BYTES_PER_EVENT = 8 + 8 * 4;
 
   push(
     time: number,
@@ -133,68 +133,66 @@ export class Trace {
     }
     const k = this.cur;
     k.time[o] = time;
-    k.irq[o] = irq;
-    k.hop[o] = hop;
-    k.path[o] = path;
-    k.outcome[o] = outcome;
-    k.from[o] = from;
-    k.to[o] = to;
-    k.fn[o] = fn;
-    k.fmt[o] = fmt;
-    k.detail[o] = a;
-    k.b[o] = b;
-    k.c[o] = c;
+    const w = k.words;
+    const r = o << 3;
+    w[r + W_IRQ] = irq;
+    w[r + W_FROM] = from;
+    w[r + W_TO] = to;
+    w[r + W_FN] = fn;
+    w[r + W_DETAIL] = a;
+    w[r + W_B] = b;
+    w[r + W_C] = c;
+    w[r + W_CODES] = hop | (path << HOP_BITS) | (outcome << (HOP_BITS + 3)) | (fmt << 16);
     this.length++;
   }
 
   private nextChunk(): void {
     if (this.chunks.length === 1 && this.curCap < CHUNK) {
       this.curCap *= 2;
-      this.cur = this.chunks[0] = new Columns(this.curCap, this.chunks[0]);
+      this.cur = this.chunks[0] = new Chunk(this.curCap, this.chunks[0]);
       return;
     }
-    this.cur = new Columns(CHUNK);
+    this.cur = new Chunk(CHUNK);
     this.chunks.push(this.cur);
     this.curBase = (this.chunks.length - 1) << CHUNK_BITS;
     this.curCap = CHUNK;
   }
 
-  private chunk(i: number): Columns {
-    return this.chunks[i >>> CHUNK_BITS];
+  /** Word w of row i. */
+  private word(i: number, w: number): number {
+    return this.chunks[i >>> CHUNK_BITS].words[((i & CHUNK_MASK) << 3) + w];
   }
 
   irqAt(i: number): number {
-    return this.chunk(i).irq[i & CHUNK_MASK];
+    return this.word(i, W_IRQ);
   }
   outcomeAt(i: number): number {
-    return this.chunk(i).outcome[i & CHUNK_MASK];
+    return (this.word(i, W_CODES) >>> (HOP_BITS + 3)) & 7;
   }
   timeAt(i: number): number {
-    return this.chunk(i).time[i & CHUNK_MASK];
+    return this.chunks[i >>> CHUNK_BITS].time[i & CHUNK_MASK];
   }
 
   detailText(i: number): string {
-    const k = this.chunk(i);
-    const o = i & CHUNK_MASK;
-    const f = k.fmt[o];
-    return f === 0 ? this.strings.list[k.detail[o]] : FORMATS[f](k.detail[o], k.b[o], k.c[o]);
+    const f = this.word(i, W_CODES) >>> 16;
+    const a = this.word(i, W_DETAIL);
+    return f === 0 ? this.strings.list[a] : FORMATS[f](a, this.word(i, W_B), this.word(i, W_C));
   }
 
   event(i: number): TraceEvent {
     const s = this.strings.list;
-    const k = this.chunk(i);
-    const o = i & CHUNK_MASK;
-    const fn = s[k.fn[o]];
+    const codes = this.word(i, W_CODES);
+    const fn = s[this.word(i, W_FN)];
     const at = fn.indexOf('@');
     return {
       seq: i,
-      time: k.time[o],
-      irq: k.irq[o],
-      hop: HOPS[k.hop[o]].key,
-      from: s[k.from[o]],
-      to: s[k.to[o]],
-      path: PATHS[k.path[o]],
-      outcome: OUTCOMES[k.outcome[o]],
+      time: this.timeAt(i),
+      irq: this.word(i, W_IRQ),
+      hop: HOPS[codes & ((1 << HOP_BITS) - 1)].key,
+      from: s[this.word(i, W_FROM)],
+      to: s[this.word(i, W_TO)],
+      path: PATHS[(codes >>> HOP_BITS) & 7],
+      outcome: OUTCOMES[(codes >>> (HOP_BITS + 3)) & 7],
       fn: at < 0 ? fn : fn.slice(0, at),
       file: at < 0 ? '' : fn.slice(at + 1),
       detail: this.detailText(i),

@@ -90,7 +90,10 @@ function acceptable(v: Vcpu): number {
  * here because the LAPIC asks it and the IO-APIC delivers into the LAPIC (ioapic.ts imports this file).
  */
 export function ioapicLevelVector(e: Engine, apicId: number, vector: number): boolean {
-  return e.state.kvm.ioapic.some((p) => p.level && !p.masked && p.vector === vector && p.dest === apicId);
+  // a loop, not some(): a closure per guest EOI otherwise (issue 14)
+  for (const p of e.state.kvm.ioapic)
+    if (p.level && !p.masked && p.vector === vector && p.dest === apicId) return true;
+  return false;
 }
 
 /** kvm_apic_has_interrupt: the IRR vector the LAPIC would deliver now, or -1 (held by PPR, or none). */

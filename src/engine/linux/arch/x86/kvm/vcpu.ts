@@ -118,5 +118,6 @@ export function kvmDeliver(e: Engine, irq: number, vcpuId: number, vector: numbe
   }
   // vmx_deliver_interrupt: with APICv KVM posts the vector itself; the IRR-and-kick path only without
   if (e.state.kvm.apicv) return piDeliverPostedInterrupt(e, irq, v, vector, from);
-  if (lapicSetIrr(e, irq, v, vector, e.sid(from))) kvmVcpuKick(e, v, irq);
+  // 'kvm' (irqfd_wakeup's caller) without a string lookup per interrupt (issue 14)
+  if (lapicSetIrr(e, irq, v, vector, from === 'kvm' ? e.ids.kvm : e.sid(from))) kvmVcpuKick(e, v, irq);
 }

@@ -21,8 +21,13 @@ export function vecGet(vectors: number[], irqs: number[], v: number): number {
 /** Sets bit v for interrupt irq (the bit must be clear). */
 export function vecSet(vectors: number[], irqs: number[], v: number, irq: number): void {
   const i = vecIndex(vectors, v);
-  vectors.splice(i, 0, v);
-  irqs.splice(i, 0, irq);
+  // shifted by hand: splice allocates the array it returns, on every interrupt (issue 14)
+  for (let k = vectors.length; k > i; k--) {
+    vectors[k] = vectors[k - 1];
+    irqs[k] = irqs[k - 1];
+  }
+  vectors[i] = v;
+  irqs[i] = irq;
 }
 
 /** Clears bit v; returns the interrupt it held, or 0. */
@@ -34,8 +39,14 @@ export function vecClear(vectors: number[], irqs: number[], v: number): number {
   }
   const i = vecIndex(vectors, v);
   if (i >= n || vectors[i] !== v) return 0;
-  vectors.splice(i, 1);
-  return irqs.splice(i, 1)[0];
+  const irq = irqs[i];
+  for (let k = i + 1; k < n; k++) {
+    vectors[k - 1] = vectors[k];
+    irqs[k - 1] = irqs[k];
+  }
+  vectors.length = n - 1;
+  irqs.length = n - 1;
+  return irq;
 }
 
 export function vecHighest(vectors: number[]): number {
