@@ -206,7 +206,11 @@ on('pi.sync', (e, _irq, vcpuId) => {
  * vmx_pi_update_irte (arch/x86/kvm/vmx/posted_intr.c), as the irq-bypass consumer: recomputes every IRTE's
  * mode from the current producers (VFIO vectors with a trigger), consumers (irqfds on that eventfd) and
  * routes. Posted when the route targets a single vCPU with a postable delivery mode, else remapped. The
- * IRTE's other writes are the host's (kernel/irq/genirq.ts: allocation, activation, free).
+ * kernel updates one producer's IRTE per call (irq_set_vcpu_affinity -> intel_ir_set_vcpu_affinity, or
+ * NULL to leave posted mode); recomputing all of them gives the same IRTEs, since each depends only on
+ * its own producer, consumer and route. The IRTE's other writes are the host's
+ * (linux/drivers/iommu/intel/irq_remapping.ts: irteAlloc, intelIrReconfigureIrte,
+ * intelIrqRemappingActivate, called from kernel/irq/genirq.ts).
  */
 export function vmxPiUpdateIrte(e: Engine): void {
   const s = e.state;
