@@ -207,8 +207,9 @@ on('pi.sync', (e, _irq, vcpuId) => {
  * mode from the current producers (VFIO vectors with a trigger), consumers (irqfds on that eventfd) and
  * routes. Posted when the route targets a single vCPU with a postable delivery mode, else remapped. The
  * kernel updates one producer's IRTE per call (irq_set_vcpu_affinity -> intel_ir_set_vcpu_affinity, or
- * NULL to leave posted mode); recomputing all of them gives the same IRTEs, since each depends only on
- * its own producer, consumer and route. The IRTE's other writes are the host's
+ * NULL to leave posted mode); recomputing all of them gives the IRTEs those calls leave, since each
+ * follows its own producer's pairing (which irqbypass.ts keeps, a second producer on one token refused)
+ * and its route. The IRTE's other writes are the host's
  * (linux/drivers/iommu/intel/irq_remapping.ts: irteAlloc, intelIrReconfigureIrte,
  * intelIrqRemappingActivate, called from kernel/irq/genirq.ts).
  */
