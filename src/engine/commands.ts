@@ -623,6 +623,12 @@ export const COMMANDS: CommandSpec[] = [
     run: (e, c) => {
       const irte = e.state.iommu.irte[int(c, 'index')];
       if (!irte) raise('EINVAL', `IRTE ${int(c, 'index')} is not allocated`, 'index');
+      if (irte.block !== undefined)
+        raise(
+          'EINVAL',
+          `IRTE ${irte.index} is padding of the multi-MSI block at ${irte.block} (alloc_irte's power-of-two region): no vector was set up in it`,
+          'index',
+        );
       irte.present = c.present as boolean;
     },
   },

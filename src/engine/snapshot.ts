@@ -121,6 +121,7 @@ const irte = z
     pi_vcpu: u32.nullable(),
     sid: z.string(),
     host_irq: u32,
+    block: u32.optional(),
   })
   .strict();
 const pi = z

@@ -225,6 +225,11 @@ export interface Irte {
   sid: string;
   /** Host IRQ this entry belongs to. */
   host_irq: number;
+  /**
+   * Padding of a multi-vector MSI block: alloc_irte reserves a power-of-two region (3 vectors take 4
+   * entries), and the entries past the last vector stay reserved, not present. The block's first index.
+   */
+  block?: number;
 }
 export interface RemapFault {
   time: number;

@@ -23,16 +23,21 @@ export function IommuView({ s }: { s: SystemState }) {
           testid="irte-table"
           empty="no IRTE"
           head={['IRTE', 'P', 'mode', 'vector', 'dest', 'vCPU', 'sid', 'host irq']}
-          rows={present.map((e) => [
-            e!.index,
-            e!.present ? '1' : '0',
-            e!.mode,
-            hex(e!.vector, 2),
-            e!.dest,
-            e!.pi_vcpu ?? '-',
-            e!.sid,
-            e!.host_irq,
-          ])}
+          rows={present.map((e) =>
+            e!.block !== undefined
+              ? // a multi-MSI block's padding: reserved by alloc_irte's power-of-two region, no vector in it
+                [e!.index, '0', `block ${e!.block}`, '-', '-', '-', e!.sid, '-']
+              : [
+                  e!.index,
+                  e!.present ? '1' : '0',
+                  e!.mode,
+                  hex(e!.vector, 2),
+                  e!.dest,
+                  e!.pi_vcpu ?? '-',
+                  e!.sid,
+                  e!.host_irq,
+                ],
+          )}
         />
       </Section>
       <Section title="Remapping faults">

@@ -91,38 +91,63 @@ export function irteAlloc(
 }
 
 /**
- * alloc_irte for a multi-vector MSI: a free region of count entries, aligned to its power-of-two size
- * (bitmap_find_free_region with get_count_order(count)); returns its first index.
+ * alloc_irte for a multi-vector MSI (drivers/iommu/intel/irq_remapping.c): "count =
+ * __roundup_pow_of_two(count); mask = ilog2(count); index = bitmap_find_free_region(table->bitmap,
+ * INTR_REMAP_TABLE_ENTRIES, mask)": the whole aligned power-of-two region must be free, and all of it is
+ * reserved. Entries past the last vector are padding (`block`), not present: a message for one faults.
+ * Returns the region's first index.
  */
-export function irteReserveBlock(e: Engine, count: number): number {
+export function irteReserveBlock(e: Engine, count: number, sid: string): number {
   const table = e.state.iommu.irte;
-  const size = 1 << Math.ceil(Math.log2(Math.max(1, count)));
+  const size = blockSize(count);
   for (let base = 0; ; base += size) {
-    let free = true;
-    for (let i = base; i < base + count; i++) if (table[i]) free = false;
-    if (free) {
-      if (base + size > irteLimit(e)) irteFull(e, count);
-      return base;
-    }
+    if (!regionFree(table, base, size)) continue;
+    if (base + size > irteLimit(e)) irteFull(e, count);
+    while (table.length < base + size) table.push(null);
+    for (let i = base + count; i < base + size; i++)
+      table[i] = {
+        index: i,
+        present: false,
+        mode: 'remapped',
+        vector: 0,
+        dest: 0,
+        pi_vcpu: null,
+        sid,
+        host_irq: 0,
+        block: base,
+      };
+    return base;
   }
+}
+
+const blockSize = (count: number): number => 1 << Math.ceil(Math.log2(Math.max(1, count)));
+
+function regionFree(table: readonly (Irte | null)[], base: number, size: number): boolean {
+  for (let i = base; i < base + size; i++) if (table[i]) return false;
+  return true;
 }
 
 /** Whether irteReserveBlock(count) would find a block (no state changes, no log line). */
 export function irteBlockFree(e: Engine, count: number): boolean {
   const table = e.state.iommu.irte;
-  const size = 1 << Math.ceil(Math.log2(Math.max(1, count)));
-  for (let base = 0; base + size <= irteLimit(e); base += size) {
-    let free = true;
-    for (let i = base; i < base + count; i++) if (table[i]) free = false;
-    if (free) return true;
-  }
+  const size = blockSize(count);
+  for (let base = 0; base + size <= irteLimit(e); base += size)
+    if (regionFree(table, base, size)) return true;
   return false;
 }
 
-// irq_remapping.c: free_irte clears the entry (present bit off)
+// irq_remapping.c: free_irte clears the entry (present bit off); a block's region is released with its
+// vectors (bitmap_release_region), so its padding goes once no vector of the block is left.
 export function irteFree(e: Engine, index: number): void {
   const table = e.state.iommu.irte;
   table[index] = null;
+  for (let j = 0; j < table.length; j++) {
+    const b = table[j]?.block;
+    if (b === undefined) continue;
+    let live = false;
+    for (let k = b; k < j; k++) if (table[k] && table[k]!.block === undefined) live = true;
+    if (!live) table[j] = null;
+  }
   while (table.length > 0 && table[table.length - 1] === null) table.pop();
 }
 

@@ -466,3 +466,91 @@ describe('virqfd (I.17)', () => {
     expect(fnAt(sys)).toContain('vfio_virqfd_enable@drivers/vfio/virqfd.c');
   });
 });
+
+describe("alloc_irte's power-of-two region for a multi-vector MSI (drivers/iommu/intel/irq_remapping.c)", () => {
+  const top: Topology = {
+    profile: '6.12',
+    iommu: { interrupt_remapping: true },
+    devices: [
+      { name: 'nic0', bdf: '0000:65:00.0', msi: { vectors: 8 }, msix: null },
+      { name: 'nic1', bdf: '0000:66:00.0', msix: { table_size: 4 } },
+    ],
+  };
+  const msi = (fds: number[]): Command => ({
+    op: 'vfio.setIrqs',
+    device: 'nic0',
+    flags: 'EVENTFD|TRIGGER',
+    index: 'MSI',
+    start: 0,
+    count: fds.length,
+    data: fds,
+  });
+
+  it('3 vectors reserve 4 aligned entries: the 4th is padding, not present, never handed to another vector, and goes with the block', () => {
+    const sys = createSystem(top);
+    const fds = Array.from({ length: 3 }, () => ok(sys, { op: 'eventfd.create' }) as number);
+    expect(ok(sys, msi(fds))).toBe(0);
+    let irte = sys.snapshot().state.iommu.irte;
+    expect(irte.slice(0, 4).map((t) => t && (t.block === undefined ? 'vector' : `pad@${t.block}`))).toEqual([
+      'vector',
+      'vector',
+      'vector',
+      'pad@0',
+    ]);
+    expect(irte[3]!.present).toBe(false);
+    // another device's vector takes the next free entry, past the block
+    const fd = ok(sys, { op: 'eventfd.create' }) as number;
+    ok(sys, {
+      op: 'vfio.setIrqs',
+      device: 'nic1',
+      flags: 'EVENTFD|TRIGGER',
+      index: 'MSIX',
+      start: 0,
+      count: 1,
+      data: [fd],
+    });
+    irte = sys.snapshot().state.iommu.irte;
+    expect(irte[4]?.sid).toBe('0000:66:00.0');
+    // the padding cannot be made present by hand
+    const r = sys.apply({ op: 'iommu.irtePresent', index: 3, present: true });
+    expect(r).toMatchObject({ ok: false, errno: 'EINVAL' });
+    // MSI off: the whole region is released with its vectors
+    ok(sys, {
+      op: 'vfio.setIrqs',
+      device: 'nic0',
+      flags: 'NONE|TRIGGER',
+      index: 'MSI',
+      start: 0,
+      count: 0,
+      data: [],
+    });
+    irte = sys.snapshot().state.iommu.irte;
+    expect(irte.slice(0, 4)).toEqual([null, null, null, null]);
+    expect(irte[4]?.sid).toBe('0000:66:00.0');
+  });
+
+  it('a region with one entry in use is not taken: the block goes to the next aligned region', () => {
+    const sys = createSystem(top);
+    const fd = ok(sys, { op: 'eventfd.create' }) as number;
+    // nic1's vector takes IRTE 0 first
+    ok(sys, {
+      op: 'vfio.setIrqs',
+      device: 'nic1',
+      flags: 'EVENTFD|TRIGGER',
+      index: 'MSIX',
+      start: 0,
+      count: 1,
+      data: [fd],
+    });
+    const fds = Array.from({ length: 3 }, () => ok(sys, { op: 'eventfd.create' }) as number);
+    expect(ok(sys, msi(fds))).toBe(0);
+    const irte = sys.snapshot().state.iommu.irte;
+    expect(irte.slice(4, 8).map((t) => (t?.block === undefined ? t?.sid : 'pad'))).toEqual([
+      '0000:65:00.0',
+      '0000:65:00.0',
+      '0000:65:00.0',
+      'pad',
+    ]);
+    expect(irte.slice(1, 4)).toEqual([null, null, null]);
+  });
+});

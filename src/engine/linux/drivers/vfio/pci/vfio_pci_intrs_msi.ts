@@ -177,7 +177,7 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
     v.vconfig.msi_qmax = Math.ceil(Math.log2(nvec));
     if (m.per_vector_mask) m.mask_bits = m.mmc >= 32 ? -1 : (1 << m.mmc) - 1; // every vector masked until requested
     // intel_irq_remapping_alloc: one aligned block of IRTEs; vector i is subhandle i of its handle
-    const base = remap ? irteReserveBlock(e, nvec) : 0;
+    const base = remap ? irteReserveBlock(e, nvec, dev.bdf) : 0;
     for (let i = 0; i < nvec; i++)
       hostAllocIrq(e, 'PCI-MSI', dev, i, remap ? { index: base + i, msgIndex: base } : undefined);
   }
