@@ -33,6 +33,7 @@ export { chromeTrace, type ChromeTrace } from './scenario/chrome-trace.ts';
 export { DESIGNS, DESIGN_IDS } from './linux/drivers/vfio/pci/designs.ts';
 export { PROFILES } from './profiles.ts';
 export { QEMU_VERSION } from './qemu/hw/vfio/pci.ts';
+export { irqDomainHierarchy } from './linux/kernel/irq/genirq.ts';
 export { INDEX_NAMES, FLAG_NAMES } from './linux/drivers/vfio/vfio_main.ts';
 export { HOPS, hopFn } from './hops.ts';
 export { DEFAULT_COST, type CostModel } from './cost.ts';

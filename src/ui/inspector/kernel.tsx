@@ -1,7 +1,7 @@
 // Inspector views of the IOMMU, host and KVM columns: IRTEs and faults, posted-interrupt descriptors,
 // host IRQs, VFIO interrupt contexts, eventfds, irqfds and GSI routes, LAPICs, QEMU, the guest.
 
-import type { SystemState } from '../../engine/index.ts';
+import { irqDomainHierarchy, type SystemState } from '../../engine/index.ts';
 import { fmtTime, hex, idtVectors, vectors } from '../format.ts';
 import { Act, Flash, KV, Section, Table, flag } from './parts.tsx';
 
@@ -83,14 +83,12 @@ export function HostIrqView({ s }: { s: SystemState }) {
         rows={irqs.map((i) => [
           i.irq,
           // the per-device chip name /proc/interrupts prints (msi_create_device_irq_domain: "%s%s-%s"),
-          // with the domain hierarchy below it (device domain -> INTEL-IR -> VECTOR) on hover
+          // with the domain hierarchy below it (device domain -> INTEL-IR -> VECTOR, as debugfs lists it) on hover
           <span
             key="chip"
             className="chipname"
             data-testid="hostirq-chip"
-            title={[i.chip_name, ...(i.chip_name.startsWith('IR-') ? ['INTEL-IR-0'] : []), 'VECTOR'].join(
-              ' \u2192 ',
-            )}
+            title={irqDomainHierarchy(s.profile, i).join(' \u2192 ')}
           >
             {i.chip_name}
           </span>,

@@ -92,8 +92,9 @@ export function irqName(t: VfioTarget, vector: number, backend: VfioBackend): st
  * vdev->has_dyn_msix, probed at open (vfio_pci_core_enable: pci_msix_can_alloc_dyn, dd27a7070038): 6.12
  * with an MSI-X capability whose MSI domain has MSI_FLAG_PCI_MSIX_ALLOC_DYN (drivers/pci/msi/api.c:
  * pci_msi_domain_supports(dev, MSI_FLAG_PCI_MSIX_ALLOC_DYN, DENY_LEGACY)); topology.host.msix_alloc_dyn
- * false models a parent domain without it (a legacy arch_setup_msi_irqs host, e.g. Xen PV dom0, or
- * pci-hyperv). IMS is always dynamic.
+ * false models a parent domain without it (its msi_domain_info flags lack MSI_FLAG_PCI_MSIX_ALLOC_DYN:
+ * e.g. Xen's XEN-MSI domain, arch/x86/pci/xen.c xen_create_pci_msi_domain, or pci-hyperv). IMS is always
+ * dynamic.
  */
 export function hasDynMsix(e: Engine, t: VfioTarget): boolean {
   if (t.vdev) return true;

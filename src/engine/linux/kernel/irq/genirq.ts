@@ -21,7 +21,7 @@
 
 import { on, placeSite, type Engine } from '../../../engine.ts';
 import { EV } from '../../../datapath.ts';
-import type { HostIrq, PciDeviceState } from '../../../types.ts';
+import type { HostIrq, KernelProfile, PciDeviceState } from '../../../types.ts';
 import {
   intelIrqRemappingActivate,
   intelIrReconfigureIrte,
@@ -105,10 +105,19 @@ export function chipName(e: Engine, chip: Chip, bdf: string, remap: boolean): st
   return `${ir}${chip}-${bdf}`;
 }
 
-/** The irq domain hierarchy from the device's domain down to the vector domain (what the chip name shows). */
-export function irqDomainHierarchy(h: HostIrq): string[] {
-  // intel_setup_irq_remapping names the remapping domain INTEL-IR-<seq>; x86_vector_domain is VECTOR
-  return [h.chip_name, ...(h.chip_name.startsWith('IR-') ? ['INTEL-IR-0'] : []), 'VECTOR'];
+/**
+ * The irq domain hierarchy from the device's domain down to the vector domain, as
+ * /sys/kernel/debug/irq/irqs/<n> lists it. 6.2 and later: the per-device domain is named like its chip
+ * (msi_create_device_irq_domain); 6.1: one MSI domain per IOMMU, "INTEL-IR-MSI-<seq>-..."
+ * (arch_create_remap_msi_irq_domain in intel_setup_irq_remapping), or x86's global "PCI-MSI" without
+ * remapping. intel_setup_irq_remapping names the remapping domain INTEL-IR-<seq>; x86_vector_domain is
+ * VECTOR. (An INTx pin's domain is its IO-APIC's, shown here by its chip name.)
+ */
+export function irqDomainHierarchy(profile: KernelProfile, h: Pick<HostIrq, 'chip_name'>): string[] {
+  const remapped = h.chip_name.startsWith('IR-');
+  const msi = !h.chip_name.includes('IO-APIC') && !h.chip_name.includes(IDXD_IMS_CHIP);
+  const top = profile === '6.1' && msi ? (remapped ? 'INTEL-IR-MSI-0' : 'PCI-MSI') : h.chip_name;
+  return [top, ...(remapped ? ['INTEL-IR-0'] : []), 'VECTOR'];
 }
 
 /** irq_matrix_reserve: a global reservation never fails; past what is free it only warns. */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSystem, type System } from '../../../system.ts';
 import type { Command, KernelProfile, Topology } from '../../../types.ts';
+import { irqDomainHierarchy } from '../../../linux/kernel/irq/genirq.ts';
 
 function ok(sys: System, cmd: Command) {
   const r = sys.apply(cmd);
@@ -192,6 +193,20 @@ describe('kernel/irq/msi.c: chip names per device (msi_create_device_irq_domain)
       expect(intx.chip_name).toBe('IR-IO-APIC');
       expect(intx.irq).toBe(16); // the legacy IRQ of an IOAPIC pin is its GSI
     }
+  });
+
+  it("the domain hierarchy as debugfs lists it: 6.12 the per-device domain, 6.1 the IOMMU's INTEL-IR-MSI domain, then INTEL-IR and VECTOR", () => {
+    expect(irqDomainHierarchy('6.12', { chip_name: 'IR-PCI-MSIX-0000:65:00.0' })).toEqual([
+      'IR-PCI-MSIX-0000:65:00.0',
+      'INTEL-IR-0',
+      'VECTOR',
+    ]);
+    expect(irqDomainHierarchy('6.1', { chip_name: 'IR-PCI-MSI' })).toEqual([
+      'INTEL-IR-MSI-0',
+      'INTEL-IR-0',
+      'VECTOR',
+    ]);
+    expect(irqDomainHierarchy('6.1', { chip_name: 'PCI-MSI' })).toEqual(['PCI-MSI', 'VECTOR']);
   });
 });
 

@@ -130,7 +130,11 @@ function enableMsixNoVec(e: Engine, device: string, why: string): void {
  * QEMU's own eventfd where there is no route or the guest masked it, else the irqfd's eventfd. Without
  * NORESIZE (dynamic MSI-X) it first enables the index with no vector, so only the listed ones are allocated.
  */
-function enableVectors(e: Engine, device: string): void {
+function enableVectors(
+  e: Engine,
+  device: string,
+  caller: 'vfio_msix_enable' | 'vfio_msix_vector_do_use',
+): void {
   const d = vmmDevice(e, device);
   const t = vfioTarget(e, device)!;
   if (!noresize(e, device) && t.vfio.irq_type !== 'msix')
@@ -147,8 +151,9 @@ function enableVectors(e: Engine, device: string): void {
   );
   const ret = setIrqs(e, device, 0, fds);
   // A positive answer (the host gave fewer vectors, docs/kernel-notes.md I.12) is only reported for
-  // MSI-X: vfio_msix_enable and vfio_msix_vector_do_use print "vfio: failed to enable vectors, %d" and
-  // do not retry (vfio_msi_enable does); the host index stays disabled.
+  // MSI-X: vfio_msix_enable and vfio_msix_vector_do_use print "vfio: failed to enable vectors, %d" (8.1 and
+  // 8.2; later QEMU prints strerror(-ret)) after vfio_enable_vectors returns, and do not retry
+  // (vfio_msi_enable does); the host index stays disabled.
   if (ret > 0)
     e.hop(
       'ctl.vmm',
@@ -157,7 +162,7 @@ function enableVectors(e: Engine, device: string): void {
       'vmm',
       'failed',
       `vfio: failed to enable vectors, ${ret} (error_report; no retry for MSI-X)`,
-      `vfio_enable_vectors@${QEMU_VFIO}`,
+      `${caller}@${QEMU_VFIO}`,
     );
 }
 
@@ -203,7 +208,7 @@ export function vmmMsixEnable(e: Engine, device: string): void {
   const t = vfioTarget(e, device)!;
   // A VFIO index the scenario enabled by hand stays as it is (the kernel would refuse another type).
   if (t.vfio.irq_type !== 'none' && t.vfio.irq_type !== 'msix') return;
-  if (d.nr_vectors) enableVectors(e, device);
+  if (d.nr_vectors) enableVectors(e, device, 'vfio_msix_enable');
   else if (t.vfio.irq_type === 'none')
     // nr_vectors stays 0 (QEMU 8.2+): the first use of vector 0 resizes
     enableMsixNoVec(e, device, 'guest enabled MSI-X with every vector masked');
@@ -300,7 +305,7 @@ export function vmmVectorUse(e: Engine, device: string, nr: number): void {
       `${device} vector ${nr} >= nr_vectors ${before} and NORESIZE: disable and re-enable with ${nr + 1}`,
     );
     msixIrqDisable(e, device);
-    enableVectors(e, device);
+    enableVectors(e, device, 'vfio_msix_vector_do_use');
   } else {
     ctl(
       e,

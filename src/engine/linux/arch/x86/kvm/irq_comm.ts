@@ -53,7 +53,10 @@ export function kvmSetMsiIrq(address_lo: number, data: number): LapicIrq {
 
 const swEnabled = (a: ApicView): boolean => (a.lapic.svr & 0x100) !== 0;
 
-/** kvm_lowest_prio_delivery: lowest priority, or a fixed MSI with the redirection hint. */
+/**
+ * kvm_lowest_prio_delivery: lowest priority, or any mode with the redirection hint (which matters only for
+ * a logical destination: kvm_apic_map_get_dest_lapic returns early for a physical one).
+ */
 export function kvmLowestPrioDelivery(irq: LapicIrq): boolean {
   return irq.delivery_mode === APIC_DM_LOWEST || irq.msi_redir_hint;
 }

@@ -62,9 +62,23 @@ export function irteFreeCount(e: Engine): number {
   return irteLimit(e) - used;
 }
 
-/** alloc_irte: bitmap_find_free_region failing prints this and the allocation is -ENOSPC. */
+/**
+ * What dmesg shows when no IRTE is free: alloc_irte's pr_warn, then intel_irq_remapping_alloc's, both
+ * under the file's pr_fmt ("DMAR-IR: ").
+ */
+export function irteAllocFailed(e: Engine): void {
+  printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "DMAR-IR: IR0: can't allocate an IRTE");
+  printk(
+    e,
+    'warn',
+    'intel_irq_remapping_alloc@drivers/iommu/intel/irq_remapping.c',
+    'DMAR-IR: Failed to allocate IRTE',
+  );
+}
+
+/** alloc_irte: bitmap_find_free_region failing is -ENOSPC. */
 function irteFull(e: Engine, count: number): never {
-  printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+  irteAllocFailed(e);
   return raise(
     'ENOSPC',
     `the interrupt remapping table has no free ${count > 1 ? `aligned block of ${count} entries` : 'entry'} (alloc_irte: -ENOSPC)`,

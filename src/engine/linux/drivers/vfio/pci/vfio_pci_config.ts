@@ -62,7 +62,9 @@ function userByte(t: VfioTarget, off: number): number | null {
     const r = off - c.off;
     if (r === 0) return c.id;
     if (c.id === PCI_CAP_ID_MSIX && dev.msix && r >= 2 && r < 12) {
-      // init_pci_cap_msix_perm: "all default - only written via ioctl": reads are the hardware's
+      // cap_perms[PCI_CAP_ID_MSIX] keeps the default vfio_direct_config_read (vfio_pci_init_perm_bits gives
+      // MSI-X no write function: only the ioctl writes it): these bytes are the hardware's (the ID and
+      // next pointer come from vconfig)
       const m = dev.msix;
       if (r < 4) return word(msixMessageControl(m), 2 + (off - r));
       if (r < 8) return word(msixTableOffsetBir(m), 4 + (off - r));

@@ -29,7 +29,12 @@ import {
   hostActivate,
   hostVectorsFree,
 } from '../../../kernel/irq/genirq.ts';
-import { irteBlockFree, irteFreeCount, irteReserveBlock } from '../../iommu/intel/irq_remapping.ts';
+import {
+  irteAllocFailed,
+  irteBlockFree,
+  irteFreeCount,
+  irteReserveBlock,
+} from '../../iommu/intel/irq_remapping.ts';
 import { eventfdCtxFdget, eventfdSignal } from '../../../fs/eventfd.ts';
 import { imsAllocEntry, imsFreeEntry } from '../../../../hw/ims.ts';
 import { printk } from '../../../kernel/printk/printk.ts';
@@ -197,7 +202,7 @@ function vfioMsiEnable(e: Engine, t: VfioTarget, nvec: number, msix: boolean): n
  *   MSI, nvec > 1, no aligned IRTE block: msi_handle_pci_fail (kernel/irq/msi.c, since 5.17 in both
  *     profiles): "Let a failed PCI multi MSI allocation retry": 1;
  *   MSI-X, the IRTEs run out after k vectors: msi_handle_pci_fail "If there was a successful allocation
- *     let the caller know": k (0: -ENOSPC). Each failed alloc_irte prints "IR0: can't allocate an IRTE".
+ *     let the caller know": k (0: -ENOSPC). Each failed alloc_irte prints "DMAR-IR: IR0: can't allocate an IRTE", then "DMAR-IR: Failed to allocate IRTE".
  * The vector matrix never limits an enable: x86 only reserves at allocation (I.7).
  */
 function hostVectorsGranted(e: Engine, t: VfioTarget, nvec: number, msix: boolean): number {
@@ -205,7 +210,7 @@ function hostVectorsGranted(e: Engine, t: VfioTarget, nvec: number, msix: boolea
   const tried = (fn: string, detail: string): void =>
     e.hop('ctl.msi_enable', 0, `vfio:${t.vfio.device}`, 'hostirq', 'done', detail, fn);
   const full = (): never => {
-    printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+    irteAllocFailed(e);
     return raise(
       'ENOSPC',
       `no free interrupt remapping entry for ${t.hw.bdf} (alloc_irte; msi_handle_pci_fail: nothing allocated, -ENOSPC)`,
@@ -217,7 +222,7 @@ function hostVectorsGranted(e: Engine, t: VfioTarget, nvec: number, msix: boolea
     const free = irteFreeCount(e);
     if (free >= nvec) return nvec;
     if (free === 0) full();
-    printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+    irteAllocFailed(e);
     tried(
       'msi_handle_pci_fail@kernel/irq/msi.c',
       `MSI-X vector ${free}: no free IRTE; ${free} allocated, so __pci_enable_msix_range retries with ${free}`,
@@ -247,7 +252,7 @@ function hostVectorsGranted(e: Engine, t: VfioTarget, nvec: number, msix: boolea
     return 1;
   }
   if (nvec > 1 && !irteBlockFree(e, nvec)) {
-    printk(e, 'warn', 'alloc_irte@drivers/iommu/intel/irq_remapping.c', "IR0: can't allocate an IRTE");
+    irteAllocFailed(e);
     tried(
       'msi_handle_pci_fail@kernel/irq/msi.c',
       `no aligned block of ${nvec} IRTEs: a failed multi-MSI allocation answers 1, retry with 1`,
