@@ -66,7 +66,7 @@ on('dev.raise', (e, irq, di, vector) => {
     // the hot path below builds no strings; the rare branches name their nodes
     if (vector < m.table_size && used && !msixIsMasked(m, vector)) {
       e.hopf(H_RAISE, irq, e.nodeId(N_DEV, di), e.nodeId(N_MSIX, di), OUT.forwarded, F_VECTOR, vector, 0, 0);
-      msixSend(e, dev, vector, irq);
+      msixSend(e, dev, vector, irq, di);
       return;
     }
     const from = `dev:${dev.name}`;
@@ -169,9 +169,14 @@ on('dev.raise', (e, irq, di, vector) => {
 });
 
 /** Sends the message of an unmasked MSI-X entry: a memory write the IOMMU intercepts. */
-export function msixSend(e: Engine, dev: PciDeviceState, vector: number, irq: number): void {
+export function msixSend(
+  e: Engine,
+  dev: PciDeviceState,
+  vector: number,
+  irq: number,
+  di = e.deviceOrdinal(dev.name), // the caller's ordinal: no name search per interrupt
+): void {
   const entry = dev.msix!.table[vector];
-  const di = e.deviceOrdinal(dev.name);
   if (!(dev.command & PCI_COMMAND_MASTER) && busMasterDrop(e, dev, irq, `msix:${dev.name}`)) return;
   e.hopf(
     H_SEND,
