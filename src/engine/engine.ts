@@ -101,7 +101,7 @@ export class Engine {
   ipath = new Uint8Array(1024);
 
   /** Requester id (bdf) per interrupt source string id, for source-id verification. */
-  readonly bdfBySource: (string | null | undefined)[] = []; // by string id: an array, no hashing per interrupt
+  readonly bdfBySource = new Map<number, string | null>();
 
   /** Which guest driver owns each (APIC id, vector): built on first use, dropped when the guest reprograms. */
   guestIndex: (GuestOwner | undefined)[] | null = null;

@@ -265,11 +265,11 @@ on('ir.remap', (e, irq, a, b) => {
 /** The requester id of a device-raised interrupt (its bus/device/function), from the interrupt's source. */
 function requesterOf(e: Engine, irq: number): string | null {
   const src = e.source[irq];
-  let bdf = e.bdfBySource[src];
+  let bdf = e.bdfBySource.get(src);
   if (bdf === undefined) {
     const name = e.trace.strings.list[src];
     bdf = name.startsWith('dev:') ? (e.state.devices[name.slice(4)]?.bdf ?? null) : null;
-    e.bdfBySource[src] = bdf;
+    e.bdfBySource.set(src, bdf);
   }
   return bdf;
 }
