@@ -2,7 +2,9 @@
 // scenario (under every design and kernel profile), every old-format test fixture, and a short storm run
 // both with run() and with step() (how many rows each Step returns is part of the hash). An engine change
 // that keeps the trace bit-identical and deterministic prints the same lines; `--all` prints one line per
-// case instead of the total alone.
+// case instead of the total alone; `--reuse` first fills the trace's chunk pool with a disposed storm's
+// dirty chunks and disposes every system once hashed, so the cases write into reused memory (sim/trace.ts)
+// and must still print the same total.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import {
@@ -35,6 +37,18 @@ function load(url: URL): Scenario {
 const lines: string[] = [];
 const all = process.argv.includes('--all');
 const add = (name: string, d: string) => lines.push(`${d} ${name}`);
+const reuse = process.argv.includes('--reuse');
+const done = (sys: System) => {
+  if (reuse) sys.dispose();
+};
+if (reuse) {
+  const sys = stormSystem();
+  for (let r = 0; r < 12; r++) {
+    sys.apply({ op: 'device.raise', device: 'nic0', vector: 0, vectors: VECTORS });
+    sys.run();
+  }
+  sys.dispose();
+}
 
 const lib = new URL('../public/scenarios/', import.meta.url);
 const fixtures = new URL('../test/fixtures/old-format/', import.meta.url);
@@ -66,6 +80,7 @@ for (const [name, url] of cases) {
     }
     const results = s.steps.map((_, i) => runStep(sys, s, i).result);
     add(`${name} ${JSON.stringify(v)}`, digestOf(sys, results));
+    done(sys);
   }
 }
 
@@ -81,6 +96,7 @@ for (const [name, url] of cases) {
   stops.push(sys.run({ until: sys.engine.state.time + 1234 }), sys.run({ maxEvents: 777 }));
   sys.run();
   add('storm run', digestOf(sys, stops));
+  done(sys);
 }
 {
   const sys = stormSystem();
@@ -90,6 +106,7 @@ for (const [name, url] of cases) {
     while (!sys.idle()) counts.push(sys.step().length);
   }
   add('storm step', digestOf(sys, counts));
+  done(sys);
 }
 
 const total = createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);

@@ -50,6 +50,12 @@ export function eventName(kind: number): string {
 }
 
 export type PathName = keyof typeof PATH;
+/** The guest driver and MSI-X entry that own an (APIC id, vector), and its handler row's detail id. */
+export interface GuestOwner {
+  device: string;
+  nr: number;
+  detail: number;
+}
 export interface SavedIrqs {
   next: number;
   cols: [Uint8Array, Uint32Array, Int32Array, Uint32Array, Uint8Array];
@@ -73,6 +79,8 @@ export const NODE_KINDS = [
   'pi',
 ] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
+/** Each node kind's code, for Engine.nodeId. */
+export const NK = Object.fromEntries(NODE_KINDS.map((k, i) => [k, i])) as Record<NodeKind, number>;
 export type OutcomeName = keyof typeof OUT;
 
 const FATE_CODES: readonly Fate[] = ['in-flight', 'pending', 'delivered', 'coalesced', 'dropped'];
@@ -96,7 +104,7 @@ export class Engine {
   readonly bdfBySource = new Map<number, string | null>();
 
   /** Which guest driver owns each (APIC id, vector): built on first use, dropped when the guest reprograms. */
-  guestIndex: Map<number, { device: string; nr: number; detail: number }> | null = null;
+  guestIndex: (GuestOwner | undefined)[] | null = null;
 
   /** PCI devices then virtual devices, in topology order: the ordinal events carry. */
   deviceNames: string[];
@@ -221,18 +229,23 @@ export class Engine {
     return this.trace.strings.id(s);
   }
 
-  private nodeCache: Record<NodeKind, number[]> = Object.fromEntries(
-    NODE_KINDS.map((k) => [k, []]),
-  ) as unknown as Record<NodeKind, number[]>;
+  // By kind code (NK), then device ordinal or vCPU: arrays indexed by small integers, so that a hot
+  // call site with a constant code hashes no string (issue 14: the string-keyed lookup was 5-7%).
+  private nodeIds: number[][] = NODE_KINDS.map(() => []);
   /** Interned id of a per-device or per-vCPU node, e.g. node('msix', ordinal) = 'msix:nic0'. */
   node(kind: NodeKind, i: number): number {
-    const id = this.nodeCache[kind][i];
-    return id === undefined ? this.nodeMiss(kind, i) : id;
+    return this.nodeId(NK[kind], i);
   }
-  private nodeMiss(kind: NodeKind, i: number): number {
+  /** node() by kind code (NK.msix, ...): the data path's form. */
+  nodeId(k: number, i: number): number {
+    const id = this.nodeIds[k][i];
+    return id === undefined ? this.nodeMiss(k, i) : id;
+  }
+  private nodeMiss(k: number, i: number): number {
+    const kind = NODE_KINDS[k];
     const name = kind === 'lapic' || kind === 'pi' ? String(i) : this.deviceNames[i];
     const text = kind.startsWith('vfio/') ? `vfio:${name}/${kind.slice(5)}` : `${kind}:${name}`;
-    return (this.nodeCache[kind][i] = this.trace.strings.id(text));
+    return (this.nodeIds[k][i] = this.trace.strings.id(text));
   }
 
   /** Interned ids of the nodes that exist once (the IOMMU, the host IRQ layer, KVM, ...). */

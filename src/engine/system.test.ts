@@ -115,6 +115,18 @@ describe('createSystem / apply', () => {
   });
 });
 
+describe('dispose', () => {
+  it('gives the trace back and refuses any later call, naming dispose', () => {
+    const sys = createSystem(topo);
+    sys.dispose();
+    expect(() => sys.apply({ op: 'device.raise', device: 'nic0' })).toThrow(/disposed/);
+    expect(() => sys.run()).toThrow(/disposed/);
+    expect(() => sys.step()).toThrow(/disposed/);
+    expect(() => sys.snapshot()).toThrow(/disposed/);
+    expect(() => sys.traceLength()).toThrow(/disposed/);
+  });
+});
+
 /** A snapshot without the trace's length: what a refused command must leave as it was. */
 function model(s: Snapshot): Omit<Snapshot, 'trace_length' | 'trace_strings'> {
   const { trace_length: _l, trace_strings: _s, ...rest } = s;

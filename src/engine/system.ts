@@ -68,6 +68,11 @@ export interface System {
   traceLength(): number;
   traceSlice(start: number, end: number): TraceEvent[];
   idle(): boolean;
+  /**
+   * The owner drops this system: its trace's memory goes to the next system this process creates
+   * (sim/trace.ts: the chunk pool). Any later call throws.
+   */
+  dispose(): void;
 }
 
 const HOP_FAILED_FN = 'irqflow: checkArgs@src/engine/commands.ts';
@@ -152,6 +157,16 @@ class SystemImpl implements System {
     this.engine = initial();
   }
 
+  private disposed = false;
+  dispose(): void {
+    this.disposed = true;
+    this.engine.trace.release();
+  }
+  private live(): void {
+    if (this.disposed)
+      throw new Error('irqflow: this system was disposed (System.dispose): create a new one');
+  }
+
   /**
    * Records what the system did, so an internal error (a bug, never bad input) can be undone by
    * restoring the base snapshot and replaying: the engine is deterministic, so replay is exact.
@@ -196,6 +211,7 @@ class SystemImpl implements System {
   }
 
   apply(cmd: Command): CommandResult {
+    this.live();
     if (typeof cmd !== 'object' || cmd === null || Array.isArray(cmd))
       return failTool('EINVAL', 'a command is an object with an op', 'op');
     const op = Object.hasOwn(cmd, 'op') ? cmd.op : undefined;
@@ -265,6 +281,7 @@ class SystemImpl implements System {
   private fault: string | null = null;
 
   step(): TraceEvent[] {
+    this.live();
     const before = this.engine.trace.length;
     this.record(STEP_ENTRY);
     try {
@@ -279,6 +296,7 @@ class SystemImpl implements System {
   }
 
   run(opts: RunOptions = {}): RunResult & { limit?: string } {
+    this.live();
     this.record({ run: opts });
     const e = this.engine;
     const until = opts.until ?? Infinity;
@@ -342,6 +360,7 @@ class SystemImpl implements System {
   }
 
   snapshot(): Snapshot {
+    this.live();
     const e = this.engine;
     return {
       version: 1,
@@ -357,6 +376,7 @@ class SystemImpl implements System {
   }
 
   restore(s: Snapshot): void {
+    this.live();
     // Checked whole before the live state is touched: a bad snapshot changes nothing.
     const errors = snapshotErrors(s, this.engine);
     if (errors.length) throw new SnapshotError(errors);
@@ -393,10 +413,12 @@ class SystemImpl implements System {
   }
 
   traceLength(): number {
+    this.live();
     return this.engine.trace.length;
   }
 
   traceSlice(start: number, end: number): TraceEvent[] {
+    this.live();
     return this.engine.trace.slice(start, end);
   }
 }

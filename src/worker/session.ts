@@ -75,7 +75,10 @@ export class Session implements EngineApi {
     this.scenario = scenario;
     this.overrides = overrides;
     const topology = { ...scenario.topology, ...withoutUndefined(overrides) };
-    this.sys = createSystem(topology, scenario.options ?? {});
+    const next = createSystem(topology, scenario.options ?? {});
+    // the old system's trace memory goes to the new one's (System.dispose); after createSystem, which may refuse the topology
+    this.sys?.dispose();
+    this.sys = next;
     this.history = new History(this.sys.snapshot());
     this.sent = 0;
     return this.rewind(null);

@@ -5,7 +5,7 @@
 // MSI-X table or to an emulated register traps to QEMU (qemu/hw/vfio/pci.ts).
 
 import { own } from '../own.ts';
-import { on, type Engine } from '../engine.ts';
+import { on, type Engine, type GuestOwner, NK } from '../engine.ts';
 import { EV } from '../datapath.ts';
 import type { GuestDriverState } from '../types.ts';
 import { raise } from '../errno.ts';
@@ -17,6 +17,9 @@ import { intxDeassert } from '../hw/pci/intx.ts';
 import { scheduleAccept } from '../linux/arch/x86/kvm/lapic.ts';
 import { HOP } from '../hops.ts';
 import { OUT } from '../sim/trace.ts';
+
+// node kind codes of the nodes this file records (Engine.nodeId)
+const N_LAPIC = NK['lapic'];
 
 export function guestDriverCreate(device: string, tableSize: number): GuestDriverState {
   return {
@@ -87,27 +90,24 @@ export function guestFunctionMask(e: Engine, device: string, masked: boolean): v
 }
 
 /** (APIC id, vector) -> the driver and MSI-X entry that own it; rebuilt after the guest reprograms. */
-function guestOwner(
-  e: Engine,
-  apic: number,
-  vector: number,
-): { device: string; nr: number; detail: number } | undefined {
+function guestOwner(e: Engine, apic: number, vector: number): GuestOwner | undefined {
   let index = e.guestIndex;
   if (!index) {
-    index = new Map();
+    // an array by apic * 256 + vector, not a Map: no hashing per interrupt (issue 14)
+    index = [];
     for (const g of Object.values(e.state.guest))
       g.vectors.forEach((v, nr) => {
         const k = v.dest * 256 + v.vector;
-        if (v.vector && !index!.has(k))
-          index!.set(k, {
+        if (v.vector && index![k] === undefined)
+          index![k] = {
             device: g.device,
             nr,
             detail: e.sid(`${g.device} MSI-X entry ${nr} handler (vector ${hex(v.vector)})`),
-          });
+          };
       });
     e.guestIndex = index;
   }
-  return index.get(apic * 256 + vector);
+  return index[apic * 256 + vector];
 }
 
 const H_HANDLER = HOP['guest.handler'];
@@ -119,7 +119,7 @@ export function guestHandle(e: Engine, irq: number, vcpuId: number, vector: numb
     const g = e.state.guest[owner.device];
     g.completions++;
     if (g.outstanding > 0) g.outstanding--;
-    e.hopf(H_HANDLER, irq, e.node('lapic', vcpuId), e.ids.guest, OUT.done, 0, owner.detail, 0, 0);
+    e.hopf(H_HANDLER, irq, e.nodeId(N_LAPIC, vcpuId), e.ids.guest, OUT.done, 0, owner.detail, 0, 0);
     return;
   }
   // A vector no MSI-X driver owns: an INTx-routed device, serviced by acknowledging the device.

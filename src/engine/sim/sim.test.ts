@@ -155,4 +155,26 @@ describe('Trace in chunks', () => {
       if (cut > 0) expect(t.irqAt(cut - 1)).toBe(cut - 1);
     }
   });
+
+  it('writes whole rows into chunks a released trace gave back, whatever they held', () => {
+    const dirty = new Trace();
+    const n = 2 * 65536 + 5;
+    for (let i = 0; i < n; i++) dirty.push(-7, -7, 5, 3, 6, -7, -7, -7, 9, -7, -7, -7);
+    dirty.release();
+    expect(dirty.length).toBe(0);
+    const t = new Trace();
+    const id = t.strings.id('x');
+    for (let i = 0; i < n; i++) t.push(i, i, 0, 0, i % 6, id, id, id, 0, id, 0, 0);
+    for (const i of [0, 65535, 65536, n - 1]) {
+      const row = t.event(i);
+      expect([row.time, row.irq, row.hop, row.path, row.outcome]).toEqual([
+        i,
+        i,
+        t.event(0).hop,
+        'direct',
+        ['forwarded', 'pending', 'coalesced', 'dropped', 'delivered', 'done'][i % 6],
+      ]);
+      expect([row.from, row.to, row.detail]).toEqual(['x', 'x', 'x']);
+    }
+  });
 });

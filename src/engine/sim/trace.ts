@@ -85,12 +85,24 @@ if (HOPS.length > 1 << HOP_BITS)
 if (PATHS.length > 8 || OUTCOMES.length > 8)
   throw new Error('trace rows pack path and outcome in 3 bits each');
 
+/**
+ * Buffers of full chunks that a trace no longer holds (Trace.release, truncate), for the next chunk any
+ * trace in this process needs: fresh memory costs a page fault per 4 KiB on first write, and the
+ * ArrayBuffers' external memory drives mark-compacts (issue 14: writing into new chunks was about half
+ * of a storm's time on a fresh system). Every row is written whole before it is read, so what a
+ * reused buffer held before is never seen. At most POOL_MAX buffers (about 40 MiB) are kept.
+ */
+const POOL: ArrayBuffer[] = [];
+const POOL_MAX = 16;
+
 /** One chunk of the trace: times, and eight words per row, in one ArrayBuffer. */
 class Chunk {
   time: Float64Array;
   words: Int32Array;
+  readonly buf: ArrayBuffer;
   constructor(n: number, from?: Chunk) {
-    const buf = new ArrayBuffer(n * Trace.BYTES_PER_EVENT);
+    const buf = n === CHUNK && POOL.length > 0 ? POOL.pop()! : new ArrayBuffer(n * Trace.BYTES_PER_EVENT);
+    this.buf = buf;
     this.time = new Float64Array(buf, 0, n);
     this.words = new Int32Array(buf, n * 8, n * 8);
     if (from) {
@@ -98,15 +110,20 @@ class Chunk {
       this.words.set(from.words);
     }
   }
+  /** Gives a full chunk's buffer to the pool (smaller first chunks are left to the GC). */
+  release(): void {
+    if (this.time.length === CHUNK && POOL.length < POOL_MAX) POOL.push(this.buf);
+  }
 }
 
 export class Trace {
   length = 0;
-  private chunks: Chunk[] = [new Chunk(INITIAL)];
+  // a full chunk from the start when the pool has one (no doubling copies), else a small one
+  private chunks: Chunk[] = [new Chunk(POOL.length > 0 ? CHUNK : INITIAL)];
   /** The chunk rows are written to, the index of its first row, and its capacity. */
   private cur: Chunk = this.chunks[0];
   private curBase = 0;
-  private curCap = INITIAL;
+  private curCap = this.cur.time.length;
   readonly strings = new StringTable();
 
   /** Bytes per event: a float64 time and eight int32 words (the budget's measure is bytes(): what is held). */
@@ -205,16 +222,34 @@ export class Trace {
     return out;
   }
 
-  /** Drops events from index n on (restore to an earlier snapshot); chunks past n are released. */
+  /** Drops events from index n on (restore to an earlier snapshot); chunks past n go to the pool. */
   truncate(n: number, strings: number): void {
     this.length = Math.min(this.length, n);
     this.strings.truncate(strings);
     const keep = Math.max(1, Math.ceil(this.length / CHUNK));
-    if (this.chunks.length > keep) this.chunks.length = keep;
+    if (this.chunks.length > keep) {
+      for (let k = keep; k < this.chunks.length; k++) this.chunks[k].release();
+      this.chunks.length = keep;
+    }
     const k = Math.min(this.chunks.length - 1, this.length >>> CHUNK_BITS);
     this.cur = this.chunks[k];
     this.curBase = k << CHUNK_BITS;
     this.curCap = this.cur.time.length;
+  }
+
+  /**
+   * Empties the trace and gives its chunks to the pool, for the next trace in this process (System.dispose:
+   * its owner drops it). Rows and strings are gone; the trace starts again from one small chunk.
+   */
+  release(): void {
+    for (const k of this.chunks) k.release();
+    this.chunks = [new Chunk(INITIAL)];
+    this.cur = this.chunks[0];
+    this.curBase = 0;
+    this.curCap = INITIAL;
+    // (small on purpose: a released trace is not expected to grow again)
+    this.length = 0;
+    this.strings.truncate(1);
   }
 
   /** Bytes the columns hold (capacity, not rows): the trace-memory budget's measure. */

@@ -1,7 +1,7 @@
 // A PCI physical function raising interrupts: it uses MSI-X when MSI-X Enable is set, else MSI when MSI
 // Enable is set, else its INTx pin (PCIe Base Spec 6.1: a function uses one mechanism at a time).
 
-import { on, placeSite, type Engine } from '../../engine.ts';
+import { on, placeSite, type Engine, NK } from '../../engine.ts';
 import { EV } from '../../datapath.ts';
 import type { PciDeviceState, PciDeviceTopology } from '../../types.ts';
 import { msixClearPending, msixCreate, msixIsMasked, msixReleasable, msixSetPending } from './msix.ts';
@@ -15,6 +15,10 @@ import { busMasterDrop } from './busmaster.ts';
 
 const PCI_COMMAND_MASTER = 1 << 2;
 import { defineDetail, OUT } from '../../sim/trace.ts';
+
+// node kind codes of the nodes this file records (Engine.nodeId)
+const N_DEV = NK['dev'];
+const N_MSIX = NK['msix'];
 
 // Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
 const P_PBA = placeSite();
@@ -61,8 +65,8 @@ on('dev.raise', (e, irq, di, vector) => {
     const used = dev.e1000e === null || dev.e1000e.msix_entry_used[vector] > 0;
     // the hot path below builds no strings; the rare branches name their nodes
     if (vector < m.table_size && used && !msixIsMasked(m, vector)) {
-      e.hopf(H_RAISE, irq, e.node('dev', di), e.node('msix', di), OUT.forwarded, F_VECTOR, vector, 0, 0);
-      msixSend(e, dev, vector, irq);
+      e.hopf(H_RAISE, irq, e.nodeId(N_DEV, di), e.nodeId(N_MSIX, di), OUT.forwarded, F_VECTOR, vector, 0, 0);
+      msixSend(e, dev, vector, irq, di);
       return;
     }
     const from = `dev:${dev.name}`;
@@ -165,14 +169,19 @@ on('dev.raise', (e, irq, di, vector) => {
 });
 
 /** Sends the message of an unmasked MSI-X entry: a memory write the IOMMU intercepts. */
-export function msixSend(e: Engine, dev: PciDeviceState, vector: number, irq: number): void {
+export function msixSend(
+  e: Engine,
+  dev: PciDeviceState,
+  vector: number,
+  irq: number,
+  di = e.deviceOrdinal(dev.name), // the caller's ordinal: no name search per interrupt
+): void {
   const entry = dev.msix!.table[vector];
-  const di = e.deviceOrdinal(dev.name);
   if (!(dev.command & PCI_COMMAND_MASTER) && busMasterDrop(e, dev, irq, `msix:${dev.name}`)) return;
   e.hopf(
     H_SEND,
     irq,
-    e.node('msix', di),
+    e.nodeId(N_MSIX, di),
     e.ids.iommu,
     OUT.forwarded,
     F_SEND,

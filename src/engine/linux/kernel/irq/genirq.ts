@@ -19,7 +19,7 @@
 // Chip names are what /proc/interrupts shows (chipName): the domain hierarchy is per-device MSI-X / MSI
 // (6.2 and later; 6.1 has one global PCI-MSI domain) or IMS -> INTEL-IR (prefix "IR-") -> VECTOR.
 
-import { on, placeSite, type Engine } from '../../../engine.ts';
+import { on, placeSite, type Engine, NK } from '../../../engine.ts';
 import { EV } from '../../../datapath.ts';
 import type { HostIrq, KernelProfile, PciDeviceState } from '../../../types.ts';
 import {
@@ -37,6 +37,9 @@ import { HOP } from '../../../hops.ts';
 import { defineDetail, OUT } from '../../../sim/trace.ts';
 import { raise } from '../../../errno.ts';
 import { printk } from '../printk/printk.ts';
+
+// node kind codes of the nodes this file records (Engine.nodeId)
+const N_VFIO = NK['vfio'];
 
 // Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
 const H_HOST_IRQ = HOP['host.irq'];
@@ -356,7 +359,7 @@ on('host.irq', (e, irq, hostIrq) => {
     H_HOST_IRQ,
     irq,
     e.ids.hostirq,
-    e.node('vfio', e.deviceOrdinal(h.owner)),
+    e.nodeId(N_VFIO, e.deviceOrdinal(h.owner)),
     OUT.forwarded,
     F_HOST_IRQ,
     h.irq,

@@ -3,13 +3,16 @@
 // vector whose priority class beats the processor priority (TPR and the class in service; IRR to ISR);
 // the guest's EOI clears ISR. Checked against KVM itself: oracle/kvm-fixtures/kvm-lapic.*.
 
-import { on, placeSite, type Engine } from '../../../../engine.ts';
+import { on, placeSite, type Engine, NK } from '../../../../engine.ts';
 import { EV } from '../../../../datapath.ts';
 import type { Vcpu } from '../../../../types.ts';
 import { hex } from '../../../../hex.ts';
 import { HOP } from '../../../../hops.ts';
 import { vecClear, vecGet, vecHighest, vecSet } from './vecset.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
+
+// node kind codes of the nodes this file records (Engine.nodeId)
+const N_LAPIC = NK['lapic'];
 
 const H_SET_IRR = HOP['kvm.set_irr'];
 const H_COALESCED = HOP['kvm.coalesced'];
@@ -43,7 +46,7 @@ export function lapicSetIrr(
   hop = H_SET_IRR,
 ): boolean {
   const l = vcpu.lapic;
-  const to = e.node('lapic', vcpu.id);
+  const to = e.nodeId(N_LAPIC, vcpu.id);
   const where = e.place(P_IRR, vcpu.id, vector, irrPlace);
   const into = vecGet(l.irr, l.irr_irq, vector);
   if (into) {
@@ -115,7 +118,7 @@ on('lapic.accept', (e, _irq, vcpuId) => {
   v.in_irq = true;
   // under APICv the CPU itself delivers the virtual interrupt (RVI to SVI), no KVM function runs
   const hop = e.state.kvm.apicv ? H_VID : H_ACCEPT;
-  e.hopf(hop, irq, e.node('lapic', v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
+  e.hopf(hop, irq, e.nodeId(N_LAPIC, v.id), e.ids.guest, OUT.delivered, F_ACCEPT, vector, v.id, 0);
   e.delivered(irq, e.place(P_GUEST, vector, v.id, guestPlace));
   v.handled[vector] = (v.handled[vector] ?? 0) + 1;
   // A level-triggered IO-APIC vector: handle_fasteoi_irq runs the handler (which quiets the device),
@@ -134,7 +137,7 @@ export function lapicLevelEoi(e: Engine, irq: number, v: Vcpu): number {
   const l = v.lapic;
   const top = vecHighest(l.isr);
   if (top >= 0) vecClear(l.isr, l.isr_irq, top);
-  e.hopf(H_EOI, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  e.hopf(H_EOI, irq, e.ids.guest, e.nodeId(N_LAPIC, v.id), OUT.done, F_EOI, top, 0, 0);
   return top;
 }
 
@@ -146,6 +149,6 @@ on('lapic.eoi', (e, irq, vcpuId, vector) => {
   if (top >= 0) vecClear(l.isr, l.isr_irq, top);
   // APICv virtualizes the EOI of a vector outside the EOI-exit bitmap (edge MSIs): no VM exit
   const hop = e.state.kvm.apicv ? H_VEOI : H_EOI;
-  e.hopf(hop, irq, e.ids.guest, e.node('lapic', v.id), OUT.done, F_EOI, top, 0, 0);
+  e.hopf(hop, irq, e.ids.guest, e.nodeId(N_LAPIC, v.id), OUT.done, F_EOI, top, 0, 0);
   e.schedule(e.cost.guest_handler, EV['guest.handler'], irq, v.id, vector);
 });

@@ -3,7 +3,7 @@
 // goes (a host vector and CPU, or a vCPU's posted-interrupt descriptor). An absent or invalid entry
 // blocks the interrupt and records a fault (dmar_fault in drivers/iommu/intel/dmar.c).
 
-import { on, type Engine } from '../../../../engine.ts';
+import { on, type Engine, NK } from '../../../../engine.ts';
 import { EV } from '../../../../datapath.ts';
 import { raise } from '../../../../errno.ts';
 import { printk } from '../../../kernel/printk/printk.ts';
@@ -18,6 +18,9 @@ import {
 import { hex } from '../../../../hex.ts';
 import { HOP } from '../../../../hops.ts';
 import { defineDetail, OUT } from '../../../../sim/trace.ts';
+
+// node kind codes of the nodes this file records (Engine.nodeId)
+const N_PI = NK['pi'];
 
 // Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
 const H_POST = HOP['ir.post'];
@@ -274,7 +277,7 @@ on('ir.remap', (e, irq, a, b) => {
       H_POST,
       irq,
       e.ids.iommu,
-      e.node('pi', irte.pi_vcpu),
+      e.nodeId(N_PI, irte.pi_vcpu),
       OUT.forwarded,
       F_POST,
       index,

@@ -2,7 +2,7 @@
 // signals the vector's trigger eventfd and nothing else; vfio_intx_handler automasks the line then
 // signals; vfio_pci_send_signal is how a virtual device driver fires an emulated vector.
 
-import { on, type Engine, type NodeKind } from '../../../../engine.ts';
+import { on, type Engine, type NodeKind, NK } from '../../../../engine.ts';
 import { EV } from '../../../../datapath.ts';
 import type { VfioBackend } from '../../../../types.ts';
 import { HOP } from '../../../../hops.ts';
@@ -11,6 +11,13 @@ import { vfioTarget } from '../device.ts';
 import { vfioSendIntxEventfd } from './vfio_pci_intrs_intx.ts';
 import { intxCheckAndMask } from '../../../../hw/pci/intx.ts';
 import { frontFn } from './designs.ts';
+
+// node kind codes of the nodes this file records (Engine.nodeId)
+const N_VFIO = NK['vfio'];
+const N_VFIO_EMULATED = NK['vfio/emulated'];
+const N_VFIO_MSIX = NK['vfio/msix'];
+const N_VFIO_MSI = NK['vfio/msi'];
+const N_VFIO_IMS = NK['vfio/ims'];
 
 // Hops, detail formats and places this file records (hops.ts, sim/trace.ts).
 const H_MSIHANDLER = HOP['vfio.msihandler'];
@@ -37,21 +44,21 @@ on('vfio.msihandler', (e, irq, hostIrq) => {
     return;
   }
   const di = e.deviceOrdinal(v.device);
-  const backend = BACKEND_CODE[ctx.backend];
-  const hop = ctx.backend === 'ims' ? H_IMSHANDLER : H_MSIHANDLER;
-  e.hopf(
-    hop,
-    irq,
-    e.node('vfio', di),
-    e.node(BACKEND_NODE[backend], di),
-    OUT.forwarded,
-    F_HANDLER,
-    h.owner_vector,
-    ctx.trigger,
-    0,
-  );
+  // the backend's node kind by comparison, not a string-keyed table (issue 14: a hashed lookup per interrupt)
+  const b = ctx.backend;
+  const kind =
+    b === 'msix'
+      ? N_VFIO_MSIX
+      : b === 'ims'
+        ? N_VFIO_IMS
+        : b === 'msi'
+          ? N_VFIO_MSI
+          : NK[BACKEND_NODE[BACKEND_CODE[b]]];
+  const to = e.nodeId(kind, di);
+  const hop = b === 'ims' ? H_IMSHANDLER : H_MSIHANDLER;
+  e.hopf(hop, irq, e.nodeId(N_VFIO, di), to, OUT.forwarded, F_HANDLER, h.owner_vector, ctx.trigger, 0);
   // eventfd_signal(trigger), from the backend's node (a = eventfd, b = the node's string id)
-  e.schedule(e.cost.vfio_handler, EV['eventfd.signal'], irq, ctx.trigger, e.node(BACKEND_NODE[backend], di));
+  e.schedule(e.cost.vfio_handler, EV['eventfd.signal'], irq, ctx.trigger, to);
 });
 
 const BACKENDS: readonly VfioBackend[] = ['msix', 'msi', 'intx', 'ims', 'emulated'];
@@ -130,6 +137,6 @@ export function vfioSendSignal(e: Engine, irq: number, device: string, vector: n
     EV['eventfd.signal'],
     irq,
     ctx.trigger,
-    e.node('vfio/emulated', e.deviceOrdinal(device)),
+    e.nodeId(N_VFIO_EMULATED, e.deviceOrdinal(device)),
   );
 }

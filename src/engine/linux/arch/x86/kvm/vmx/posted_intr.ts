@@ -4,7 +4,7 @@
 // PIR into its virtual IRR with no VM exit; a blocked vCPU has NV = the wake-up vector, whose host handler
 // wakes it; a preempted vCPU has SN set and its bits wait in PIR until it runs again.
 
-import { on, type Engine } from '../../../../../engine.ts';
+import { on, type Engine, NK } from '../../../../../engine.ts';
 import { EV } from '../../../../../datapath.ts';
 import type { PiDesc, Vcpu } from '../../../../../types.ts';
 import { msiDeliveryMode } from '../../kernel/apic/msi.ts';
@@ -14,6 +14,9 @@ import { irqBypassRegisterConsumer } from '../../../../virt/lib/irqbypass.ts';
 import { lapicSetIrr, scheduleAccept } from '../lapic.ts';
 import { vecGet, vecSet } from '../vecset.ts';
 import { HOP } from '../../../../../hops.ts';
+
+// node kind codes of the nodes this file records (Engine.nodeId)
+const N_PI = NK['pi'];
 
 // arch/x86/include/asm/irq_vectors.h
 export const POSTED_INTR_VECTOR = 0xf2;
@@ -167,7 +170,7 @@ function piSyncToIrr(e: Engine, v: Vcpu, hop: number): void {
   const irqs = pi.pir_irq;
   pi.pir = [];
   pi.pir_irq = [];
-  for (let k = 0; k < vectors.length; k++) lapicSetIrr(e, irqs[k], v, vectors[k], e.node('pi', v.id), hop);
+  for (let k = 0; k < vectors.length; k++) lapicSetIrr(e, irqs[k], v, vectors[k], e.nodeId(N_PI, v.id), hop);
   scheduleAccept(e, v, e.cost.lapic);
 }
 
