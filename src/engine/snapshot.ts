@@ -77,7 +77,13 @@ const pciDevice = z
     msix: msix.nullable(),
     msi: msi.nullable(),
     intx: z
-      .object({ pin: int.min(0).max(4), asserted: z.boolean(), asserted_irq: irqId, pending_irq: irqId })
+      .object({
+        pin: int.min(0).max(4),
+        not_connected: z.literal(true).optional(),
+        asserted: z.boolean(),
+        asserted_irq: irqId,
+        pending_irq: irqId,
+      })
       .strict(),
     ims: z
       .object({ size: int.min(1).max(32768), entries: z.array(imsEntry) })

@@ -100,6 +100,10 @@ export function topologyErrors(t: unknown): string[] {
       errs.push(`${at}: the MSI and MSI-X capabilities cannot share an offset`);
     if (d.intx_pin !== undefined && (!Number.isInteger(d.intx_pin) || d.intx_pin < 0 || d.intx_pin > 4))
       errs.push(`${at}.intx_pin must be 0..4`);
+    if (d.intx_routed !== undefined && typeof d.intx_routed !== 'boolean')
+      errs.push(`${at}.intx_routed must be true or false`);
+    if (d.intx_routed === false && d.intx_pin === 0)
+      errs.push(`${at}.intx_routed: false needs a pin (intx_pin 0 already means no INTx)`);
     if (
       d.guest_intx_gsi !== undefined &&
       (!Number.isInteger(d.guest_intx_gsi) || d.guest_intx_gsi < 0 || d.guest_intx_gsi > 23)

@@ -40,6 +40,11 @@ export interface PciDeviceTopology {
   /** Interrupt pin: 0 none, 1..4 = INTA..INTD. */
   intx_pin?: number;
   /**
+   * false: the pin exists but the platform routes no IRQ to it (pdev->irq is IRQ_NOTCONNECTED, or 0): vfio-pci
+   * shows the function as having no INTx (vfio_config_init virtualizes the Interrupt Pin to 0).
+   */
+  intx_routed?: boolean;
+  /**
    * The guest GSI the VM's chipset routes this pin to (QEMU: pci_device_route_intx_to_irq; i440FX with
    * SeaBIOS gives 10 or 11, q35 16..23). With it QEMU accelerates INTx through KVM's in-kernel IO-APIC
    * (vfio_intx_enable_kvm: a resample irqfd); without it INTx stays in QEMU (vfio_intx_interrupt).
@@ -139,6 +144,8 @@ export interface MsiState {
 export interface IntxState {
   /** 0 none, 1..4 INTA..INTD. */
   pin: number;
+  /** The platform routes no IRQ to the pin (pdev->irq IRQ_NOTCONNECTED); absent when it does. */
+  not_connected?: true;
   /** The device drives its INTx line (level). */
   asserted: boolean;
   /** The interrupt the condition (Interrupt Status) stands for; a second event merges into it. */

@@ -39,6 +39,7 @@ export const pciDeviceSchema = z
     device: int.min(0).max(0xffff).optional(),
     pcie: z.boolean().optional(),
     intx_pin: int.min(0).max(4).optional(),
+    intx_routed: z.boolean().optional(),
     guest_intx_gsi: int.min(0).max(23).optional(),
     msix: z
       .object({

@@ -41,7 +41,13 @@ export function deviceCreate(t: PciDeviceTopology, index: number): PciDeviceStat
     status: 0,
     msix: t.msix ? msixCreate(t.msix) : null,
     msi: t.msi ? msiCreate(t.msi) : null,
-    intx: { pin: t.intx_pin ?? 1, asserted: false, asserted_irq: 0, pending_irq: 0 },
+    intx: {
+      pin: t.intx_pin ?? 1,
+      ...(t.intx_routed === false ? { not_connected: true as const } : {}),
+      asserted: false,
+      asserted_irq: 0,
+      pending_irq: 0,
+    },
     ims: t.ims ? imsCreate(t.ims.size) : null,
     e1000e:
       t.model === 'e1000e'

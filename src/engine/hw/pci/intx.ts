@@ -54,7 +54,9 @@ function intxDrive(e: Engine, dev: PciDeviceState, irq: number): void {
       `dev:${dev.name}`,
       `intx:${dev.name}`,
       'pending',
-      'pin asserted; no host handler on the line',
+      dev.intx.not_connected
+        ? 'pin asserted, but the platform routes no IRQ to it (IRQ_NOTCONNECTED): nothing receives it'
+        : 'pin asserted; no host handler on the line',
     );
     dev.intx.pending_irq = irq;
     e.pending(irq, `${dev.name} INTx pending`);

@@ -58,7 +58,8 @@ export function vfioIrqCount(t: VfioTarget, index: number): number {
   const pci = t.pci!;
   switch (index) {
     case VFIO_PCI_INTX_IRQ_INDEX:
-      return pci.intx.pin ? 1 : 0;
+      // vfio_pci_get_irq_count: "return vdev->vconfig[PCI_INTERRUPT_PIN] ? 1 : 0" (860be250fc32)
+      return vfioIntxPin(pci) ? 1 : 0;
     case VFIO_PCI_MSI_IRQ_INDEX:
       return pci.msi ? pci.msi.mmc : 0;
     case VFIO_PCI_MSIX_IRQ_INDEX:
@@ -99,4 +100,14 @@ export function irqName(t: VfioTarget, vector: number, backend: VfioBackend): st
 export function hasDynMsix(e: Engine, t: VfioTarget): boolean {
   if (t.vdev) return true;
   return e.state.profile === '6.12' && t.pci?.msix != null && e.state.host.msix_alloc_dyn !== false;
+}
+
+/**
+ * The Interrupt Pin as vfio-pci shows it (vconfig[PCI_INTERRUPT_PIN]): vfio_config_init virtualizes it to 0
+ * when the platform routes no IRQ to the pin ("vfio/pci: Handle INTx IRQ_NOTCONNECTED", 860be250fc32,
+ * and "Virtualize zero INTx PIN if no pdev->irq", both 2025 and in the stable releases both profiles
+ * stand for), so config space and the ioctls agree the function has no INTx.
+ */
+export function vfioIntxPin(pci: PciDeviceState): number {
+  return pci.intx.not_connected ? 0 : pci.intx.pin;
 }

@@ -10,7 +10,7 @@
 
 import type { Engine } from '../../../engine.ts';
 import { eventfdClose, eventfdCreate } from '../../../linux/fs/eventfd.ts';
-import { vfioTarget } from '../../../linux/drivers/vfio/device.ts';
+import { vfioIntxPin, vfioTarget } from '../../../linux/drivers/vfio/device.ts';
 import { vfioSetIrqs } from '../../../linux/drivers/vfio/pci/vfio_pci_intrs.ts';
 import {
   VFIO_IRQ_SET_ACTION_MASK,
@@ -34,7 +34,8 @@ function ctl(e: Engine, fn: string, detail: string): void {
 /** vfio_intx_enable: nothing without a pin; otherwise QEMU's own eventfd becomes the INTx trigger. */
 export function vmmIntxEnable(e: Engine, d: VmmDeviceState): void {
   const t = vfioTarget(e, d.device);
-  const pin = t?.pci?.intx.pin ?? 0;
+  // QEMU reads the pin through VFIO's config region: the virtualized one
+  const pin = t?.pci ? vfioIntxPin(t.pci) : 0;
   if (!t || !pin) return;
   // QEMU only knows what it set up itself: a user-space index enabled by a raw ioctl in the scenario
   // stays (the kernel would refuse INTx with EINVAL: another type is enabled).

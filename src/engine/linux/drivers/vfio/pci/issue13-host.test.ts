@@ -558,3 +558,53 @@ describe("alloc_irte's power-of-two region for a multi-vector MSI (drivers/iommu
     expect(irte.slice(1, 4)).toEqual([null, null, null]);
   });
 });
+
+describe('a pin the platform does not route (vfio/pci: Handle INTx IRQ_NOTCONNECTED, 860be250fc32)', () => {
+  const top = (routed: boolean): Topology => ({
+    profile: '6.12',
+    iommu: { interrupt_remapping: true },
+    devices: [{ name: 'nic0', bdf: '0000:65:00.0', intx_routed: routed, msix: { table_size: 4 } }],
+  });
+
+  it('vfio_config_init virtualizes the Interrupt Pin to 0 and vfio_pci_get_irq_count follows it: no INTx for the user', () => {
+    for (const routed of [true, false]) {
+      const sys = createSystem(top(routed));
+      expect(ok(sys, { op: 'vfio.configRead', device: 'nic0', offset: 0x3d, size: 1 })).toBe(routed ? 1 : 0);
+      expect(ok(sys, { op: 'vfio.getIrqInfo', device: 'nic0', index: 'INTX' })).toMatchObject({
+        count: routed ? 1 : 0,
+      });
+      const fd = ok(sys, { op: 'eventfd.create' }) as number;
+      const r = sys.apply({
+        op: 'vfio.setIrqs',
+        device: 'nic0',
+        flags: 'EVENTFD|TRIGGER',
+        index: 'INTX',
+        start: 0,
+        count: 1,
+        data: [fd],
+      });
+      expect(r.ok).toBe(routed);
+      if (!r.ok) expect(r.errno).toBe('EINVAL');
+    }
+  });
+
+  it('QEMU reads pin 0 through VFIO and sets up no INTx; the device asserting its pin reaches nobody', () => {
+    const sys = createSystem(top(false));
+    ok(sys, { op: 'vmm.realize', device: 'nic0' });
+    const s = sys.snapshot().state;
+    expect(s.vfio.nic0.irq_type).toBe('none');
+    expect(Object.values(s.host.irqs).some((h) => h.chip === 'IO-APIC')).toBe(false);
+    const at = sys.traceLength();
+    ok(sys, { op: 'device.raise', device: 'nic0', vector: 0 });
+    sys.run();
+    const row = rows(sys, at).find((h) => h.hop === 'intx.assert')!;
+    expect(row.outcome).toBe('pending');
+    expect(row.detail).toMatch(/IRQ_NOTCONNECTED/);
+  });
+
+  it('an unrouted pin needs a pin', () => {
+    const t = top(false);
+    t.devices![0].intx_pin = 0;
+    expect(topologyErrors(t).join('\n')).toMatch(/intx_routed: false needs a pin/);
+  });
+});

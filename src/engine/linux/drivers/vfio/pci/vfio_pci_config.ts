@@ -5,7 +5,7 @@
 
 import type { Engine } from '../../../../engine.ts';
 import type { PciDeviceState } from '../../../../types.ts';
-import type { VfioTarget } from '../device.ts';
+import { vfioIntxPin, type VfioTarget } from '../device.ts';
 import { raiseTool } from '../../../../errno.ts';
 import { hex } from '../../../../hex.ts';
 import { msixMessageControl, msixTableOffsetBir } from '../../../../hw/pci/msix.ts';
@@ -15,6 +15,8 @@ import { vfioPciIntxMask, vfioPciIntxUnmask } from './vfio_pci_intrs_intx.ts';
 export const PCI_COMMAND = 0x04;
 export const PCI_COMMAND_MEMORY = 1 << 1;
 export const PCI_COMMAND_MASTER = 1 << 2;
+/** PCI Local Bus Spec 6.2.4: the Interrupt Pin register (read-only). */
+const PCI_INTERRUPT_PIN = 0x3d;
 const PCI_STATUS_CAP_LIST = 1 << 4;
 const PCI_CAP_ID_MSI = 0x05;
 const PCI_CAP_ID_MSIX = 0x11;
@@ -56,6 +58,8 @@ function userByte(t: VfioTarget, off: number): number | null {
     const status = (dev.status & PCI_STATUS_INTERRUPT) | (dev.msi || dev.msix ? PCI_STATUS_CAP_LIST : 0);
     return word(status, 6);
   }
+  // Interrupt Pin: vconfig, virtualized to 0 for an unrouted pin (vfio_config_init); the physical pin else
+  if (off === PCI_INTERRUPT_PIN) return vfioIntxPin(dev);
   // The capability pointer and next pointers are left out: a real function chains more capabilities
   // (e1000e: PM, MSI, PCIe, MSI-X) than irqflow models, so a made-up chain would mislead.
   for (const c of caps(dev)) {
@@ -106,7 +110,7 @@ function check(t: VfioTarget, off: number, size: number): void {
 function notModelled(off: number): never {
   return raiseTool(
     'EINVAL',
-    `config offset ${hex(off)} is not modelled: irqflow has the IDs, command and status registers, the capability pointer and the MSI and MSI-X capabilities`,
+    `config offset ${hex(off)} is not modelled: irqflow has the IDs, command and status registers, the Interrupt Pin, the capability pointer and the MSI and MSI-X capabilities`,
     'offset',
   );
 }

@@ -146,6 +146,9 @@ function vfioIntxEnable(e: Engine, t: VfioTarget, trigger: number | null, reques
   const pci = t.pci!;
   if (v.irq_type !== 'none') raise('EINVAL', `${v.irq_type} is enabled`, 'index');
   if (!pci.intx.pin) raise('ENODEV', `${pci.name} has no interrupt pin`, 'index');
+  // "if (!pdev->irq || pdev->irq == IRQ_NOTCONNECTED) return -ENODEV;" (the count check refuses it first)
+  if (pci.intx.not_connected)
+    raise('ENODEV', `${pci.name}'s pin is not routed (pdev->irq IRQ_NOTCONNECTED)`, 'index');
   // RFC v3 keeps per-vector contexts until release (18/26); vfio_intx_enable allocates context 0 with
   // vfio_irq_ctx_alloc, whose xa_insert fails (-EBUSY) when MSI or MSI-X left one there, and
   // vfio_intx_enable returns -ENOMEM for any failed allocation.
