@@ -79,7 +79,7 @@ export function HostIrqView({ s }: { s: SystemState }) {
       <Table
         testid="hostirq-table"
         empty="no host IRQ allocated"
-        head={['irq', 'chip', 'hwirq', 'action', 'vector', 'cpu', 'IRTE', 'count']}
+        head={['irq', 'chip', 'hwirq', 'action', 'vec', 'cpu', 'IRTE', 'count']}
         rows={irqs.map((i) => [
           i.irq,
           // the per-device chip name /proc/interrupts prints (msi_create_device_irq_domain: "%s%s-%s"),
