@@ -76,7 +76,8 @@ export class Session implements EngineApi {
     this.overrides = overrides;
     const topology = { ...scenario.topology, ...withoutUndefined(overrides) };
     const next = createSystem(topology, scenario.options ?? {});
-    // the old system's trace memory goes to the new one's (System.dispose); after createSystem, which may refuse the topology
+    // after createSystem, which may refuse the topology (the old system stays); the old trace's chunks go
+    // to the pool the next trace takes from (System.dispose)
     this.sys?.dispose();
     this.sys = next;
     this.history = new History(this.sys.snapshot());
