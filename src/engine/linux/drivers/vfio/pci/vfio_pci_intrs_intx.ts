@@ -231,6 +231,16 @@ export function vfioSendIntxEventfd(e: Engine, t: VfioTarget, irq: number, why: 
   eventfdSignal(e, irq, trigger, from);
 }
 
+/** vfio_pci_set_intx_mask / _unmask: "if (!is_intx(vdev) || start != 0 || count != 1) return -EINVAL;" */
+function intxOnlyVector(v: VfioTarget['vfio'], start: number, count: number): void {
+  if (v.irq_type !== 'intx' || start !== 0 || count !== 1)
+    raise(
+      'EINVAL',
+      v.irq_type !== 'intx' ? 'INTx is not enabled' : 'INTx takes start 0 and count 1',
+      v.irq_type !== 'intx' ? 'index' : 'count',
+    );
+}
+
 export function vfioPciSetIntxMask(
   e: Engine,
   t: VfioTarget,
@@ -241,12 +251,7 @@ export function vfioPciSetIntxMask(
 ): number {
   const v = t.vfio;
   ctl(e, t, 'vfio_pci_set_intx_mask', `INTX MASK start ${start} count ${count}`);
-  if (v.irq_type !== 'intx' || start !== 0 || count !== 1)
-    raise(
-      'EINVAL',
-      v.irq_type !== 'intx' ? 'INTx is not enabled' : 'INTx takes start 0 and count 1',
-      v.irq_type !== 'intx' ? 'index' : 'count',
-    );
+  intxOnlyVector(v, start, count);
   if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
     raise(
       'ENOTTY',
@@ -279,12 +284,7 @@ export function vfioPciSetIntxUnmask(
 ): number {
   const v = t.vfio;
   ctl(e, t, 'vfio_pci_set_intx_unmask', `INTX UNMASK start ${start} count ${count}`);
-  if (v.irq_type !== 'intx' || start !== 0 || count !== 1)
-    raise(
-      'EINVAL',
-      v.irq_type !== 'intx' ? 'INTx is not enabled' : 'INTx takes start 0 and count 1',
-      v.irq_type !== 'intx' ? 'index' : 'count',
-    );
+  intxOnlyVector(v, start, count);
   if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
     const fd = data[0] ?? 0;
     if (fd >= 0) {
